@@ -1,0 +1,223 @@
+"""A BGZF writer (SAMv1 §4.1) whose block layout the caller controls.
+
+Real writers cut the stream differently (htslib flushes before a record that would not fit,
+htsjdk cuts every 65,498 bytes wherever that falls); tests need every such layout, so the
+writer lets callers end a block now, emit exactly chosen bytes as one block, insert empty
+blocks, choose the deflate level per block, add foreign extra subfields, and omit the EOF
+marker.  It records every block it wrote, which is the ground truth of the layout.
+
+It depends on nothing that reads BGZF, so tests of the reader never check it against itself.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from typing import BinaryIO, List, NamedTuple, Optional, Union
+
+from ..pos import Pos
+from .constants import (
+    BC_SI1,
+    BC_SI2,
+    BC_SLEN,
+    CM_DEFLATE,
+    EOF_MARKER,
+    FIXED_HEADER_SIZE,
+    FLG_FEXTRA,
+    GZIP_MAGIC,
+    MAX_BLOCK_SIZE,
+    MAX_INFLATED_SIZE,
+    SUBFIELD_HEADER_SIZE,
+    TRAILER_SIZE,
+)
+
+# htslib's BGZF_BLOCK_SIZE (0xff00): the data it puts in one block before cutting.
+DEFAULT_BLOCK_DATA_SIZE = 0xFF00
+DEFAULT_LEVEL = 6
+# Raw deflate (RFC 1951), no zlib wrapper: the gzip member supplies header and CRC.
+RAW_DEFLATE_WBITS = -15
+# RFC 1952 §2.3.1: MTIME 0 (unknown), XFL 0, OS 255 (unknown), as htslib writes them.
+_MTIME = 0
+_XFL = 0
+_OS_UNKNOWN = 0xFF
+# SAMv1 §4.1: XLEN and the extra field's length fields are uint16.
+_MAX_XLEN = 0xFFFF
+
+
+class WrittenBlock(NamedTuple):
+    """One block as written: compressed start, compressed size, inflated size.
+
+    The same three numbers, in the same order, as a line of spark-bam's ``.blocks`` file.
+    """
+
+    start: int
+    compressed_size: int
+    uncompressed_size: int
+
+
+def make_extra_subfield(identifier: bytes, payload: bytes = b"") -> bytes:
+    """One gzip extra subfield (RFC 1952 §2.3.1.1): SI1 SI2, LEN (uint16), payload."""
+    if len(identifier) != 2:
+        raise ValueError(f"a subfield identifier is two bytes, got {identifier!r}")
+    if identifier == bytes([BC_SI1, BC_SI2]):
+        raise ValueError("BC is the BGZF subfield; compress_block writes it itself")
+    if len(payload) > _MAX_XLEN - SUBFIELD_HEADER_SIZE:
+        raise ValueError(f"subfield payload of {len(payload)} bytes is too long")
+    return identifier + struct.pack("<H", len(payload)) + payload
+
+
+def _deflate(data: bytes, level: int) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, RAW_DEFLATE_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _assemble_block(data: bytes, payload: bytes, extra_subfields: bytes) -> bytes:
+    # SAMv1 §4.1: the BC subfield holds BSIZE = total block size - 1.  Foreign subfields go
+    # first, so readers that assume BC sits at byte 12 are caught out.
+    xlen = len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN
+    block_size = FIXED_HEADER_SIZE + xlen + len(payload) + TRAILER_SIZE
+    header = GZIP_MAGIC + struct.pack(
+        "<BBIBBH", CM_DEFLATE, FLG_FEXTRA, _MTIME, _XFL, _OS_UNKNOWN, xlen
+    )
+    bc_subfield = struct.pack("<BBHH", BC_SI1, BC_SI2, BC_SLEN, block_size - 1)
+    trailer = struct.pack("<II", zlib.crc32(data), len(data))
+    return header + extra_subfields + bc_subfield + payload + trailer
+
+
+def compress_block(data: bytes, level: int = DEFAULT_LEVEL, extra_subfields: bytes = b"") -> bytes:
+    """One complete BGZF block holding exactly ``data``.
+
+    ``level`` 0 writes stored (uncompressed) deflate blocks.  Incompressible data can grow
+    under deflate; when the block would pass the 64 KiB limit (SAMv1 §4.1) the data is
+    stored instead, as htslib does.  Raises ValueError when even that cannot fit.
+    """
+    data = bytes(data)
+    if len(data) > MAX_INFLATED_SIZE:
+        raise ValueError(f"{len(data)} bytes exceed the {MAX_INFLATED_SIZE}-byte block limit")
+    if len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN > _MAX_XLEN:
+        raise ValueError("extra subfields do not fit in the 16-bit XLEN")
+    block = _assemble_block(data, _deflate(data, level), extra_subfields)
+    if len(block) > MAX_BLOCK_SIZE and level != 0:
+        block = _assemble_block(data, _deflate(data, 0), extra_subfields)
+    if len(block) > MAX_BLOCK_SIZE:
+        raise ValueError(
+            f"{len(data)} bytes make a {len(block)}-byte block even when stored; "
+            f"the limit is {MAX_BLOCK_SIZE} (write at most {DEFAULT_BLOCK_DATA_SIZE} bytes)"
+        )
+    return block
+
+
+class BgzfWriter:
+    """File-like BGZF writer: buffered ``write`` plus explicit control of every block.
+
+    ``target`` is a path (opened and closed by the writer) or a binary file object (left
+    open).  Compressed offsets count from where the file object stood when handed over.
+    """
+
+    def __init__(
+        self,
+        target: Union[str, "os.PathLike[str]", BinaryIO],
+        level: int = DEFAULT_LEVEL,
+        block_data_size: int = DEFAULT_BLOCK_DATA_SIZE,
+        extra_subfields: bytes = b"",
+    ):
+        if not 0 < block_data_size <= MAX_INFLATED_SIZE:
+            raise ValueError(f"block_data_size must be in 1..{MAX_INFLATED_SIZE}")
+        self._owns_file = isinstance(target, (str, bytes, os.PathLike))
+        self._file: BinaryIO = open(target, "wb") if self._owns_file else target
+        self.level = level
+        self.block_data_size = block_data_size
+        self.extra_subfields = extra_subfields
+        self.blocks: List[WrittenBlock] = []
+        self._buffer = bytearray()
+        self._offset = 0 if self._owns_file else _initial_offset(self._file)
+        self.closed = False
+
+    # -- buffered writing -------------------------------------------------------------
+    def write(self, data: bytes) -> int:
+        """Buffer ``data``; every time the buffer fills ``block_data_size`` it becomes a block."""
+        self._check_open()
+        view = memoryview(data)
+        while len(view):
+            room = self.block_data_size - len(self._buffer)
+            self._buffer += view[:room]
+            view = view[room:]
+            if len(self._buffer) == self.block_data_size:
+                self.flush_block()
+        return len(data)
+
+    def flush_block(self) -> None:
+        """End the block being filled now (nothing happens when it is empty)."""
+        self._check_open()
+        if self._buffer:
+            data, self._buffer = bytes(self._buffer), bytearray()
+            self._emit(data, self.level, self.extra_subfields)
+
+    # -- explicit blocks --------------------------------------------------------------
+    def write_block(
+        self, data: bytes, level: Optional[int] = None, extra_subfields: Optional[bytes] = None
+    ) -> WrittenBlock:
+        """Emit exactly one block holding exactly ``data`` (buffered bytes are flushed first)."""
+        self.flush_block()
+        return self._emit(
+            bytes(data),
+            self.level if level is None else level,
+            self.extra_subfields if extra_subfields is None else extra_subfields,
+        )
+
+    def write_empty_block(self, level: Optional[int] = None) -> WrittenBlock:
+        """Emit a block with no data, as some writers do mid-file (not an EOF marker by position)."""
+        return self.write_block(b"", level)
+
+    def tell_virtual(self) -> Pos:
+        """Where the next byte written will go, as htslib's ``bgzf_tell`` reports it.
+
+        With an empty buffer that is the next block at offset 0, never the end of the last.
+        """
+        return Pos(self._offset, len(self._buffer))
+
+    def tell(self) -> int:
+        """The compressed offset where the next block will start."""
+        return self._offset
+
+    # -- closing ----------------------------------------------------------------------
+    def close(self, eof_marker: bool = True) -> None:
+        """Flush, write the 28-byte EOF marker (SAMv1 §4.1.2) unless told not to, and close."""
+        if self.closed:
+            return
+        self.flush_block()
+        if eof_marker:
+            self._file.write(EOF_MARKER)
+            self._offset += len(EOF_MARKER)
+        self._file.flush()
+        if self._owns_file:
+            self._file.close()
+        self.closed = True
+
+    def __enter__(self) -> "BgzfWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------
+    def _emit(self, data: bytes, level: int, extra_subfields: bytes) -> WrittenBlock:
+        self._check_open()
+        block = compress_block(data, level, extra_subfields)
+        self._file.write(block)
+        written = WrittenBlock(self._offset, len(block), len(data))
+        self.blocks.append(written)
+        self._offset += len(block)
+        return written
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError("write to a closed BgzfWriter")
+
+
+def _initial_offset(file: BinaryIO) -> int:
+    # Unseekable targets (pipes, sockets) have no position; count from zero.
+    try:
+        return file.tell()
+    except (OSError, AttributeError):
+        return 0
