@@ -125,7 +125,8 @@ class CachingChannel:
             parts.append(chunk)
             got += len(chunk)
         if got < want:
-            raise InputIOError(f"read {got} of {want} bytes in {attempts} attempts", self.path, offset)
+            message = f"read {got} of {want} bytes in {attempts} attempts"
+            raise InputIOError(message, self.path, offset)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -160,7 +161,8 @@ class CachingChannel:
         self.__init__(**state)
 
     def __repr__(self) -> str:
-        return f"CachingChannel({self.path!r}, page_size={self.page_size}, cache_bytes={self.cache_bytes})"
+        settings = f"page_size={self.page_size}, cache_bytes={self.cache_bytes}"
+        return f"CachingChannel({self.path!r}, {settings})"
 
 
 def open_channel(path: Union[ByteSource, PathOrUrl], **config) -> CachingChannel:

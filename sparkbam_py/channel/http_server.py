@@ -143,7 +143,10 @@ class RangeHTTPServer(ThreadingHTTPServer):
         pass  # quiet: clients hanging up mid-response are normal here, and nothing to fix
 
     def start(self) -> "RangeHTTPServer":
-        self._thread = threading.Thread(target=self.serve_forever, name="RangeHTTPServer", daemon=True)
+        # A short poll interval so stop() returns promptly (the default waits up to 0.5 s).
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

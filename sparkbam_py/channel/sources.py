@@ -147,9 +147,8 @@ class HttpSource(ByteSource):
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
             parts = urlsplit(self.path)
-            connection_class = (
-                http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            )
+            https = parts.scheme == "https"
+            connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
             self._conn = connection_class(parts.hostname, parts.port, timeout=self.timeout)
         return self._conn
 
@@ -170,7 +169,8 @@ class HttpSource(ByteSource):
             except _CONNECTION_ERRORS as error:
                 self.close()
                 last_error = error
-        raise InputIOError(f"HTTP {method} failed: {last_error!r}", self.path, offset) from last_error
+        message = f"HTTP {method} failed: {last_error!r}"
+        raise InputIOError(message, self.path, offset) from last_error
 
     def _status_error(self, status: int, offset: Optional[int]) -> Exception:
         if status == 404:
@@ -219,7 +219,7 @@ class HttpSource(ByteSource):
     def _note_range_ignored(self) -> None:
         if not self.ignores_range:
             self.ignores_range = True
-            log.warning("%s: server ignores Range requests; every read transfers the whole file", self.path)
+            log.warning("%s: server ignores Range; every read transfers the whole file", self.path)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -228,7 +228,7 @@ class HttpSource(ByteSource):
 
 
 class FsspecSource(ByteSource):
-    """Any URL fsspec understands: ``file://``, ``memory://``, ``s3://``, ``gs://``, ``hdfs://``..."""
+    """Any URL fsspec reads: ``file://``, ``memory://``, ``s3://``, ``gs://``, ``hdfs://``..."""
 
     _transient = ("_fs", "_fs_path", "_size")
 

@@ -37,3 +37,6 @@ class IndexBlocks(Command):
                 "uncompressed_bytes": uncompressed, "seconds": round(seconds, 3)}
         lines = [] if out_path == "-" else [f"Wrote {blocks} blocks to {out_path} in {seconds:.2f} s"]
         return Result(lines, data)
+
+
+COMMAND = IndexBlocks()

@@ -41,3 +41,6 @@ class IndexRecords(Command):
                 "first_record": str(bam.header.end), "seconds": round(seconds, 3)}
         lines = [] if out_path == "-" else [f"Wrote {records} record positions to {out_path} in {seconds:.2f} s"]
         return Result(lines, data)
+
+
+COMMAND = IndexRecords()

@@ -6,21 +6,35 @@ Library errors exit with status 2 and a one-line message naming path and offset.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import pkgutil
 import sys
 from typing import List, Optional
 
+from .. import cli
 from ..errors import SparkBamError
-from .index_blocks import IndexBlocks
-from .index_records import IndexRecords
+from .common import Command
 
-COMMANDS = [IndexBlocks(), IndexRecords()]
+
+def discover_commands() -> List[Command]:
+    """Every ``COMMAND`` defined by a module of this package: one module per subcommand.
+
+    Modules import lazily-heavy things (pyspark) inside ``run``, so discovery stays fast.
+    """
+    commands = []
+    for module_info in pkgutil.iter_modules(cli.__path__):
+        module = importlib.import_module(f"{cli.__name__}.{module_info.name}")
+        command = getattr(module, "COMMAND", None)
+        if isinstance(command, Command):
+            commands.append(command)
+    return sorted(commands, key=lambda c: c.name)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sparkbam", description="Split BAM files across Spark executors.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in discover_commands():
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
         command.configure(sub)
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of text")

@@ -1,0 +1,280 @@
+"""BAI parsing (SAMv1 §5.2), and the per-reference index model that CSI shares.
+
+A BAI is uncompressed and little-endian::
+
+    magic "BAI\\1", n_ref, then per reference:
+        n_bin, per bin: bin (uint32), n_chunk, n_chunk x (chunk_beg, chunk_end) (uint64)
+        n_intv, ioffset (uint64) x n_intv          -- the linear index, one per 16 kbp
+    n_no_coor (uint64, optional)
+
+Each reference's block is self-contained, so :func:`parse_bai_reference` parses one from
+just its bytes: that is what a ``.bai.json`` byte range lets a remote reader fetch alone.
+Every reference records ``span``, where its block starts and ends in the file.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
+
+from ..errors import IndexFormatError
+from ..pos import Pos
+from .bins import BAI_DEPTH, BAI_MIN_SHIFT, pseudo_bin
+from .chunks import Chunk
+
+# Anything an index can be read from: a path or URL, a channel-like object with ``size``
+# and ``read_at``/``read_fully``, or the bytes themselves.
+IndexSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, object]
+
+# SAMv1 §5.2: the four magic bytes of a BAI.
+BAI_MAGIC = b"BAI\x01"
+# SAMv1 §5.2: a chunk is two uint64 virtual offsets; the pseudo-bin holds exactly two.
+CHUNK_SIZE = 16
+PSEUDO_BIN_CHUNKS = 2
+# The trailing optional n_no_coor is one uint64.
+N_NO_COOR_SIZE = 8
+
+
+class Bin(NamedTuple):
+    """One bin of the binning index: its chunks, and (CSI only) ``loffset``.
+
+    CSIv1: ``loffset`` is the virtual offset of the first record overlapping the bin.
+    BAI has no such field (``None``); htslib derives it from the linear index.
+    """
+
+    bin_id: int
+    chunks: Tuple[Chunk, ...]
+    loffset: Optional[Pos] = None
+
+
+class ReferenceMetadata(NamedTuple):
+    """The pseudo-bin (SAMv1 §5.2: bin 37450; CSI: ``bin_limit + 1``), decoded.
+
+    ``ref_beg``/``ref_end`` are the virtual offsets of the reference's first record and of
+    the byte just after its last one; the counts include placed unmapped reads.
+    """
+
+    ref_beg: Pos
+    ref_end: Pos
+    n_mapped: int
+    n_unmapped: int
+
+
+@dataclass(frozen=True)
+class ReferenceIndex:
+    """The index of one reference: bins (pseudo-bin excluded), linear index, metadata.
+
+    ``linear_index`` holds the stored virtual offsets (BAI only; empty for CSI), zeros
+    included; ``span`` is the ``[start, end)`` byte range of this block in the (inflated)
+    index file.
+    """
+
+    bins: Dict[int, Bin]
+    linear_index: Tuple[int, ...] = ()
+    metadata: Optional[ReferenceMetadata] = None
+    span: Tuple[int, int] = (0, 0)
+
+    @cached_property
+    def filled_linear_index(self) -> Tuple[int, ...]:
+        """The linear index with empty (0) windows taken from the previous window, as
+        htslib does on load: old writers left windows without reads at 0."""
+        filled: List[int] = []
+        for offset in self.linear_index:
+            filled.append(offset if offset or not filled else filled[-1])
+        return tuple(filled)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.bins) or self.metadata is not None
+
+
+@dataclass(frozen=True)
+class BamIndex:
+    """A parsed BAI or CSI: the binning scheme and one :class:`ReferenceIndex` per reference.
+
+    ``n_no_coor`` is ``None`` when the optional trailing field is absent.  ``aux`` is CSI's
+    auxiliary data (htslib stores a tabix header there), empty for BAI.
+    """
+
+    kind: str  # "BAI" or "CSI"
+    references: Tuple[ReferenceIndex, ...]
+    min_shift: int = BAI_MIN_SHIFT
+    depth: int = BAI_DEPTH
+    n_no_coor: Optional[int] = None
+    aux: bytes = b""
+    path: Optional[str] = field(default=None, compare=False)
+
+    @property
+    def pseudo_bin(self) -> int:
+        return pseudo_bin(self.depth)
+
+    @property
+    def n_refs(self) -> int:
+        return len(self.references)
+
+
+class IndexCursor:
+    """Little-endian reads over an index's bytes; each failure names the path and offset.
+
+    ``base`` is where ``data`` starts in the file (non-zero for a one-reference slice).
+    ``inflated`` says offsets count bytes of the inflated stream (CSI), not of the file.
+    """
+
+    def __init__(self, data: bytes, path: Optional[str] = None, base: int = 0, inflated: bool = False):
+        self.data = memoryview(data)
+        self.path = path
+        self.base = base
+        self.inflated = inflated
+        self.pos = 0
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.pos
+
+    @property
+    def remaining(self) -> int:
+        return len(self.data) - self.pos
+
+    def error(self, message: str, at: Optional[int] = None) -> IndexFormatError:
+        at = self.offset if at is None else at
+        if self.inflated:
+            return IndexFormatError(f"{message} (at byte {at} of the inflated index)", self.path)
+        return IndexFormatError(message, self.path, at)
+
+    def take(self, n: int, what: str) -> memoryview:
+        if n > self.remaining:
+            raise self.error(f"truncated: {what} needs {n} bytes, only {self.remaining} left")
+        view = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return view
+
+    def uint32(self, what: str) -> int:
+        return struct.unpack_from("<I", self.take(4, what))[0]
+
+    def uint64(self, what: str) -> int:
+        return struct.unpack_from("<Q", self.take(8, what))[0]
+
+    def uint64s(self, count: int, what: str) -> Tuple[int, ...]:
+        return struct.unpack_from(f"<{count}Q", self.take(8 * count, what))
+
+    def count(self, what: str, item_size: int, limit: Optional[int] = None) -> int:
+        """A non-negative int32 count, checked against ``limit`` and the bytes left."""
+        at = self.offset
+        value = struct.unpack_from("<i", self.take(4, what))[0]
+        if value < 0 or (limit is not None and value > limit):
+            bound = f"0..{limit}" if limit is not None else ">= 0"
+            raise self.error(f"{what} = {value} is out of range ({bound})", at)
+        if value * item_size > self.remaining:
+            raise self.error(
+                f"truncated: {what} = {value} needs {value * item_size} bytes, only {self.remaining} left", at
+            )
+        return value
+
+
+def read_reference(
+    cursor: IndexCursor, depth: int = BAI_DEPTH, has_loffset: bool = False, has_linear: bool = True
+) -> ReferenceIndex:
+    """Parse one reference's block at the cursor: BAI (linear index) or CSI (per-bin loffset)."""
+    start = cursor.offset
+    meta_bin = pseudo_bin(depth)
+    bin_header = 8 if has_loffset else 0
+    # SAMv1 §5.2 bounds n_bin by 37451 (= the pseudo-bin + 1); each bin needs >= 8 bytes.
+    n_bin = cursor.count("n_bin", 8 + bin_header, limit=meta_bin + 1)
+    bins: Dict[int, Bin] = {}
+    metadata = None
+    for _ in range(n_bin):
+        at = cursor.offset
+        bin_id = cursor.uint32("bin")
+        loffset = cursor.uint64("loffset") if has_loffset else None
+        n_chunk = cursor.count("n_chunk", CHUNK_SIZE)
+        flat = cursor.uint64s(2 * n_chunk, "chunks")
+        if bin_id in bins or (bin_id == meta_bin and metadata is not None):
+            raise cursor.error(f"bin {bin_id} appears twice in one reference", at)
+        if bin_id == meta_bin:
+            metadata = _read_metadata(flat, cursor, at)
+        elif bin_id > meta_bin - 2:  # meta_bin - 1 would be the first bin of a level too deep
+            raise cursor.error(f"bin {bin_id} is out of range (real bins are 0..{meta_bin - 2})", at)
+        else:
+            chunks = tuple(
+                Chunk(Pos.from_virtual(flat[i]), Pos.from_virtual(flat[i + 1]))
+                for i in range(0, len(flat), 2)
+            )
+            bins[bin_id] = Bin(bin_id, chunks, None if loffset is None else Pos.from_virtual(loffset))
+    linear: Tuple[int, ...] = ()
+    if has_linear:
+        linear = cursor.uint64s(cursor.count("n_intv", 8), "linear index")
+    return ReferenceIndex(bins, linear, metadata, (start, cursor.offset))
+
+
+def _read_metadata(flat: Tuple[int, ...], cursor: IndexCursor, at: int) -> ReferenceMetadata:
+    if len(flat) != 2 * PSEUDO_BIN_CHUNKS:
+        raise cursor.error(
+            f"pseudo-bin has {len(flat) // 2} chunks, expected {PSEUDO_BIN_CHUNKS}", at
+        )
+    ref_beg, ref_end, n_mapped, n_unmapped = flat
+    return ReferenceMetadata(Pos.from_virtual(ref_beg), Pos.from_virtual(ref_end), n_mapped, n_unmapped)
+
+
+def read_n_no_coor(cursor: IndexCursor) -> Optional[int]:
+    """The optional trailing ``n_no_coor``; anything else left over is an error."""
+    if cursor.remaining == 0:
+        return None
+    n_no_coor = cursor.uint64("n_no_coor")
+    if cursor.remaining:
+        raise cursor.error(f"{cursor.remaining} unexpected bytes after the index")
+    return n_no_coor
+
+
+def parse_bai(data: bytes, path: Optional[str] = None) -> BamIndex:
+    """Parse a whole BAI; :class:`IndexFormatError` (path, byte offset) when it is not one."""
+    cursor = IndexCursor(data, path)
+    magic = bytes(cursor.take(len(BAI_MAGIC), "magic"))
+    if magic != BAI_MAGIC:
+        raise cursor.error(f"not a BAI file: magic {magic!r}, expected {BAI_MAGIC!r}", 0)
+    # Each reference block holds at least n_bin and n_intv (SAMv1 §5.2).
+    n_ref = cursor.count("n_ref", 8)
+    references = tuple(read_reference(cursor) for _ in range(n_ref))
+    n_no_coor = read_n_no_coor(cursor)
+    return BamIndex("BAI", references, n_no_coor=n_no_coor, path=path)
+
+
+def parse_bai_reference(data: bytes, offset: int = 0, path: Optional[str] = None) -> ReferenceIndex:
+    """Parse exactly one reference's block, e.g. a ``.bai.json`` byte range fetched alone.
+
+    ``offset`` is where ``data`` starts in the ``.bai`` (for ``span`` and error messages).
+    """
+    cursor = IndexCursor(data, path, base=offset)
+    reference = read_reference(cursor)
+    if cursor.remaining:
+        raise cursor.error(f"{cursor.remaining} bytes left after one reference's index")
+    return reference
+
+
+def read_bai(source: IndexSource) -> BamIndex:
+    """Read and parse a BAI from a path, URL, channel (``size``/``read_at``) or bytes."""
+    data, path = read_index_bytes(source)
+    return parse_bai(data, path)
+
+
+def read_index_bytes(source: IndexSource) -> Tuple[bytes, Optional[str]]:
+    """All bytes of an index file, and its path for messages (``None`` for raw bytes).
+
+    Paths and URLs go through the project's channel layer, so remote stores work too.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), None
+    if isinstance(source, (str, os.PathLike)):
+        from ..channel import open_channel  # deferred: only path/URL callers need L1
+
+        with open_channel(os.fspath(source)) as channel:
+            return _read_whole(channel), os.fspath(source)
+    if hasattr(source, "read_at") and hasattr(source, "size"):
+        return _read_whole(source), getattr(source, "path", None)
+    raise TypeError(f"cannot read an index from {type(source).__name__}")
+
+
+def _read_whole(channel) -> bytes:
+    reader = getattr(channel, "read_fully", None) or channel.read_at
+    return bytes(reader(0, channel.size))
