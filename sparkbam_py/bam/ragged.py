@@ -66,6 +66,8 @@ def pick_ragged(parts: Sequence[Ragged], part_index: np.ndarray, item_index: np.
     item (the parts' items are already contiguous, so no gaps are needed), and one ``take``
     copies the picked items in order.
     """
+    if len(part_index) == 0:
+        return Ragged(np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
     values, bases = concat_ragged(parts)
     item_bases = np.cumsum([0] + [len(part.offsets) - 1 for part in parts]).astype(np.int64)
     bounds = np.concatenate(

@@ -71,15 +71,20 @@ def _deflate(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+def _block_size(payload: bytes, extra_subfields: bytes) -> int:
+    xlen = len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN
+    return FIXED_HEADER_SIZE + xlen + len(payload) + TRAILER_SIZE
+
+
 def _assemble_block(data: bytes, payload: bytes, extra_subfields: bytes) -> bytes:
     # SAMv1 §4.1: the BC subfield holds BSIZE = total block size - 1.  Foreign subfields go
     # first, so readers that assume BC sits at byte 12 are caught out.
     xlen = len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN
-    block_size = FIXED_HEADER_SIZE + xlen + len(payload) + TRAILER_SIZE
     header = GZIP_MAGIC + struct.pack(
         "<BBIBBH", CM_DEFLATE, FLG_FEXTRA, _MTIME, _XFL, _OS_UNKNOWN, xlen
     )
-    bc_subfield = struct.pack("<BBHH", BC_SI1, BC_SI2, BC_SLEN, block_size - 1)
+    bsize = _block_size(payload, extra_subfields) - 1
+    bc_subfield = struct.pack("<BBHH", BC_SI1, BC_SI2, BC_SLEN, bsize)
     trailer = struct.pack("<II", zlib.crc32(data), len(data))
     return header + extra_subfields + bc_subfield + payload + trailer
 
@@ -96,15 +101,16 @@ def compress_block(data: bytes, level: int = DEFAULT_LEVEL, extra_subfields: byt
         raise ValueError(f"{len(data)} bytes exceed the {MAX_INFLATED_SIZE}-byte block limit")
     if len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN > _MAX_XLEN:
         raise ValueError("extra subfields do not fit in the 16-bit XLEN")
-    block = _assemble_block(data, _deflate(data, level), extra_subfields)
-    if len(block) > MAX_BLOCK_SIZE and level != 0:
-        block = _assemble_block(data, _deflate(data, 0), extra_subfields)
-    if len(block) > MAX_BLOCK_SIZE:
+    payload = _deflate(data, level)
+    if _block_size(payload, extra_subfields) > MAX_BLOCK_SIZE and level != 0:
+        payload = _deflate(data, 0)
+    size = _block_size(payload, extra_subfields)
+    if size > MAX_BLOCK_SIZE:
         raise ValueError(
-            f"{len(data)} bytes make a {len(block)}-byte block even when stored; "
+            f"{len(data)} bytes make a {size}-byte block even when stored; "
             f"the limit is {MAX_BLOCK_SIZE} (write at most {DEFAULT_BLOCK_DATA_SIZE} bytes)"
         )
-    return block
+    return _assemble_block(data, payload, extra_subfields)
 
 
 class BgzfWriter:

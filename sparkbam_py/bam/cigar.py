@@ -1,0 +1,140 @@
+"""CIGAR columns (``cigar`` text, ``reference_end``) for all records at once.
+
+SAMv1 §4.2: each CIGAR op is a uint32 ``length << 4 | code``, codes 0..8 being ``MIDNSHP=X``.
+SAMv1 §4.2.2: n_cigar_op is 16 bits, so a CIGAR of more than 65535 ops is stored in a
+``CG:B,I`` tag and the record holds a two-op placeholder ``<l_seq>S<ref_len>N``.  Readers
+must use the CG tag's ops instead; this module does it under htslib's conditions, so that
+the columns agree with pysam.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from .layout import (
+    CG_TAG,
+    CIGAR_CONSUMES_REF,
+    CIGAR_OP_MASK,
+    CIGAR_OP_SHIFT,
+    CIGAR_OPS,
+    FLAG_UNMAPPED,
+    MAX_CIGAR_OP_CODE,
+)
+from .littleendian import read_unsigned
+from .numtext import format_integers
+from .ragged import Ragged, string_array, take_byte_ranges
+from .spans import CIGAR_OP_BYTES, MalformedRecord, RecordSpans
+from .tags import ARRAY_HEADER_BYTES, TYPE_ARRAY, TagEntries
+
+_SOFT_CLIP = CIGAR_OPS.index("S")
+_OP_LETTERS = np.frombuffer(CIGAR_OPS.encode("ascii"), dtype=np.uint8)
+# htslib moves a CG tag into the CIGAR only when it has fewer than 2**29 ops (its sanity
+# limit) and at least as many as the placeholder; both subtypes 'I' and 'i' are accepted.
+_MAX_LONG_CIGAR_OPS = 1 << 29
+_CG_SUBTYPES = [ord("I"), ord("i")]
+
+
+@dataclass(frozen=True)
+class LongCigars:
+    """Records whose real CIGAR is in their CG tag."""
+
+    records: np.ndarray  # batch index of each such record
+    ops_start: np.ndarray  # position in data of the CG array's first op
+    n_ops: np.ndarray
+    entries: np.ndarray  # index of the CG tag in the TagEntries it was found in
+
+
+@dataclass(frozen=True)
+class CigarOps:
+    """The ops of all records back to back: record i's are ``ops[offsets[i]:offsets[i+1]]``."""
+
+    ops: np.ndarray  # uint32
+    offsets: np.ndarray  # int64, n + 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return (self.ops >> CIGAR_OP_SHIFT).astype(np.int64)
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.ops & CIGAR_OP_MASK
+
+
+def placeholder_records(data: np.ndarray, spans: RecordSpans) -> np.ndarray:
+    """Batch indexes of placed records whose CIGAR starts with a soft clip of the whole read.
+
+    Only they may hold a long CIGAR in CG (a cheap filter: the tags of the others are never
+    walked for it).
+    """
+    fixed = spans.fixed
+    has_cigar = spans.n_cigar_op > 0
+    first_op = read_unsigned(data, np.where(has_cigar, spans.cigar_start, 0), CIGAR_OP_BYTES)
+    return np.flatnonzero(
+        has_cigar
+        & (fixed["ref_id"] >= 0)
+        & (fixed["pos"] >= 0)
+        & ((first_op & CIGAR_OP_MASK) == _SOFT_CLIP)
+        & ((first_op >> CIGAR_OP_SHIFT) == spans.l_seq)
+    )
+
+
+def find_long_cigars(spans: RecordSpans, entries: TagEntries, candidates: np.ndarray) -> LongCigars:
+    """The CG tags (among ``entries``) that replace the CIGAR of a record in ``candidates``."""
+    cg = np.flatnonzero(entries.keys_equal(CG_TAG))
+    walked = entries.record[cg]
+    # Like htslib, only the first CG tag of a record counts.
+    first = cg[np.concatenate([[True], walked[1:] != walked[:-1]])] if len(cg) else cg
+    record = entries.records[entries.record[first]]
+    value_start = entries.value_start[first]
+    is_uint_array = (entries.type[first] == TYPE_ARRAY) & np.isin(entries.buffer[value_start], _CG_SUBTYPES)
+    n_ops = np.zeros(len(first), dtype=np.int64)
+    n_ops[is_uint_array] = entries.array_counts(first[is_uint_array])
+    usable = (
+        np.isin(record, candidates)
+        & is_uint_array
+        & (n_ops >= spans.n_cigar_op[record])
+        & (n_ops < _MAX_LONG_CIGAR_OPS)
+    )
+    first, record, n_ops = first[usable], record[usable], n_ops[usable]
+    # Back from the tag buffer to data: same distance from the start of the record's tags.
+    region_start = entries.region_offsets[entries.record[first]]
+    ops_start = spans.tags_start[record] + entries.value_start[first] + ARRAY_HEADER_BYTES - region_start
+    return LongCigars(record, ops_start, n_ops, first)
+
+
+def gather_cigar_ops(data: np.ndarray, spans: RecordSpans, long_cigars: LongCigars) -> CigarOps:
+    """Every record's CIGAR ops, taking the CG tag's instead of the placeholder where it applies."""
+    start = spans.cigar_start.copy()
+    n_ops = spans.n_cigar_op.copy()
+    start[long_cigars.records] = long_cigars.ops_start
+    n_ops[long_cigars.records] = long_cigars.n_ops
+    raw = take_byte_ranges(data, start, CIGAR_OP_BYTES * n_ops)
+    ops = CigarOps(raw.values.view("<u4"), raw.offsets // CIGAR_OP_BYTES)
+    bad = np.flatnonzero(ops.codes > MAX_CIGAR_OP_CODE)
+    if bad.size:
+        record = int(np.searchsorted(ops.offsets, bad[0], side="right") - 1)
+        raise MalformedRecord(f"CIGAR op code {int(ops.codes[bad[0]])} is not one of {CIGAR_OPS}", record)
+    return ops
+
+
+def cigar_column(ops: CigarOps) -> pa.StringArray:
+    """SAM CIGAR text per record ("76M2I3S"); null where the record has no CIGAR."""
+    text = format_integers(ops.lengths, after=1)
+    text.values[text.offsets[1:] - 1] = _OP_LETTERS[ops.codes]
+    # A record's ops are contiguous, so its text is one contiguous run of op texts.
+    per_record = Ragged(text.values, text.offsets[ops.offsets])
+    return string_array(per_record, valid=np.diff(ops.offsets) > 0)
+
+
+def reference_end_column(spans: RecordSpans, ops: CigarOps) -> pa.Int32Array:
+    """pysam's ``reference_end``: start + reference length (at least 1); null if unmapped or no CIGAR."""
+    consumed = np.where(CIGAR_CONSUMES_REF[ops.codes], ops.lengths, 0)
+    running = np.zeros(len(consumed) + 1, dtype=np.int64)
+    np.cumsum(consumed, out=running[1:])
+    reference_length = running[ops.offsets[1:]] - running[ops.offsets[:-1]]
+    # htslib's bam_endpos counts an alignment consuming no reference as covering one base.
+    end = spans.fixed["pos"].astype(np.int64) + np.maximum(reference_length, 1)
+    valid = ((spans.fixed["flag"] & FLAG_UNMAPPED) == 0) & (np.diff(ops.offsets) > 0)
+    return pa.array(end.astype(np.int32), mask=~valid)

@@ -1,0 +1,62 @@
+"""Sequence and base-quality columns, decoded for all records at once.
+
+SAMv1 §4.2: ``seq`` packs two bases per byte, high nibble first, as indexes into
+``=ACMGRSVTWYHKDBN``; ``qual`` holds one Phred score per base, or 0xFF in every byte when
+the qualities are absent.  SAM text (SAMv1 §1.4) prints qualities as Phred + 33.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .layout import MISSING_QUALITY, SEQ_CODES
+from .ragged import Ragged, string_array, take_byte_ranges
+from .spans import RecordSpans
+
+# SAMv1 §1.4 QUAL: printed as the Phred score plus 33 (ASCII '!' is quality 0).
+PHRED_OFFSET = 33
+
+
+def _base_pair_table() -> np.ndarray:
+    """For each packed byte, its two bases as one little-endian uint16 (first base low)."""
+    codes = np.frombuffer(SEQ_CODES.encode("ascii"), dtype=np.uint8)
+    packed = np.arange(256)
+    pairs = np.stack([codes[packed >> 4], codes[packed & 0xF]], axis=1)
+    return np.ascontiguousarray(pairs).view("<u2").reshape(256)
+
+
+# One lookup per packed byte (two bases) instead of one per base.
+_BASE_PAIRS = _base_pair_table()
+
+
+def decode_query_sequence(data: np.ndarray, spans: RecordSpans) -> pa.StringArray:
+    """``query_sequence``: the bases as text; null where the record stores none (l_seq 0)."""
+    l_seq = spans.l_seq
+    packed = take_byte_ranges(data, spans.seq_start, (l_seq + 1) // 2)
+    bases = _BASE_PAIRS[packed.values].view(np.uint8)
+    # Each record's text starts at twice its packed offset; an odd length leaves one
+    # padding base after it, which has to be squeezed out.
+    starts = 2 * packed.offsets
+    if np.any(l_seq % 2):
+        text = take_byte_ranges(bases, starts[:-1], l_seq)
+    else:
+        text = Ragged(bases, starts)
+    return string_array(text, valid=l_seq > 0)
+
+
+def qualities_present(data: np.ndarray, spans: RecordSpans) -> np.ndarray:
+    """True for records that have a sequence whose first quality byte is not 0xFF."""
+    has_sequence = spans.l_seq > 0
+    first_quality = data[np.where(has_sequence, spans.qual_start, 0)]
+    return has_sequence & (first_quality != MISSING_QUALITY)
+
+
+def decode_query_qualities(data: np.ndarray, spans: RecordSpans) -> pa.StringArray:
+    """``query_qualities`` as Phred+33 text (SAM's QUAL); null where absent.
+
+    Scores above 93 would print past '~' (SAMv1 §1.4 allows 0..93); they are passed through
+    unchanged rather than clipped, so the column never hides what the file holds.
+    """
+    present = qualities_present(data, spans)
+    raw = take_byte_ranges(data, spans.qual_start, np.where(present, spans.l_seq, 0))
+    return string_array(Ragged(raw.values + np.uint8(PHRED_OFFSET), raw.offsets), valid=present)

@@ -1,0 +1,138 @@
+"""Finding the auxiliary fields (tags) of many records at once (SAMv1 §4.2.4).
+
+Each tag is ``tag[2] val_type value``, and the value's size depends on its type, so the
+k-th tag of a record can only be found after the first k-1.  Instead of walking record by
+record, the walk goes *round by round*: round k reads the k-th tag of every record that
+still has one, as a handful of vectorised operations.  The number of rounds is the largest
+tag count in the batch (typically under twenty), whatever the number of records.
+
+The tag regions are first copied back to back into one compact buffer: it is what the
+later steps read, and it makes locating the NUL ending each Z/H string a single
+``searchsorted`` over the few zero bytes of that buffer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .littleendian import FLOAT_TYPE, INTEGER_TYPES, read_unsigned
+from .ragged import take_byte_ranges
+from .spans import require
+
+# SAMv1 §4.2.4: two tag characters, then one value-type character, then the value.
+TAG_HEADER_BYTES = 3
+# A 'B' array value: subtype character, then uint32 element count, then the elements.
+ARRAY_HEADER_BYTES = 5
+TYPE_CHAR = ord("A")
+TYPE_STRING = ord("Z")
+TYPE_HEX = ord("H")
+TYPE_ARRAY = ord("B")
+
+
+def _size_table(sizes: dict) -> np.ndarray:
+    table = np.zeros(256, dtype=np.int64)
+    for code, size in sizes.items():
+        table[code] = size
+    return table
+
+
+# Bytes of each fixed-size value type (0: not a fixed-size type).
+_ELEMENT_BYTES = {code: width for code, (width, _) in INTEGER_TYPES.items()}
+_ELEMENT_BYTES[FLOAT_TYPE] = 4
+FIXED_VALUE_BYTES = _size_table({**_ELEMENT_BYTES, TYPE_CHAR: 1})
+# Bytes of each 'B' array element subtype (0: not a valid subtype).
+ARRAY_ELEMENT_BYTES = _size_table(_ELEMENT_BYTES)
+
+
+@dataclass(frozen=True)
+class TagEntries:
+    """Every tag of a set of records, in record order then file order.
+
+    Positions index ``buffer``, the records' tag regions copied back to back.
+    """
+
+    buffer: np.ndarray  # uint8
+    records: np.ndarray  # batch index of each walked record
+    region_offsets: np.ndarray  # walked record i's tags are buffer[region_offsets[i]:...[i+1]]
+    entry_offsets: np.ndarray  # walked record i's entries are entry_offsets[i]:...[i+1]
+    record: np.ndarray  # per entry: index of its walked record
+    start: np.ndarray  # per entry: position of the tag's first character
+    type: np.ndarray  # per entry: value type byte
+    size: np.ndarray  # per entry: value bytes (Z/H with their NUL, B with its 5-byte header)
+
+    @property
+    def value_start(self) -> np.ndarray:
+        return self.start + TAG_HEADER_BYTES
+
+    def keys_equal(self, key: bytes) -> np.ndarray:
+        """Per entry: is its tag ``key`` (two characters)?"""
+        return (self.buffer[self.start] == key[0]) & (self.buffer[self.start + 1] == key[1])
+
+    def array_counts(self, entries: np.ndarray) -> np.ndarray:
+        """The element counts of the given 'B' entries."""
+        return read_unsigned(self.buffer, self.value_start[entries] + 1, 4)
+
+
+def locate_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, records: np.ndarray) -> TagEntries:
+    """Locate the tags in ``data[starts[i]:ends[i]]`` for each record ``records[i]``."""
+    regions = take_byte_ranges(data, starts, ends - starts)
+    buffer = regions.values
+    nul_positions = np.flatnonzero(buffer == 0)
+    cursor = regions.offsets[:-1].copy()
+    stop = regions.offsets[1:]
+    walking = np.flatnonzero(cursor < stop)
+    rounds = []
+    while walking.size:
+        at, limit, who = cursor[walking], stop[walking], records[walking]
+        require(at + TAG_HEADER_BYTES <= limit, who, "tag header runs past the end of the record")
+        value_type = buffer[at + 2]
+        size = _value_sizes(buffer, nul_positions, at + TAG_HEADER_BYTES, value_type, limit, who)
+        following = at + TAG_HEADER_BYTES + size
+        require(following <= limit, who, "tag value runs past the end of the record")
+        rounds.append((walking, at, value_type, size))
+        cursor[walking] = following
+        walking = walking[following < limit]
+    return _in_record_order(buffer, records, regions.offsets, rounds)
+
+
+def _value_sizes(buffer, nul_positions, value_start, value_type, limit, who) -> np.ndarray:
+    """Bytes taken by each value, from its type (and its NUL or element count)."""
+    size = FIXED_VALUE_BYTES[value_type]
+    strings = (value_type == TYPE_STRING) | (value_type == TYPE_HEX)
+    if strings.any():
+        begin = value_start[strings]
+        # The first NUL at or after the value's start ends it (SAMv1 §4.2.4: NUL-terminated).
+        found = np.searchsorted(nul_positions, begin)
+        has_nul = found < len(nul_positions)
+        nul = nul_positions[np.minimum(found, len(nul_positions) - 1)] if len(nul_positions) else begin
+        require(has_nul & (nul < limit[strings]), who[strings], "Z/H tag value lacks its NUL")
+        size[strings] = nul - begin + 1
+    arrays = value_type == TYPE_ARRAY
+    if arrays.any():
+        begin = value_start[arrays]
+        require(begin + ARRAY_HEADER_BYTES <= limit[arrays], who[arrays], "B tag header truncated")
+        element_bytes = ARRAY_ELEMENT_BYTES[buffer[begin]]
+        require(element_bytes > 0, who[arrays], "B tag with an unknown element subtype")
+        size[arrays] = ARRAY_HEADER_BYTES + element_bytes * read_unsigned(buffer, begin + 1, 4)
+    require(size > 0, who, "tag with an unknown value type")
+    return size
+
+
+def _in_record_order(buffer, records, region_offsets, rounds) -> TagEntries:
+    """Reorder the per-round findings so that each record's tags are contiguous and in order."""
+    counts = np.zeros(len(records), dtype=np.int64)
+    for walking, *_ in rounds:
+        counts[walking] += 1
+    entry_offsets = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum(counts, out=entry_offsets[1:])
+    total = int(entry_offsets[-1])
+    record = np.empty(total, dtype=np.int64)
+    start = np.empty(total, dtype=np.int64)
+    value_type = np.empty(total, dtype=np.uint8)
+    size = np.empty(total, dtype=np.int64)
+    for k, (walking, at, types, sizes) in enumerate(rounds):
+        # Round k found the k-th tag of each walking record.
+        slot = entry_offsets[walking] + k
+        record[slot], start[slot], value_type[slot], size[slot] = walking, at, types, sizes
+    return TagEntries(buffer, records, region_offsets, entry_offsets, record, start, value_type, size)
