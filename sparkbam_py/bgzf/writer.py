@@ -71,17 +71,20 @@ def _deflate(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+def _xlen(extra_subfields: bytes) -> int:
+    # The foreign subfields plus BC's own: SI1 SI2 SLEN, then the 2-byte BSIZE.
+    return len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN
+
+
 def _block_size(payload: bytes, extra_subfields: bytes) -> int:
-    xlen = len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN
-    return FIXED_HEADER_SIZE + xlen + len(payload) + TRAILER_SIZE
+    return FIXED_HEADER_SIZE + _xlen(extra_subfields) + len(payload) + TRAILER_SIZE
 
 
 def _assemble_block(data: bytes, payload: bytes, extra_subfields: bytes) -> bytes:
     # SAMv1 §4.1: the BC subfield holds BSIZE = total block size - 1.  Foreign subfields go
     # first, so readers that assume BC sits at byte 12 are caught out.
-    xlen = len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN
     header = GZIP_MAGIC + struct.pack(
-        "<BBIBBH", CM_DEFLATE, FLG_FEXTRA, _MTIME, _XFL, _OS_UNKNOWN, xlen
+        "<BBIBBH", CM_DEFLATE, FLG_FEXTRA, _MTIME, _XFL, _OS_UNKNOWN, _xlen(extra_subfields)
     )
     bsize = _block_size(payload, extra_subfields) - 1
     bc_subfield = struct.pack("<BBHH", BC_SI1, BC_SI2, BC_SLEN, bsize)
@@ -94,12 +97,13 @@ def compress_block(data: bytes, level: int = DEFAULT_LEVEL, extra_subfields: byt
 
     ``level`` 0 writes stored (uncompressed) deflate blocks.  Incompressible data can grow
     under deflate; when the block would pass the 64 KiB limit (SAMv1 §4.1) the data is
-    stored instead, as htslib does.  Raises ValueError when even that cannot fit.
+    stored instead, which costs only 5 bytes per 64 KiB (RFC 1951 §3.2.4), so any
+    ``DEFAULT_BLOCK_DATA_SIZE`` bytes fit.  Raises ValueError when even that cannot fit.
     """
     data = bytes(data)
     if len(data) > MAX_INFLATED_SIZE:
         raise ValueError(f"{len(data)} bytes exceed the {MAX_INFLATED_SIZE}-byte block limit")
-    if len(extra_subfields) + SUBFIELD_HEADER_SIZE + BC_SLEN > _MAX_XLEN:
+    if _xlen(extra_subfields) > _MAX_XLEN:
         raise ValueError("extra subfields do not fit in the 16-bit XLEN")
     payload = _deflate(data, level)
     if _block_size(payload, extra_subfields) > MAX_BLOCK_SIZE and level != 0:

@@ -1,0 +1,93 @@
+"""The eager checker: does a BAM record start here? A yes/no per position, fast.
+
+A position is accepted when the record it implies fails none of the veto checks and so do
+the records chained after it, ``reads_to_check`` (10) in all, or the data ends exactly at
+a record boundary after at least one good record. Records may cross any number of BGZF
+blocks. The veto set and the measurements behind it: see ``validators/README.md``.
+"""
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from sparkbam_py.config import DEFAULT_READS_TO_CHECK
+from sparkbam_py.errors import ConfigError
+
+from .chain import ChainResult, follow_chains
+from .fields import RunView
+from .flags import flag_names, mask_of
+from .records import References, check_records
+
+# Without these the chain itself means nothing (a record must fit in the data, its length
+# must cover its parts, its name must exist): they are always vetoes.
+STRUCTURAL_VETOES: Tuple[str, ...] = (
+    "tooFewFixedBlockBytes",
+    "tooFewBytesForReadName",
+    "tooFewBytesForCigarOps",
+    "tooFewRemainingBytesImplied",
+    "negativeSeqLength",
+    "noReadName",
+)
+
+# The default veto set, chosen by measuring both error kinds over the corpus with the full
+# checker (validators/README.md). Left out on purpose, because real files break them:
+# tooLargeReadPos, the four next-read checks, nonASCIIReadName, nonPrintableReadName,
+# emptyMappedCigar, emptyMappedSeq, cigarSeqLengthMismatch, unknownFlagBits.
+DEFAULT_VETOES: Tuple[str, ...] = STRUCTURAL_VETOES + (
+    "negativeReadIdx",
+    "tooLargeReadIdx",
+    "negativeReadPos",
+    "emptyReadName",
+    "nonNullTerminatedReadName",
+    "nulInReadName",
+    "invalidCigarOp",
+    "emptyMappedRead",
+)
+
+
+class EagerCalls(NamedTuple):
+    """Per position: accepted as a record start; or undecided because the run ended."""
+
+    accepted: np.ndarray  # bool
+    need_more: np.ndarray  # bool
+
+
+class EagerChecker:
+    """Record-start calls for whole ranges or index arrays of one run at a time."""
+
+    name = "eager"
+
+    def __init__(self, refs: References, reads_to_check: int = DEFAULT_READS_TO_CHECK,
+                 vetoes: Optional[Iterable[str]] = None):
+        if reads_to_check < 1:
+            raise ConfigError(f"reads_to_check must be at least 1, got {reads_to_check}")
+        chosen = DEFAULT_VETOES if vetoes is None else tuple(vetoes)
+        self.refs = refs
+        self.reads_to_check = reads_to_check
+        self.vetoes = mask_of(chosen) | mask_of(STRUCTURAL_VETOES)
+
+    @property
+    def veto_names(self):
+        return flag_names(self.vetoes)
+
+    def calls_range(self, view: RunView, lo: int, hi: int) -> EagerCalls:
+        """Calls for every position in ``[lo, hi)`` of the run."""
+        return self._calls(view, (lo, hi))
+
+    def calls_at(self, view: RunView, indices: np.ndarray) -> EagerCalls:
+        return self._calls(view, np.asarray(indices, dtype=np.int64))
+
+    def chains(self, view: RunView, where) -> ChainResult:
+        first = check_records(view, where, self.refs, self.vetoes, early=True)
+
+        def check(indices: np.ndarray):
+            return check_records(view, indices, self.refs, self.vetoes, early=True)
+
+        first_lo = where[0] if isinstance(where, tuple) else None
+        return follow_chains(view, first, check, self.reads_to_check, first_lo)
+
+    def _calls(self, view: RunView, where) -> EagerCalls:
+        chains = self.chains(view, where)
+        return EagerCalls(chains.accepted, chains.need_more)
+
