@@ -21,7 +21,9 @@ from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 from cachetools import LRUCache
 
+from .bam.file import open_bam
 from .bam.header import BamHeader, read_header
+from .bam.layout import BLOCK_SIZE_BYTES
 from .bam.walk import RecordChunk, iter_record_chunks
 from .bgzf.reader import BgzfReader
 from .channel import open_channel
@@ -121,6 +123,13 @@ def plan_tasks(path: str, file_size: int, header: BamHeader, split_size=DEFAULT_
 
 
 # -- executor side ------------------------------------------------------------------------
+
+
+def plan_file(path: str, split_size=DEFAULT_SPLIT_SIZE, **task_options) -> Tuple[BamHeader, List[SplitTask]]:
+    """Read one BAM's header on the driver and plan its tasks."""
+    with open_bam(path) as bam:
+        header, size = bam.header, bam.size
+    return header, plan_tasks(str(path), size, header, split_size, **task_options)
 
 
 def find_split_start(
@@ -242,7 +251,7 @@ def landing_after(chunk: RecordChunk) -> Pos:
     """The position right after the chunk's last record: where the block_size chain goes next."""
     last = int(chunk.offsets[-1])
     block_size = _INT32.unpack_from(chunk.run.raw, last)[0]
-    return chunk.run.pos_at(last + 4 + block_size)
+    return chunk.run.pos_at(last + BLOCK_SIZE_BYTES + block_size)
 
 
 def _data_ends_at(reader: BgzfReader, pos: Pos) -> bool:

@@ -126,9 +126,9 @@ def reads_in_chunks(handle, chunks: Sequence[Chunk], wanted) -> List[tuple]:
 def fetch_or_skip(handle, ref_id: int, beg: int, end: int) -> List[tuple]:
     """``fetch`` as the oracle; a pysam failure here means the index does not match its BAM
     (stale corpus companions exist), so there is nothing to compare against."""
-    try:
-        return [read_key(r) for r in handle.fetch(handle.references[ref_id], beg, end)]
-    except OSError as exc:
+    try:  # by tid: some corpus headers have @SQ lines htslib cannot parse by name
+        return [read_key(r) for r in handle.fetch(tid=ref_id, start=beg, stop=end)]
+    except (OSError, ValueError) as exc:
         pytest.skip(f"pysam fetch fails with this index ({exc}): index stale for its BAM?")
 
 
@@ -145,7 +145,8 @@ def overlaps(ref_id: int, beg: int, end: int):
 def random_regions(handle, rng: random.Random, count: int) -> List[Tuple[int, int, int]]:
     """Regions of many sizes: around real reads (so most are non-empty), anywhere, whole refs."""
     lengths = handle.lengths
-    starts = [(r.reference_id, r.reference_start) for r in handle.fetch(until_eof=True) if r.reference_id >= 0]
+    starts = [(r.reference_id, r.reference_start)
+              for r in handle.fetch(until_eof=True) if r.reference_id >= 0]
     handle.reset()
     regions = []
     for i in range(count):
@@ -155,31 +156,40 @@ def random_regions(handle, rng: random.Random, count: int) -> List[Tuple[int, in
         else:
             ref_id = rng.randrange(len(lengths))
             beg = rng.randrange(max(lengths[ref_id], 1))
-        span = rng.choice([1, 100, 5_000, 100_000, 3_000_000])
-        end = min(beg + span, max(lengths[ref_id], beg + 1))
+        end = beg + rng.choice([1, 100, 5_000, 100_000, 3_000_000])
+        if beg < lengths[ref_id] < end:  # (reads may lie past a header's length: keep those)
+            end = lengths[ref_id]
         regions.append((ref_id, beg, end) if i % 7 else (ref_id, 0, max(lengths[ref_id], 1)))
     return regions
 
 
-def assert_chunks_match_fetch(bam: Path, index_path: Path, count: int = 15, seed: int = 0) -> None:
+def assert_chunks_match_fetch(bam: Path, index_path: Path, count: int = 15, seed: int = 0,
+                              read_budget: int = 80_000) -> None:
+    """Random regions (and a few at once) give exactly ``fetch``'s reads.  Stops early once
+    ``read_budget`` reads were compared: deep little corpus files would otherwise take long."""
     index = read_index(str(index_path))
     with open_with_pysam(bam, index_path) as handle:
         assert handle.nreferences == index.n_refs
         if not index.n_refs:
             return  # no reference to query (reads, if any, are all unplaced)
         regions = random_regions(handle, random.Random(seed), count)
+        compared = 0
         for ref_id, beg, end in regions:
             expected = fetch_or_skip(handle, ref_id, beg, end)
-            got = reads_in_chunks(handle, chunks_for_region(index, ref_id, beg, end), overlaps(ref_id, beg, end))
-            assert_same_reads(got, expected, f"region {handle.references[ref_id]}:{beg}-{end}")
-        assert_many_regions_match(handle, index, regions[:6])
+            chunks = chunks_for_region(index, ref_id, beg, end)
+            got = reads_in_chunks(handle, chunks, overlaps(ref_id, beg, end))
+            assert_same_reads(got, expected, f"region {ref_id}:{beg}-{end}")
+            compared += len(expected)
+            if compared > read_budget:
+                break
+        assert_many_regions_match(handle, index, regions[:6] if compared <= read_budget else regions[:2])
 
 
 def assert_many_regions_match(handle, index: BamIndex, regions) -> None:
     """``chunks_for_regions``: disjoint chunks whose reads overlapping any region = the union."""
     expected = {}  # a record in two regions comes once: key it by where it ends in the file
     for ref_id, beg, end in regions:
-        for read in handle.fetch(handle.references[ref_id], beg, end):
+        for read in handle.fetch(tid=ref_id, start=beg, stop=end):
             expected[handle.tell()] = read_key(read)
     chunks = chunks_for_regions(index, regions)
     assert all(a.end < b.start for a, b in zip(chunks, chunks[1:]))
@@ -199,7 +209,8 @@ def assert_unplaced_tail_matches(bam: Path, index_path: Path) -> None:
         start = unplaced_unmapped_start(index)
         if start is not None:
             handle.seek(start.virtual)
-        got = [read_key(r) for r in handle.fetch(until_eof=True)] if start is None else [read_key(r) for r in handle]
+        reads = handle.fetch(until_eof=True) if start is None else handle  # None: from the first record
+        got = [read_key(r) for r in reads]
     assert got == expected
     if index.n_no_coor is not None:
         assert index.n_no_coor == len(expected)
@@ -208,7 +219,9 @@ def assert_unplaced_tail_matches(bam: Path, index_path: Path) -> None:
 # -- generated BAMs ----------------------------------------------------------------------------
 
 
-def write_indexed_bam(path: Path, references, n_reads: int, seed: int, index_args=(), unplaced: int = 50) -> Path:
+def write_indexed_bam(
+    path: Path, references, n_reads: int, seed: int, index_args=(), unplaced: int = 50
+) -> Path:
     """A coordinate-sorted BAM of random reads (spliced, deleted, placed-unmapped, unplaced),
     indexed by samtools through pysam with ``index_args`` (e.g. ``("-c",)`` for CSI)."""
     rng = random.Random(seed)
@@ -285,7 +298,8 @@ def test_reg2bin_spec_examples():
     assert reg2bins(5, 5) == [] and reg2bins(-10, 1) == [0, 1, 9, 73, 585, 4681]
 
 
-@given(st.floats(0, 1, exclude_max=True), st.integers(1, 1 << 22), st.sampled_from([(14, 5), (14, 3), (12, 7)]))
+@given(st.floats(0, 1, exclude_max=True), st.integers(1, 1 << 22),
+       st.sampled_from([(14, 5), (14, 3), (12, 7)]))
 def test_reg2bins_holds_reg2bin_and_bins_cover_the_interval(fraction, span, scheme):
     min_shift, depth = scheme
     beg = int(fraction * max_reference_length(min_shift, depth))
@@ -366,7 +380,10 @@ def test_every_truncation_is_an_index_format_error(generated_bai):
         assert info.value.path == "cut.bai" and 0 <= info.value.where <= cut
 
 
-def reference_block(bins: Sequence[Tuple[int, Sequence[Tuple[int, int]]]], linear: Sequence[int] = ()) -> bytes:
+def reference_block(
+    bins: Sequence[Tuple[int, Sequence[Tuple[int, int]]]], linear: Sequence[int] = ()
+) -> bytes:
+    """One reference's bytes in SAMv1 §5.2 layout: ``[(bin, [(beg, end), ...]), ...]``."""
     out = struct.pack("<i", len(bins))
     for bin_id, chunks in bins:
         out += struct.pack("<Ii", bin_id, len(chunks))
@@ -452,7 +469,8 @@ def test_placed_unmapped_read_before_a_long_read(tmp_path):
     index = read_bai(str(path) + ".bai")
     with open_with_pysam(path, Path(str(path) + ".bai")) as handle:
         expected = {r.query_name for r in handle.fetch("c", 19_990, 20_050)}
-        got = reads_in_chunks(handle, chunks_for_region(index, 0, 19_990, 20_050), overlaps(0, 19_990, 20_050))
+        chunks = chunks_for_region(index, 0, 19_990, 20_050)
+        got = reads_in_chunks(handle, chunks, overlaps(0, 19_990, 20_050))
     assert "unmapped" in expected and {key[0] for _, key in got} == expected
 
 

@@ -7,7 +7,7 @@ that is how the last records of a file are accepted.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -29,13 +29,13 @@ class ChainResult(NamedTuple):
 
 
 def follow_chains(view: RunView, first: RecordChecks, check: Callable[[np.ndarray], RecordChecks],
-                  reads_to_check: int, first_lo: Optional[int] = None) -> ChainResult:
+                  reads_to_check: int, table: Optional[Tuple[int, RecordChecks]] = None) -> ChainResult:
     """Extend each candidate whose own record passed (``first``) along its chain, until
     ``reads_to_check`` records passed, one failed, or the data ran out.
 
-    When ``first`` covers a whole range of positions starting at ``first_lo``, records that
-    start inside the range are looked up there rather than checked again (the next record
-    of a true record is itself a candidate of the range); ``check`` sees only the others,
+    ``table``: ``(lo, checks)`` already computed for every position of ``[lo, lo + len)``.
+    Records that start there are looked up rather than checked again (the next record of
+    a true record is itself a candidate of the range); ``check`` sees only the others,
     each distinct position once per step.
     """
     flags = first.flags.copy()
@@ -50,7 +50,7 @@ def follow_chains(view: RunView, first: RecordChecks, check: Callable[[np.ndarra
             clean_end = current == view.n
             reads_before[active[clean_end]] = passed
             active, current = active[~clean_end], current[~clean_end]
-        result = _checks_at(current, first, first_lo, check)
+        result = _checks_at(current, table, check)
         failed = result.flags != 0
         flags[active[failed]] = result.flags[failed]
         reads_before[active[failed]] = passed
@@ -63,18 +63,19 @@ def follow_chains(view: RunView, first: RecordChecks, check: Callable[[np.ndarra
     return ChainResult(flags, reads_before, need_more)
 
 
-def _checks_at(positions: np.ndarray, first: RecordChecks, first_lo: Optional[int],
+def _checks_at(positions: np.ndarray, table: Optional[Tuple[int, RecordChecks]],
                check: Callable[[np.ndarray], RecordChecks]) -> RecordChecks:
-    """Record checks at ``positions``: looked up in ``first`` where it covers them, else
+    """Record checks at ``positions``: looked up in ``table`` where it covers them, else
     computed once per distinct position."""
     flags = np.zeros(len(positions), dtype=np.uint32)
     need_more = np.zeros(len(positions), dtype=bool)
     next_start = np.zeros(len(positions), dtype=np.int64)
-    if first_lo is not None:
-        inside = (positions >= first_lo) & (positions < first_lo + len(first.flags))
-        known = positions[inside] - first_lo
-        flags[inside], need_more[inside] = first.flags[known], first.need_more[known]
-        next_start[inside] = first.next_start[known]
+    if table is not None:
+        lo, known_checks = table
+        inside = (positions >= lo) & (positions < lo + len(known_checks.flags))
+        known = positions[inside] - lo
+        flags[inside], need_more[inside] = known_checks.flags[known], known_checks.need_more[known]
+        next_start[inside] = known_checks.next_start[known]
         outside = np.flatnonzero(~inside)
     else:
         outside = np.arange(len(positions))

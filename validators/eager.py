@@ -17,7 +17,7 @@ from sparkbam_py.errors import ConfigError
 from .chain import ChainResult, follow_chains
 from .fields import RunView
 from .flags import flag_names, mask_of
-from .records import References, check_records
+from .records import RecordChecks, References, check_records
 
 # Without these the chain itself means nothing (a record must fit in the data, its length
 # must cover its parts, its name must exist): they are always vetoes.
@@ -42,7 +42,6 @@ DEFAULT_VETOES: Tuple[str, ...] = STRUCTURAL_VETOES + (
     "nonNullTerminatedReadName",
     "nulInReadName",
     "invalidCigarOp",
-    "emptyMappedRead",
 )
 
 
@@ -79,15 +78,31 @@ class EagerChecker:
         return self._calls(view, np.asarray(indices, dtype=np.int64))
 
     def chains(self, view: RunView, where) -> ChainResult:
-        first = check_records(view, where, self.refs, self.vetoes, early=True)
+        first = self._check(view, where)
+        table = (where[0], first) if isinstance(where, tuple) else None
+        return follow_chains(view, first, lambda at: self._check(view, at), self.reads_to_check, table)
 
-        def check(indices: np.ndarray):
-            return check_records(view, indices, self.refs, self.vetoes, early=True)
+    def first_call(self, view: RunView, lo: int, hi: int) -> Tuple[Optional[int], bool]:
+        """The first position of ``[lo, hi)`` that is accepted or undecided, and whether it
+        is undecided (``(None, False)``: none). Follows chains only from the earliest
+        candidates, in growing batches, as the split search needs."""
+        first = self._check(view, (lo, hi))
+        candidates = np.flatnonzero((first.flags == 0) | first.need_more)
+        done, batch = 0, 1
+        while done < len(candidates):
+            chosen = candidates[done : done + batch]
+            own = RecordChecks(first.flags[chosen], first.need_more[chosen], first.next_start[chosen])
+            result = follow_chains(view, own, lambda at: self._check(view, at), self.reads_to_check, (lo, first))
+            decided = np.flatnonzero(result.accepted | result.need_more)
+            if len(decided):
+                hit = decided[0]
+                return lo + int(chosen[hit]), bool(result.need_more[hit])
+            done, batch = done + batch, 2 * batch
+        return None, False
 
-        first_lo = where[0] if isinstance(where, tuple) else None
-        return follow_chains(view, first, check, self.reads_to_check, first_lo)
+    def _check(self, view: RunView, where):
+        return check_records(view, where, self.refs, self.vetoes, early=True)
 
     def _calls(self, view: RunView, where) -> EagerCalls:
         chains = self.chains(view, where)
         return EagerCalls(chains.accepted, chains.need_more)
-

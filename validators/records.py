@@ -74,51 +74,67 @@ def check_records(view: RunView, where: Where, refs: References, wanted: int, ea
         lo = None
         indices = np.asarray(where, dtype=np.int64)
         count = len(indices)
-        has_fixed = indices + FIXED_FIELDS_SIZE <= view.n
-        lacks_fixed = ~has_fixed
+        lacks_fixed = indices + FIXED_FIELDS_SIZE > view.n
     flags = np.zeros(count, dtype=np.uint32)
     need_more = np.zeros(count, dtype=bool)
     next_start = np.zeros(count, dtype=np.int64)
     _out_of_data(view, lacks_fixed, flags, need_more, TOO_FEW_FIXED)
 
-    contiguous = lo is not None
-    if contiguous and early:
+    if lo is not None and early:
         alive = _prefilter_reference(view, lo, with_fixed, refs, wanted, flags)
-        contiguous = False
-    elif contiguous:
-        alive = np.arange(with_fixed)
+        at = alive + lo
+    elif lo is not None:
+        alive = slice(0, with_fixed)
+        at = np.arange(lo, lo + with_fixed, dtype=np.int64)
     else:
-        alive = np.flatnonzero(has_fixed)
-    if len(alive) == 0:
+        alive = np.flatnonzero(~lacks_fixed)
+        at = indices[alive]
+    if len(at) == 0:
         return RecordChecks(flags, need_more, next_start)
 
-    at = alive + lo if lo is not None else indices[alive]
-    fields = _Fields(view, at, lo if contiguous else None)
-    fixed = _fixed_field_flags(fields, refs, wanted)
-    flags[alive] |= fixed
+    fields = _Fields(view, at, lo if isinstance(alive, slice) else None)
+    local = _fixed_field_flags(fields, refs, wanted)
     next_start[alive] = at + BLOCK_SIZE_BYTES + fields.int32(OFF_BLOCK_SIZE)
     if early:
-        keep = fixed == 0
-        alive, at, fields = alive[keep], at[keep], fields.subset(keep)
+        # Rejected on the fixed fields: done. Only the rest read names and CIGARs.
+        failed = local != 0
+        flags[alive[failed]] = local[failed]
+        keep = ~failed
+        alive, at, fields, local = alive[keep], at[keep], fields.subset(keep), local[keep]
+    local_need = np.zeros(len(at), dtype=bool)
     if wanted & (NAME_FLAGS | CIGAR_FLAGS | BIT["tooFewBytesForReadName"] | BIT["tooFewBytesForCigarOps"]):
-        _name_and_cigar_flags(view, alive, at, fields, wanted, early, flags, need_more)
+        _name_and_cigar_flags(view, at, fields, wanted, local, local_need)
+    if early:
+        local_need &= local == 0  # a record that failed needs no more data to be rejected
+    flags[alive] |= local
+    need_more[alive] |= local_need
     return RecordChecks(flags, need_more, next_start)
 
 
-def _out_of_data(view: RunView, missing: np.ndarray, flags: np.ndarray, need_more: np.ndarray, flag: int) -> None:
+def _out_of_data(view: RunView, missing, flags: np.ndarray, need_more: np.ndarray, flag: int) -> None:
     """Bytes a check needs lie past the run: a failure at the end of the file, else "read on"."""
     if view.at_end:
-        flags[missing] |= np.uint32(flag)
+        np.bitwise_or(flags, np.uint32(flag), out=flags, where=missing) if not isinstance(missing, slice) \
+            else np.bitwise_or(flags[missing], np.uint32(flag), out=flags[missing])
     else:
         need_more[missing] = True
+
+
+def _mark(flags: np.ndarray, wanted: int, name: str, failing) -> None:
+    """Set check ``name`` where ``failing`` (an array, or a thunk so unwanted checks cost
+    nothing)."""
+    bit = BIT[name]
+    if wanted & bit:
+        mask = failing() if callable(failing) else failing
+        np.bitwise_or(flags, np.uint32(bit), out=flags, where=mask)
 
 
 def _prefilter_reference(view: RunView, lo: int, count: int, refs: References, wanted: int,
                          flags: np.ndarray) -> np.ndarray:
     """Early mode over a range: the reference-id test alone, through a view of every
     position, rejects most non-record bytes before anything is gathered."""
-    ref_bits = wanted & (BIT["negativeReadIdx"] | BIT["tooLargeReadIdx"])
-    if ref_bits != BIT["negativeReadIdx"] | BIT["tooLargeReadIdx"]:
+    both = BIT["negativeReadIdx"] | BIT["tooLargeReadIdx"]
+    if wanted & both != both:
         return np.arange(count)
     ref_id = view.int32_slice(lo + OFF_REF_ID, lo + OFF_REF_ID + count)
     # refID in [-1, n_ref) <=> refID + 1 in [0, n_ref + 1), one unsigned comparison.
@@ -130,7 +146,8 @@ def _prefilter_reference(view: RunView, lo: int, count: int, refs: References, w
 
 
 class _Fields:
-    """Fixed fields of the candidates: slices of views for a whole range, else gathers."""
+    """Fixed fields of the candidates (native dtypes): slices of views over a whole range,
+    else gathers at the candidates."""
 
     def __init__(self, view: RunView, at: np.ndarray, lo: Optional[int]):
         self.view, self.at, self.lo = view, at, lo
@@ -146,13 +163,11 @@ class _Fields:
         if key not in self._cache:
             view = self.view
             if self.lo is not None:
-                stop = self.lo + offset + len(self.at)
                 source = {"i4": view._i32, "u2": view._u16, "u1": view.data}[kind]
-                values = source[self.lo + offset : stop]
+                values = source[self.lo + offset : self.lo + offset + len(self.at)]
             else:
-                target = self.at + offset
-                values = {"i4": view.int32_at, "u2": view.uint16_at, "u1": view.uint8_at}[kind](target)
-            self._cache[key] = values.astype(np.int64)
+                values = {"i4": view.int32_at, "u2": view.uint16_at, "u1": view.uint8_at}[kind](self.at + offset)
+            self._cache[key] = values
         return self._cache[key]
 
     def int32(self, offset: int) -> np.ndarray:
@@ -168,89 +183,80 @@ class _Fields:
 def _fixed_field_flags(fields: _Fields, refs: References, wanted: int) -> np.ndarray:
     """Every wanted check that reads only the 36 fixed bytes."""
     flags = np.zeros(len(fields.at), dtype=np.uint32)
-
-    def mark(name: str, failing) -> None:
-        if wanted & BIT[name]:
-            flags[failing] |= np.uint32(BIT[name])
-
     for prefix, ref_offset, pos_offset in (("Read", OFF_REF_ID, OFF_POS), ("NextRead", OFF_NEXT_REF_ID, OFF_NEXT_POS)):
         ref_id, pos = fields.int32(ref_offset), fields.int32(pos_offset)
-        placed = (ref_id >= 0) & (ref_id < refs.n_ref)
-        mark(f"negative{prefix}Idx", ref_id < -1)
-        mark(f"tooLarge{prefix}Idx", ref_id >= refs.n_ref)
-        mark(f"negative{prefix}Pos", pos < -1)
-        if wanted & BIT[f"tooLarge{prefix}Pos"] and refs.n_ref:
-            contig_length = refs.lengths[np.where(placed, ref_id, 0)]
-            mark(f"tooLarge{prefix}Pos", placed & (pos > contig_length))
+        _mark(flags, wanted, f"negative{prefix}Idx", lambda: ref_id < -1)
+        _mark(flags, wanted, f"tooLarge{prefix}Idx", lambda: ref_id >= refs.n_ref)
+        _mark(flags, wanted, f"negative{prefix}Pos", lambda: pos < -1)
+        if refs.n_ref:
+            _mark(flags, wanted, f"tooLarge{prefix}Pos", lambda: _past_contig_end(ref_id, pos, refs))
 
     name_length = fields.uint8(OFF_L_READ_NAME)
-    mark("noReadName", name_length == 0)
-    mark("emptyReadName", name_length == 1)
+    _mark(flags, wanted, "noReadName", lambda: name_length == 0)
+    _mark(flags, wanted, "emptyReadName", lambda: name_length == 1)
 
     n_cigar, l_seq, flag = fields.uint16(OFF_N_CIGAR_OP), fields.int32(OFF_L_SEQ), fields.uint16(OFF_FLAG)
     mapped = (flag & FLAG_UNMAPPED) == 0
-    mark("emptyMappedCigar", mapped & (n_cigar == 0))
-    mark("emptyMappedSeq", mapped & (l_seq == 0))
-    mark("emptyMappedRead", mapped & (n_cigar == 0) & (l_seq == 0))
-    mark("negativeSeqLength", l_seq < 0)
-    mark("unknownFlagBits", (flag & ~KNOWN_FLAG_BITS) != 0)
-
-    # (l_seq + 1) / 2 as Java and C compute it (truncating toward zero), in 64 bits so
-    # garbage lengths cannot wrap around into a pass.
-    half = l_seq + 1
-    half = np.where(half >= 0, half // 2, -((-half) // 2))
-    implied = BYTES_AFTER_BLOCK_SIZE + name_length + CIGAR_OP_BYTES * n_cigar + l_seq + half
-    mark("tooFewRemainingBytesImplied", fields.int32(OFF_BLOCK_SIZE) < implied)
+    _mark(flags, wanted, "emptyMappedCigar", lambda: mapped & (n_cigar == 0))
+    _mark(flags, wanted, "emptyMappedSeq", lambda: mapped & (l_seq == 0))
+    _mark(flags, wanted, "emptyMappedRead", lambda: mapped & (n_cigar == 0) & (l_seq == 0))
+    _mark(flags, wanted, "negativeSeqLength", lambda: l_seq < 0)
+    _mark(flags, wanted, "unknownFlagBits", lambda: flag > KNOWN_FLAG_BITS)
+    _mark(flags, wanted, "tooFewRemainingBytesImplied",
+          lambda: fields.int32(OFF_BLOCK_SIZE) < _implied_block_size(name_length, n_cigar, l_seq))
     return flags
 
 
-def _name_and_cigar_flags(view: RunView, alive: np.ndarray, at: np.ndarray, fields: _Fields, wanted: int,
-                          early: bool, flags: np.ndarray, need_more: np.ndarray) -> None:
+def _past_contig_end(ref_id: np.ndarray, pos: np.ndarray, refs: References) -> np.ndarray:
+    placed = (ref_id >= 0) & (ref_id < refs.n_ref)
+    return placed & (pos > refs.lengths[np.where(placed, ref_id, 0)])
+
+
+def _implied_block_size(name_length, n_cigar, l_seq) -> np.ndarray:
+    """The least block_size the lengths allow, in 64 bits so garbage cannot wrap around into
+    a pass; ``(l_seq + 1) / 2`` truncates toward zero, as in C and Java."""
+    l_seq = l_seq.astype(np.int64)
+    half = l_seq + 1
+    half = np.where(half >= 0, half >> 1, -((-half) >> 1))
+    return BYTES_AFTER_BLOCK_SIZE + name_length + CIGAR_OP_BYTES * n_cigar.astype(np.int64) + l_seq + half
+
+
+def _name_and_cigar_flags(view: RunView, at: np.ndarray, fields: _Fields, wanted: int,
+                          flags: np.ndarray, need_more: np.ndarray) -> None:
     """Checks on the name bytes, then on the CIGAR ops after them (read only when the whole
     name is in the data, as spark-bam does)."""
-    name_length = fields.uint8(OFF_L_READ_NAME)
+    n = view.n
+    name_length = fields.uint8(OFF_L_READ_NAME).astype(np.int64)
+    name_start = np.minimum(at + OFF_READ_NAME, n)
     name_end = at + OFF_READ_NAME + name_length
-    has_name = name_end <= view.n
-    missing = np.zeros(len(flags), dtype=bool)
-    missing[alive[~has_name]] = True
-    _out_of_data(view, missing, flags, need_more, BIT["tooFewBytesForReadName"])
+    has_name = name_end <= n
+    _out_of_data(view, ~has_name, flags, need_more, BIT["tooFewBytesForReadName"])
 
     named = has_name & (name_length >= 2)
-    rows = np.flatnonzero(named)
-    starts, text_length = at[rows] + OFF_READ_NAME, name_length[rows] - 1
-    name_flags = np.zeros(len(rows), dtype=np.uint32)
-    for name, failing in (
-        ("nonNullTerminatedReadName", lambda: view.uint8_at(name_end[rows] - 1) != 0),
-        ("nonASCIIReadName", lambda: view.count_in_spans(NOT_QNAME_CHAR, starts, text_length) > 0),
-        ("nulInReadName", lambda: view.count_in_spans(NUL_BYTE, starts, text_length) > 0),
-        ("nonPrintableReadName", lambda: view.count_in_spans(NOT_PRINTABLE, starts, text_length) > 0),
-    ):
-        if wanted & BIT[name]:
-            name_flags[failing()] |= np.uint32(BIT[name])
-    flags[alive[rows]] |= name_flags
+    text_length = np.where(named, name_length - 1, 0)
+    _mark(flags, wanted, "nonNullTerminatedReadName",
+          lambda: named & (view.data[np.clip(name_end - 1, 0, n - 1)] != 0))
+    for name, table in (("nonASCIIReadName", NOT_QNAME_CHAR), ("nulInReadName", NUL_BYTE),
+                        ("nonPrintableReadName", NOT_PRINTABLE)):
+        _mark(flags, wanted, name, lambda: view.count_in_spans(table, name_start, text_length) > 0)
     if not wanted & (CIGAR_FLAGS | BIT["tooFewBytesForCigarOps"]):
         return
 
-    keep = has_name.copy()
-    if early:
-        keep[rows[name_flags != 0]] = False
-    rows = np.flatnonzero(keep)
-    n_cigar = fields.uint16(OFF_N_CIGAR_OP)[rows]
-    cigar_start = name_end[rows]
-    has_cigar = cigar_start + CIGAR_OP_BYTES * n_cigar <= view.n
-    missing = np.zeros(len(flags), dtype=bool)
-    missing[alive[rows[~has_cigar]]] = True
-    _out_of_data(view, missing, flags, need_more, BIT["tooFewBytesForCigarOps"])
-
-    rows, n_cigar, cigar_start = rows[has_cigar], n_cigar[has_cigar], cigar_start[has_cigar]
-    invalid = view.count_invalid_ops(cigar_start, n_cigar) > 0
-    if wanted & BIT["invalidCigarOp"]:
-        flags[alive[rows[invalid]]] |= np.uint32(BIT["invalidCigarOp"])
+    # Ops are read up to the first invalid one, as spark-bam does: a CIGAR cut by the end of
+    # the data is invalid if an op before the cut is, else too short (or "read on").
+    n_cigar = fields.uint16(OFF_N_CIGAR_OP).astype(np.int64)
+    cigar_start = np.minimum(name_end, n)
+    available_ops = np.where(has_name, np.minimum(n_cigar, (n - cigar_start) // CIGAR_OP_BYTES), 0)
+    invalid = view.count_invalid_ops(cigar_start, available_ops) > 0
+    has_cigar = has_name & (available_ops == n_cigar)
+    _mark(flags, wanted, "invalidCigarOp", invalid)
+    _out_of_data(view, has_name & ~has_cigar & ~invalid, flags, need_more, BIT["tooFewBytesForCigarOps"])
     if wanted & BIT["cigarSeqLengthMismatch"]:
-        l_seq = fields.int32(OFF_L_SEQ)[rows]
+        l_seq = fields.int32(OFF_L_SEQ)
         # Only a valid CIGAR has a query length; the CG-tag placeholder "<l_seq>S<n>N"
         # (SAMv1 §4.2.2) is consistent by construction.
-        compared = np.flatnonzero(~invalid & (n_cigar > 0) & (l_seq > 0))
+        compared = np.flatnonzero(has_cigar & ~invalid & (n_cigar > 0) & (l_seq > 0))
         query = view.query_lengths(cigar_start[compared], n_cigar[compared])
-        mismatched = compared[query != l_seq[compared]]
-        flags[alive[rows[mismatched]]] |= np.uint32(BIT["cigarSeqLengthMismatch"])
+        mismatched = np.zeros(len(at), dtype=bool)
+        mismatched[compared[query != l_seq[compared]]] = True
+        _mark(flags, wanted, "cigarSeqLengthMismatch", mismatched)

@@ -6,9 +6,7 @@ earlier than any accepted one ran out of data, or when the window held no record
 """
 from __future__ import annotations
 
-from typing import Optional, Protocol
-
-import numpy as np
+from typing import Optional, Protocol, Tuple
 
 from sparkbam_py.bam.header import BamHeader
 from sparkbam_py.bgzf.reader import BgzfReader
@@ -31,7 +29,7 @@ CHAIN_MARGIN = 1 << 16
 
 
 class RangeChecker(Protocol):
-    def calls_range(self, view: RunView, lo: int, hi: int): ...
+    def first_call(self, view: RunView, lo: int, hi: int) -> Tuple[Optional[int], bool]: ...
 
 
 def find_record_start(reader: BgzfReader, block_start: int, header: BamHeader,
@@ -57,18 +55,16 @@ def next_record_start(reader: BgzfReader, start: Pos, checker: RangeChecker, max
         limit, stop_reached = stop_index(run, stop)
         hi = min(lo + window, len(run), limit, lo + max_positions - examined)
         if hi > lo:
-            calls = checker.calls_range(RunView(run), lo, hi)
-            accepted = _first(calls.accepted)
-            undecided = _first(calls.need_more)
-            if undecided is not None and (accepted is None or undecided < accepted):
+            found, undecided = checker.first_call(RunView(run), lo, hi)
+            if undecided:
                 # A candidate ran out of data before anything earlier was accepted: read on
                 # from it, with at least twice the data, and check again from there.
-                examined += undecided
-                run = extend_run(reader, run, lo + undecided, 2 * (len(run) - lo - undecided) + CHAIN_MARGIN)
+                examined += found - lo
+                run = extend_run(reader, run, found, 2 * (len(run) - found) + CHAIN_MARGIN)
                 lo = 0
                 continue
-            if accepted is not None:
-                return run.pos_at(lo + accepted)
+            if found is not None:
+                return run.pos_at(found)
             examined += hi - lo
         if stop_reached and hi >= limit:
             return None
@@ -81,7 +77,3 @@ def next_record_start(reader: BgzfReader, start: Pos, checker: RangeChecker, max
         run = extend_run(reader, run, hi, window + CHAIN_MARGIN)
         lo = 0
 
-
-def _first(mask: np.ndarray) -> Optional[int]:
-    hits = np.flatnonzero(mask)
-    return int(hits[0]) if len(hits) else None

@@ -23,7 +23,7 @@ from .layout import (
     MAX_CIGAR_OP_CODE,
 )
 from .littleendian import read_unsigned
-from .numtext import format_integers
+from .numtext import integer_rows
 from .ragged import Ragged, string_array, take_byte_ranges
 from .spans import CIGAR_OP_BYTES, MalformedRecord, RecordSpans
 from .tags import ARRAY_HEADER_BYTES, TYPE_ARRAY, TagEntries
@@ -83,10 +83,11 @@ def placeholder_records(data: np.ndarray, spans: RecordSpans) -> np.ndarray:
 def find_long_cigars(spans: RecordSpans, entries: TagEntries, candidates: np.ndarray) -> LongCigars:
     """The CG tags (among ``entries``) that replace the CIGAR of a record in ``candidates``."""
     cg = np.flatnonzero(entries.keys_equal(CG_TAG))
-    walked = entries.record[cg]
+    walked = entries.walked_record_of(cg)
     # Like htslib, only the first CG tag of a record counts.
-    first = cg[np.concatenate([[True], walked[1:] != walked[:-1]])] if len(cg) else cg
-    record = entries.records[entries.record[first]]
+    is_first = np.concatenate([[True], walked[1:] != walked[:-1]]) if len(cg) else np.zeros(0, dtype=bool)
+    first, walked = cg[is_first], walked[is_first]
+    record = entries.records[walked]
     value_start = entries.value_start[first]
     is_uint_array = (entries.type[first] == TYPE_ARRAY) & np.isin(entries.buffer[value_start], _CG_SUBTYPES)
     n_ops = np.zeros(len(first), dtype=np.int64)
@@ -97,9 +98,9 @@ def find_long_cigars(spans: RecordSpans, entries: TagEntries, candidates: np.nda
         & (n_ops >= spans.n_cigar_op[record])
         & (n_ops < _MAX_LONG_CIGAR_OPS)
     )
-    first, record, n_ops = first[usable], record[usable], n_ops[usable]
+    first, walked, record, n_ops = first[usable], walked[usable], record[usable], n_ops[usable]
     # Back from the tag buffer to data: same distance from the start of the record's tags.
-    region_start = entries.region_offsets[entries.record[first]]
+    region_start = entries.region_offsets[walked]
     ops_start = spans.tags_start[record] + entries.value_start[first] + ARRAY_HEADER_BYTES - region_start
     return LongCigars(record, ops_start, n_ops, first)
 
@@ -121,8 +122,9 @@ def gather_cigar_ops(data: np.ndarray, spans: RecordSpans, long_cigars: LongCiga
 
 def cigar_column(ops: CigarOps) -> pa.StringArray:
     """SAM CIGAR text per record ("76M2I3S"); null where the record has no CIGAR."""
-    text = format_integers(ops.lengths, after=1)
-    text.values[text.offsets[1:] - 1] = _OP_LETTERS[ops.codes]
+    op_texts = integer_rows(ops.lengths, suffix_columns=1)
+    op_texts.rows[:, -1] = _OP_LETTERS[ops.codes]
+    text = take_byte_ranges(op_texts.rows.reshape(-1), op_texts.starts, op_texts.lengths)
     # A record's ops are contiguous, so its text is one contiguous run of op texts.
     per_record = Ragged(text.values, text.offsets[ops.offsets])
     return string_array(per_record, valid=np.diff(ops.offsets) > 0)

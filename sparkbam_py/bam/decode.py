@@ -50,7 +50,7 @@ def decode_records(
     ``bam_schema(columns, with_file_position=file_positions is not None)``.
     """
     names = resolve_columns(columns)
-    data = np.asarray(data).view(np.uint8).reshape(-1)
+    data = _as_bytes(data)
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
     if file_positions is not None:
         file_positions = np.asarray(file_positions, dtype=np.int64).reshape(-1)
@@ -65,6 +65,13 @@ def decode_records(
     if file_positions is not None:
         arrays.append(pa.array(file_positions, type=pa.int64()))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _as_bytes(data) -> np.ndarray:
+    """``data`` as a 1-D uint8 array, left as is when it already is one (no view or copy)."""
+    if isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 1:
+        return data
+    return np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data.view(np.uint8).reshape(-1)
 
 
 def _located_error(bad: MalformedRecord, offsets, file_positions, path) -> CorruptRecordError:

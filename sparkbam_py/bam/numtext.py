@@ -1,7 +1,9 @@
 """Numbers to decimal text, many at once, in the forms SAM text uses (SAMv1 §1.5).
 
-Integers are written digit by digit with numpy: one pass per decimal place over the values
-that still have digits left, so a million values cost about ten vectorised passes.
+Integers are written right-aligned into the rows of a fixed-width byte matrix, one column
+(decimal place) at a time for all values together, so a batch of small numbers costs a few
+whole-array operations and no per-value work.  Row i's text is its last ``lengths[i]``
+bytes; such ranges are ascending and disjoint, ready for :func:`ragged.take_byte_ranges`.
 
 Floats must print the way samtools does (C's ``%g``: six significant digits, trailing zeros
 dropped, exponent form outside 1e-4 .. 1e6).  Reproducing ``%g`` rounding with float
@@ -11,65 +13,112 @@ Float tags are rare and repeat a lot, so the per-value Python work stays small.
 """
 from __future__ import annotations
 
+import functools
+from typing import NamedTuple
+
 import numpy as np
 
-from .ragged import Ragged, pick_ragged
+from .ragged import Ragged, pick_ragged, take_byte_ranges
 
 _ZERO = ord("0")
 _MINUS = ord("-")
-# 10**k for k = 1..19: the number of digits of v is 1 + the count of powers <= v.
+# 10**k for k = 1..18: the number of digits of v is 1 + the count of powers <= v.
 _POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
-# Large enough for any int64 magnitude.
-_MAX_DIGITS = 19
 
 
-def decimal_widths(values: np.ndarray) -> np.ndarray:
-    """Characters needed to print each int64 value in decimal, including a minus sign."""
-    magnitude = np.abs(values.astype(np.int64))
-    digits = 1 + np.searchsorted(_POWERS_OF_TEN, magnitude, side="right")
-    return digits + (values < 0)
+class IntegerRows(NamedTuple):
+    """Right-aligned texts: row i ends with its text of ``lengths[i]`` bytes."""
+
+    rows: np.ndarray  # uint8, (n, width)
+    lengths: np.ndarray  # int64
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Where each text starts in ``rows`` flattened."""
+        width = self.rows.shape[1]
+        return np.arange(1, len(self.lengths) + 1, dtype=np.int64) * width - self.lengths
 
 
-def format_integers(values: np.ndarray, before: int = 0, after: int = 0) -> Ragged:
-    """Decimal text of each value, with ``before``/``after`` blank bytes reserved around it.
+def decimal_digits(magnitudes: np.ndarray) -> np.ndarray:
+    """Decimal digits of each non-negative int64 (1 for zero)."""
+    return 1 + np.searchsorted(_POWERS_OF_TEN, magnitudes, side="right")
 
-    The caller fills the reserved bytes (a separator before, an operator letter after...).
+
+def integer_rows(values: np.ndarray, prefix: bytes = b"", suffix_columns: int = 0) -> IntegerRows:
+    """``prefix`` + decimal text of each value, right-aligned before ``suffix_columns`` blank columns.
+
+    The caller fills the suffix columns (a CIGAR op letter, for instance).  Small values,
+    the usual case (edit distances, scores, CIGAR lengths), are looked up in a table.
     """
     values = np.asarray(values, dtype=np.int64)
-    widths = decimal_widths(values) + before + after
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(widths, out=offsets[1:])
-    text = np.zeros(int(offsets[-1]), dtype=np.uint8)
-    write_decimals(text, offsets[1:] - after, values)
-    return Ragged(text, offsets)
+    table = _small_integer_table(prefix, suffix_columns)
+    small = (values >= _SMALL_MIN) & (values <= _SMALL_MAX)
+    if small.all():
+        index = values - _SMALL_MIN
+        return IntegerRows(table.rows[index], table.lengths[index])
+    large = np.flatnonzero(~small)
+    large_rows = _render_rows(values[large], prefix, suffix_columns)
+    rows = np.zeros((len(values), max(_SMALL_WIDTH, large_rows.rows.shape[1])), dtype=np.uint8)
+    lengths = np.empty(len(values), dtype=np.int64)
+    index = values[small] - _SMALL_MIN
+    rows[small, -_SMALL_WIDTH:] = table.rows[index]
+    lengths[small] = table.lengths[index]
+    rows[large, -large_rows.rows.shape[1]:] = large_rows.rows
+    lengths[large] = large_rows.lengths
+    return IntegerRows(rows, lengths)
 
 
-def write_decimals(text: np.ndarray, ends: np.ndarray, values: np.ndarray) -> None:
-    """Write each value's decimal digits (and sign) into ``text`` so that they end at ``ends``."""
-    remaining = np.abs(values.astype(np.int64))
-    position = ends.astype(np.int64) - 1
-    todo = np.arange(len(values))
-    for _ in range(_MAX_DIGITS):
-        # Do-while: zero still prints one digit.
-        text[position[todo]] = _ZERO + remaining[todo] % 10
-        remaining[todo] //= 10
-        position[todo] -= 1
-        todo = todo[remaining[todo] > 0]
-        if todo.size == 0:
-            break
+def _render_rows(values: np.ndarray, prefix: bytes, suffix_columns: int, width: int = 0) -> IntegerRows:
+    """:func:`integer_rows` computed digit by digit, ``width`` columns or as few as fit."""
+    magnitude = np.abs(values)
+    digits = decimal_digits(magnitude)
     negative = values < 0
-    text[position[negative]] = _MINUS
+    text_lengths = digits + negative + len(prefix)
+    width = max(width, (int(text_lengths.max()) if len(values) else 0) + suffix_columns)
+    rows = np.zeros((len(values), width), dtype=np.uint8)
+    last_digit = width - suffix_columns - 1
+    remaining = magnitude.astype(np.uint64)
+    for place in range(int(digits.max()) if len(values) else 0):
+        # Columns left of a value's first digit get junk zeros, outside its text.
+        quotient = remaining // 10
+        rows[:, last_digit - place] = _ZERO + (remaining - 10 * quotient)
+        remaining = quotient
+    row_index = np.arange(len(values))
+    first_digit = last_digit + 1 - digits
+    rows[row_index[negative], first_digit[negative] - 1] = _MINUS
+    text_start = first_digit - negative - len(prefix)
+    for k, byte in enumerate(prefix):
+        rows[row_index, text_start + k] = byte
+    return IntegerRows(rows, text_lengths + suffix_columns)
 
 
-def format_floats(values: np.ndarray, before: bytes = b"") -> Ragged:
-    """``%g`` text of each float32 value (as samtools prints ``f`` tags), each after ``before``."""
+# The lookup table's range and row width: "i:-9999" and ",99999" fit in 8 bytes.
+_SMALL_MIN, _SMALL_MAX = -9_999, 99_999
+_SMALL_WIDTH = 8
+
+
+@functools.lru_cache(maxsize=None)
+def _small_integer_table(prefix: bytes, suffix_columns: int) -> IntegerRows:
+    assert len(prefix) + 5 + suffix_columns <= _SMALL_WIDTH, "table rows too narrow"
+    values = np.arange(_SMALL_MIN, _SMALL_MAX + 1, dtype=np.int64)
+    return _render_rows(values, prefix, suffix_columns, width=_SMALL_WIDTH)
+
+
+def format_integers(values: np.ndarray, prefix: bytes = b"") -> Ragged:
+    """``prefix`` + decimal text of each value, back to back."""
+    texts = integer_rows(values, prefix)
+    return take_byte_ranges(texts.rows.reshape(-1), texts.starts, texts.lengths)
+
+
+def format_floats(values: np.ndarray, prefix: bytes = b"") -> Ragged:
+    """``prefix`` + ``%g`` text of each float32 value (as samtools prints ``f`` tags)."""
     values = np.asarray(values, dtype="<f4")
     # Distinct by bit pattern, so -0.0 and 0.0 (and NaN payloads) keep their own text.
     distinct_bits, which = np.unique(values.view("<u4"), return_inverse=True)
-    texts = [before + _format_g(float(v)) for v in distinct_bits.view("<f4")]
+    texts = [prefix + _format_g(float(v)) for v in distinct_bits.view("<f4")]
     distinct = Ragged(
         np.frombuffer(b"".join(texts), dtype=np.uint8),
-        np.concatenate([[0], np.cumsum([len(t) for t in texts], dtype=np.int64)]).astype(np.int64),
+        np.cumsum([0] + [len(t) for t in texts]).astype(np.int64),
     )
     which = which.reshape(-1).astype(np.int64)
     return pick_ragged([distinct], np.zeros_like(which), which)
@@ -80,4 +129,3 @@ def _format_g(value: float) -> bytes:
     if value != value and np.signbit(value):
         return b"-nan"
     return b"%g" % value
-

@@ -30,57 +30,45 @@ class Ragged(NamedTuple):
     offsets: np.ndarray  # int64, len(items) + 1
 
 
-def take_byte_ranges(buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> Ragged:
-    """Copy ``buffer[starts[i] : starts[i] + lengths[i]]`` for every i into one contiguous buffer.
+def take_byte_ranges(
+    buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray, order: Optional[np.ndarray] = None
+) -> Ragged:
+    """Copy the ranges ``buffer[starts[k] : starts[k] + lengths[k]]`` into one contiguous buffer.
 
-    The ranges must be ascending and must not overlap (each starts at or after the previous end).
+    The ranges must be ascending and must not overlap (each starts at or after the previous
+    end).  Item i of the result is range ``order[i]`` (default: range i); ``order`` may repeat
+    and permute ranges freely.
     """
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(lengths, dtype=np.int64)
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    picked = lengths if order is None else lengths[order]
+    offsets = np.zeros(len(picked) + 1, dtype=np.int64)
+    np.cumsum(picked, out=offsets[1:])
     if offsets[-1] == 0:
         return Ragged(np.zeros(0, dtype=np.uint8), offsets)
-    # Boundaries of the items wanted0, gap0, wanted1, gap1, ..., wantedN-1.
+    # Boundaries of the items range0, gap0, range1, gap1, ..., rangeN-1: range k is item 2k.
     bounds = np.empty(2 * len(starts), dtype=np.int64)
     bounds[0::2] = starts
     bounds[1::2] = starts + lengths
     interleaved = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(buffer)]
     )
-    wanted = interleaved.take(pa.array(np.arange(0, len(bounds) - 1, 2, dtype=np.int64)))
+    items = 2 * (np.arange(len(starts), dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64))
+    wanted = interleaved.take(pa.array(items))
     return Ragged(_values_of(wanted, offsets[-1]), offsets)
 
 
-def concat_ragged(parts: Sequence[Ragged]) -> Tuple[np.ndarray, np.ndarray]:
-    """One buffer holding every part's values, and the start of each part inside it."""
-    sizes = np.array([len(part.values) for part in parts], dtype=np.int64)
-    bases = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    return np.concatenate([part.values for part in parts]), bases
-
-
 def pick_ragged(parts: Sequence[Ragged], part_index: np.ndarray, item_index: np.ndarray) -> Ragged:
-    """Items taken from several ragged sources, in the order given by (part, item) pairs.
-
-    All parts are laid side by side in one buffer, every item of every part becomes one Arrow
-    item (the parts' items are already contiguous, so no gaps are needed), and one ``take``
-    copies the picked items in order.
-    """
+    """Items taken from several ragged sources, in the order given by (part, item) pairs."""
     if len(part_index) == 0:
         return Ragged(np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
-    values, bases = concat_ragged(parts)
+    sizes = [len(part.values) for part in parts]
+    bases = np.cumsum([0] + sizes[:-1]).astype(np.int64)
     item_bases = np.cumsum([0] + [len(part.offsets) - 1 for part in parts]).astype(np.int64)
-    bounds = np.concatenate(
-        [part.offsets[:-1] + base for part, base in zip(parts, bases)] + [[len(values)]]
-    ).astype(np.int64)
-    picks = item_bases[part_index] + item_index
-    every_item = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(values)]
-    )
-    taken = every_item.take(pa.array(picks.astype(np.int64)))
-    offsets = np.frombuffer(taken.buffers()[1], dtype=np.int64)[: len(picks) + 1]
-    offsets = offsets - offsets[0]
-    return Ragged(_values_of(taken, offsets[-1]), offsets)
+    starts = np.concatenate([part.offsets[:-1] + base for part, base in zip(parts, bases)])
+    lengths = np.concatenate([np.diff(part.offsets) for part in parts])
+    values = np.concatenate([part.values for part in parts])
+    return take_byte_ranges(values, starts, lengths, order=item_bases[part_index] + item_index)
 
 
 def _values_of(array: pa.Array, size: int) -> np.ndarray:

@@ -44,17 +44,11 @@ class RecordSpans:
     qual_start: np.ndarray
     tags_start: np.ndarray
     end: np.ndarray
+    l_seq: np.ndarray  # int64 copies of the fixed fields that index arithmetic uses
+    n_cigar_op: np.ndarray
 
     def __len__(self) -> int:
         return len(self.fixed)
-
-    @property
-    def l_seq(self) -> np.ndarray:
-        return self.fixed["l_seq"].astype(np.int64)
-
-    @property
-    def n_cigar_op(self) -> np.ndarray:
-        return self.fixed["n_cigar_op"].astype(np.int64)
 
 
 def compute_record_spans(data: np.ndarray, offsets: np.ndarray, n_references: int) -> RecordSpans:
@@ -68,9 +62,10 @@ def compute_record_spans(data: np.ndarray, offsets: np.ndarray, n_references: in
     fixed = gather_fixed_fields(data, offsets)
     l_read_name = fixed["l_read_name"].astype(np.int64)
     l_seq = fixed["l_seq"].astype(np.int64)
+    n_cigar_op = fixed["n_cigar_op"].astype(np.int64)
     name_start = offsets + FIXED_FIELDS_SIZE
     cigar_start = name_start + l_read_name
-    seq_start = cigar_start + CIGAR_OP_BYTES * fixed["n_cigar_op"].astype(np.int64)
+    seq_start = cigar_start + CIGAR_OP_BYTES * n_cigar_op
     qual_start = seq_start + (np.maximum(l_seq, 0) + 1) // 2
     tags_start = qual_start + np.maximum(l_seq, 0)
     end = offsets + BLOCK_SIZE_BYTES + fixed["block_size"].astype(np.int64)
@@ -84,5 +79,5 @@ def compute_record_spans(data: np.ndarray, offsets: np.ndarray, n_references: in
     for field in ("ref_id", "next_ref_id"):
         ids = fixed[field]
         require((ids >= -1) & (ids < n_references), records, f"{field} outside -1..{n_references - 1}")
-    return RecordSpans(fixed, name_start, cigar_start, seq_start, qual_start, tags_start, end)
+    return RecordSpans(fixed, name_start, cigar_start, seq_start, qual_start, tags_start, end, l_seq, n_cigar_op)
 

@@ -3,11 +3,14 @@
 SAMv1 §1.5 gives the text form: ``A`` characters, ``i`` for every integer width (c C s S
 i I), ``f`` floats, ``Z`` strings, ``H`` hex strings, and ``B:<subtype>,v1,v2,...`` arrays.
 
-Each value's text is a *prefix* (``i:``, ``Z:``, ``B:s``... one of a dozen constants) and a
-*body*.  Bodies are built per kind, all entries of a kind at once: string bodies are byte
-ranges of the tag buffer, numbers are rendered by :mod:`numtext`, and an array's body is the
-run of its elements' ``,value`` texts.  One Arrow ``take`` then lays prefix, body, prefix,
-body... into the final buffer in entry order.
+Values are rendered per kind, all entries of a kind at once, into one source buffer, and a
+single Arrow ``take`` copies each entry's text into place, in record order:
+
+* A, Z and H values are their own text.  In the tag bytes ``k1 k2 T value`` the type letter
+  is copied one byte left and a colon written where it was, which turns them into the text
+  ``T:value`` in place (the keys are read first).
+* integers and floats are rendered by :mod:`numtext`, with their ``i:``/``f:`` prefix;
+* arrays are assembled from their ``B:<subtype>`` header and their elements' ``,value`` texts.
 """
 from __future__ import annotations
 
@@ -16,118 +19,110 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
-from .littleendian import FLOAT_TYPE, INTEGER_TYPES, read_float32, read_integers
-from .numtext import format_floats, format_integers
+from .littleendian import FLOAT_TYPE, INTEGER_TYPES, read_float32, read_integers, read_unsigned
+from .numtext import format_floats, format_integers, integer_rows
 from .ragged import Ragged, pick_ragged, string_array, take_byte_ranges
 from .schema import COLUMNS
-from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TYPE_ARRAY, TYPE_CHAR, TYPE_HEX, TYPE_STRING, TagEntries
+from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TAG_HEADER_BYTES, TYPE_ARRAY, TYPE_CHAR, TYPE_HEX, TYPE_STRING, TagEntries
 
 _TAGS_TYPE = COLUMNS["tags"][0]
-_SUBTYPES = b"cCsSiIf"
-_COMMA = ord(",")
-
-
-def _prefix_table():
-    """The prefix texts, and for each (is_array, type-or-subtype byte) the prefix to use."""
-    texts = [b"A:", b"i:", b"f:", b"Z:", b"H:"] + [b"B:" + bytes([s]) for s in _SUBTYPES]
-    which = np.full((2, 256), -1, dtype=np.int64)
-    which[0, [TYPE_CHAR, FLOAT_TYPE, TYPE_STRING, TYPE_HEX]] = [0, 2, 3, 4]
-    which[0, list(INTEGER_TYPES)] = 1
-    which[1, list(_SUBTYPES)] = 5 + np.arange(len(_SUBTYPES))
-    offsets = np.cumsum([0] + [len(t) for t in texts]).astype(np.int64)
-    return Ragged(np.frombuffer(b"".join(texts), dtype=np.uint8), offsets), which
-
-
-_PREFIXES, _PREFIX_OF = _prefix_table()
+_COLON = ord(":")
+_STRING, _INTEGER, _FLOAT, _ARRAY = range(4)
+_KIND_OF_TYPE = np.full(256, -1, dtype=np.int64)
+_KIND_OF_TYPE[[TYPE_CHAR, TYPE_STRING, TYPE_HEX]] = _STRING
+_KIND_OF_TYPE[list(INTEGER_TYPES)] = _INTEGER
+_KIND_OF_TYPE[[FLOAT_TYPE, TYPE_ARRAY]] = [_FLOAT, _ARRAY]
 
 
 def build_tags_column(entries: TagEntries, n_records: int, dropped: Optional[np.ndarray] = None) -> pa.MapArray:
-    """One map per record from its located tags, leaving out the entry indexes in ``dropped``."""
-    kept = np.arange(len(entries.start))
+    """One map per record of the batch (all walked) from its tags, without the entries ``dropped``."""
+    assert len(entries.records) == n_records, "the tags column needs every record walked"
+    start, value_type, size = entries.start, entries.type, entries.size
+    counts = np.diff(entries.entry_offsets)
     if dropped is not None and len(dropped):
-        kept = np.setdiff1d(kept, dropped)
-    counts = np.bincount(entries.records[entries.record[kept]], minlength=n_records)
+        kept = np.ones(len(entries), dtype=bool)
+        kept[dropped] = False
+        start, value_type, size = start[kept], value_type[kept], size[kept]
+        counts = counts - np.bincount(entries.walked_record_of(dropped), minlength=n_records)
     map_offsets = np.zeros(n_records + 1, dtype=np.int32)
     np.cumsum(counts, out=map_offsets[1:])
-    keys = _key_column(entries, kept)
-    values = string_array(_value_texts(entries, kept))
+    keys = _key_column(entries.buffer, start)
+    values = string_array(_value_texts(entries.buffer, start, value_type, size))
     return pa.MapArray.from_arrays(pa.array(map_offsets), keys, values, type=_TAGS_TYPE)
 
 
-def _key_column(entries: TagEntries, kept: np.ndarray) -> pa.StringArray:
-    first = entries.start[kept]
-    pairs = np.stack([entries.buffer[first], entries.buffer[first + 1]], axis=1).reshape(-1)
-    return string_array(Ragged(pairs, 2 * np.arange(len(kept) + 1, dtype=np.int64)))
+def _key_column(buffer: np.ndarray, start: np.ndarray) -> pa.StringArray:
+    pairs = np.empty((len(start), 2), dtype=np.uint8)
+    pairs[:, 0] = buffer[start]
+    pairs[:, 1] = buffer[start + 1]
+    return string_array(Ragged(pairs.reshape(-1), 2 * np.arange(len(start) + 1, dtype=np.int64)))
 
 
-def _value_texts(entries: TagEntries, kept: np.ndarray) -> Ragged:
-    value_type = entries.type[kept]
-    value_start = entries.value_start[kept]
-    is_array = value_type == TYPE_ARRAY
-    subtype = entries.buffer[np.where(is_array, value_start, 0)]
-    prefix = _PREFIX_OF[is_array.astype(np.int64), np.where(is_array, subtype, value_type)]
+def _value_texts(buffer: np.ndarray, start: np.ndarray, value_type: np.ndarray, size: np.ndarray) -> Ragged:
+    kind = _KIND_OF_TYPE[value_type]
+    value_start = start + TAG_HEADER_BYTES
+    strings, integers, floats, arrays = (np.flatnonzero(kind == k) for k in range(4))
 
-    kinds = [
-        (np.isin(value_type, [TYPE_CHAR, TYPE_STRING, TYPE_HEX]), _string_bodies),
-        (np.isin(value_type, list(INTEGER_TYPES)), _integer_bodies),
-        (value_type == FLOAT_TYPE, _float_bodies),
-        (is_array, _array_bodies),
-    ]
-    parts = [_PREFIXES]
-    body_part = np.zeros(len(kept), dtype=np.int64)
-    body_item = np.zeros(len(kept), dtype=np.int64)
-    for part, (chosen, render) in enumerate(kinds, start=1):
-        chosen_entries = kept[chosen]
-        parts.append(render(entries, chosen_entries))
-        body_part[chosen] = part
-        body_item[chosen] = np.arange(len(chosen_entries))
-    # Two picks per entry: its prefix, then its body.
-    pick_part = np.stack([np.zeros(len(kept), dtype=np.int64), body_part], axis=1).reshape(-1)
-    pick_item = np.stack([prefix, body_item], axis=1).reshape(-1)
-    pieces = pick_ragged(parts, pick_part, pick_item)
-    return Ragged(pieces.values, pieces.offsets[0::2])
+    integer_text = integer_rows(
+        read_integers(buffer, value_start[integers], value_type[integers]), prefix=b"i:"
+    )
+    float_text = format_floats(read_float32(buffer, value_start[floats]), prefix=b"f:")
+    array_text = _array_texts(buffer, value_start[arrays])
+    source = np.concatenate([buffer, integer_text.rows.reshape(-1), float_text.values, array_text.values])
+    integer_base = len(buffer)
+    float_base = integer_base + integer_text.rows.size
+    array_base = float_base + len(float_text.values)
 
+    string_start = start[strings]
+    source[string_start + 1] = value_type[strings]
+    source[string_start + 2] = _COLON
+    # 'A' holds one character; Z and H end with a NUL that is not part of the text.
+    string_length = np.where(value_type[strings] == TYPE_CHAR, 1, size[strings] - 1) + 2
 
-def _string_bodies(entries: TagEntries, chosen: np.ndarray) -> Ragged:
-    """A, Z and H values are printed as stored (without the NUL)."""
-    is_char = entries.type[chosen] == TYPE_CHAR
-    lengths = np.where(is_char, 1, entries.size[chosen] - 1)
-    return take_byte_ranges(entries.buffer, entries.value_start[chosen], lengths)
-
-
-def _integer_bodies(entries: TagEntries, chosen: np.ndarray) -> Ragged:
-    values = read_integers(entries.buffer, entries.value_start[chosen], entries.type[chosen])
-    return format_integers(values)
-
-
-def _float_bodies(entries: TagEntries, chosen: np.ndarray) -> Ragged:
-    return format_floats(read_float32(entries.buffer, entries.value_start[chosen]))
+    piece_start = np.concatenate([
+        string_start + 1,
+        integer_base + integer_text.starts,
+        float_base + float_text.offsets[:-1],
+        array_base + array_text.offsets[:-1],
+    ])
+    piece_length = np.concatenate([
+        string_length, integer_text.lengths, np.diff(float_text.offsets), np.diff(array_text.offsets)
+    ])
+    # The pieces are listed kind after kind; each entry picks its own, in entry order.
+    piece_of_entry = np.empty(len(start), dtype=np.int64)
+    first_piece = 0
+    for chosen in (strings, integers, floats, arrays):
+        piece_of_entry[chosen] = first_piece + np.arange(len(chosen))
+        first_piece += len(chosen)
+    return take_byte_ranges(source, piece_start, piece_length, order=piece_of_entry)
 
 
-def _array_bodies(entries: TagEntries, chosen: np.ndarray) -> Ragged:
-    """Each array's ``,v1,v2...`` (empty for an empty array)."""
-    header = entries.value_start[chosen]
-    subtype = entries.buffer[header]
-    count = entries.array_counts(chosen)
-    element_offsets = np.zeros(len(chosen) + 1, dtype=np.int64)
+def _array_texts(buffer: np.ndarray, value_start: np.ndarray) -> Ragged:
+    """``B:<subtype>,v1,v2,...`` for each 'B' value (``B:c`` when empty)."""
+    subtype = buffer[value_start]
+    count = read_unsigned(buffer, value_start + 1, 4)
+    element_offsets = np.zeros(len(value_start) + 1, dtype=np.int64)
     np.cumsum(count, out=element_offsets[1:])
-    # Element j of array a sits at header[a] + 5 + j * (its element size).
-    owner = np.repeat(np.arange(len(chosen)), count)
+    # Element e, the rank-th of array `owner`, sits at value_start + 5 + rank * element size.
+    owner = np.repeat(np.arange(len(value_start)), count)
     rank = np.arange(element_offsets[-1]) - element_offsets[owner]
     element_type = subtype[owner]
-    position = header[owner] + ARRAY_HEADER_BYTES + rank * ARRAY_ELEMENT_BYTES[element_type]
-    texts = _element_texts(entries.buffer, position, element_type)
-    return Ragged(texts.values, texts.offsets[element_offsets])
-
-
-def _element_texts(buffer: np.ndarray, position: np.ndarray, element_type: np.ndarray) -> Ragged:
-    """``,value`` for each array element, in element order."""
+    position = value_start[owner] + ARRAY_HEADER_BYTES + rank * ARRAY_ELEMENT_BYTES[element_type]
     is_float = element_type == FLOAT_TYPE
-    integers = format_integers(read_integers(buffer, position[~is_float], element_type[~is_float]), before=1)
-    integers.values[integers.offsets[:-1]] = _COMMA
-    if not is_float.any():
-        return integers
-    floats = format_floats(read_float32(buffer, position[is_float]), before=b",")
-    part = is_float.astype(np.int64)
-    item = np.where(is_float, np.cumsum(is_float) - 1, np.cumsum(~is_float) - 1)
-    return pick_ragged([integers, floats], part, item)
+    integer_text = format_integers(read_integers(buffer, position[~is_float], element_type[~is_float]), b",")
+    float_text = format_floats(read_float32(buffer, position[is_float]), b",")
+    headers = np.empty((len(value_start), 3), dtype=np.uint8)
+    headers[:, 0], headers[:, 1], headers[:, 2] = ord("B"), _COLON, subtype
+    header_text = Ragged(headers.reshape(-1), 3 * np.arange(len(value_start) + 1, dtype=np.int64))
+
+    # Pieces in order: header 0, its elements, header 1, its elements...
+    header_slot = element_offsets[:-1] + np.arange(len(value_start))
+    element_slot = np.arange(len(owner)) + owner + 1
+    part = np.zeros(len(owner) + len(value_start), dtype=np.int64)
+    item = np.zeros_like(part)
+    item[header_slot] = np.arange(len(value_start))
+    part[element_slot] = np.where(is_float, 2, 1)
+    item[element_slot] = np.where(is_float, np.cumsum(is_float), np.cumsum(~is_float)) - 1
+    pieces = pick_ragged([header_text, integer_text, float_text], part, item)
+    array_bounds = np.append(header_slot, len(part))
+    return Ragged(pieces.values, pieces.offsets[array_bounds])

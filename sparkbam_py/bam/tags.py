@@ -56,14 +56,20 @@ class TagEntries:
     records: np.ndarray  # batch index of each walked record
     region_offsets: np.ndarray  # walked record i's tags are buffer[region_offsets[i]:...[i+1]]
     entry_offsets: np.ndarray  # walked record i's entries are entry_offsets[i]:...[i+1]
-    record: np.ndarray  # per entry: index of its walked record
     start: np.ndarray  # per entry: position of the tag's first character
     type: np.ndarray  # per entry: value type byte
     size: np.ndarray  # per entry: value bytes (Z/H with their NUL, B with its 5-byte header)
 
+    def __len__(self) -> int:
+        return len(self.start)
+
     @property
     def value_start(self) -> np.ndarray:
         return self.start + TAG_HEADER_BYTES
+
+    def walked_record_of(self, entries: np.ndarray) -> np.ndarray:
+        """For the given entry indexes, the index of their walked record."""
+        return np.searchsorted(self.entry_offsets, entries, side="right") - 1
 
     def keys_equal(self, key: bytes) -> np.ndarray:
         """Per entry: is its tag ``key`` (two characters)?"""
@@ -79,43 +85,51 @@ def locate_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, records:
     regions = take_byte_ranges(data, starts, ends - starts)
     buffer = regions.values
     nul_positions = np.flatnonzero(buffer == 0)
-    cursor = regions.offsets[:-1].copy()
-    stop = regions.offsets[1:]
-    walking = np.flatnonzero(cursor < stop)
+    # The records still walking: their index, next tag position and region end.
+    walking = np.flatnonzero(regions.offsets[:-1] < regions.offsets[1:])
+    at = regions.offsets[:-1][walking]
+    limit = regions.offsets[1:][walking]
     rounds = []
     while walking.size:
-        at, limit, who = cursor[walking], stop[walking], records[walking]
-        require(at + TAG_HEADER_BYTES <= limit, who, "tag header runs past the end of the record")
+        _check(at + TAG_HEADER_BYTES <= limit, records, walking, "tag header runs past the end of the record")
         value_type = buffer[at + 2]
-        size = _value_sizes(buffer, nul_positions, at + TAG_HEADER_BYTES, value_type, limit, who)
+        size = _value_sizes(buffer, nul_positions, at + TAG_HEADER_BYTES, value_type, limit, records, walking)
         following = at + TAG_HEADER_BYTES + size
-        require(following <= limit, who, "tag value runs past the end of the record")
+        _check(following <= limit, records, walking, "tag value runs past the end of the record")
         rounds.append((walking, at, value_type, size))
-        cursor[walking] = following
-        walking = walking[following < limit]
+        more = following < limit
+        if not more.all():
+            walking, following, limit = walking[more], following[more], limit[more]
+        at = following
     return _in_record_order(buffer, records, regions.offsets, rounds)
 
 
-def _value_sizes(buffer, nul_positions, value_start, value_type, limit, who) -> np.ndarray:
+def _check(ok: np.ndarray, records: np.ndarray, walking: np.ndarray, message: str) -> None:
+    """Report the first walking record where ``ok`` fails (its batch index found only then)."""
+    if not ok.all():
+        require(ok, records[walking], message)
+
+
+def _value_sizes(buffer, nul_positions, value_start, value_type, limit, records, walking) -> np.ndarray:
     """Bytes taken by each value, from its type (and its NUL or element count)."""
     size = FIXED_VALUE_BYTES[value_type]
-    strings = (value_type == TYPE_STRING) | (value_type == TYPE_HEX)
-    if strings.any():
+    strings = np.flatnonzero((value_type == TYPE_STRING) | (value_type == TYPE_HEX))
+    if strings.size:
         begin = value_start[strings]
         # The first NUL at or after the value's start ends it (SAMv1 §4.2.4: NUL-terminated).
-        found = np.searchsorted(nul_positions, begin)
-        has_nul = found < len(nul_positions)
-        nul = nul_positions[np.minimum(found, len(nul_positions) - 1)] if len(nul_positions) else begin
-        require(has_nul & (nul < limit[strings]), who[strings], "Z/H tag value lacks its NUL")
+        found = np.minimum(np.searchsorted(nul_positions, begin), len(nul_positions) - 1)
+        nul = nul_positions[found] if len(nul_positions) else begin - 1
+        ok = (nul >= begin) & (nul < limit[strings])
+        _check(ok, records, walking[strings], "Z/H tag value lacks its NUL")
         size[strings] = nul - begin + 1
-    arrays = value_type == TYPE_ARRAY
-    if arrays.any():
+    arrays = np.flatnonzero(value_type == TYPE_ARRAY)
+    if arrays.size:
         begin = value_start[arrays]
-        require(begin + ARRAY_HEADER_BYTES <= limit[arrays], who[arrays], "B tag header truncated")
+        _check(begin + ARRAY_HEADER_BYTES <= limit[arrays], records, walking[arrays], "B tag header truncated")
         element_bytes = ARRAY_ELEMENT_BYTES[buffer[begin]]
-        require(element_bytes > 0, who[arrays], "B tag with an unknown element subtype")
+        _check(element_bytes > 0, records, walking[arrays], "B tag with an unknown element subtype")
         size[arrays] = ARRAY_HEADER_BYTES + element_bytes * read_unsigned(buffer, begin + 1, 4)
-    require(size > 0, who, "tag with an unknown value type")
+    _check(size > 0, records, walking, "tag with an unknown value type")
     return size
 
 
@@ -127,12 +141,11 @@ def _in_record_order(buffer, records, region_offsets, rounds) -> TagEntries:
     entry_offsets = np.zeros(len(records) + 1, dtype=np.int64)
     np.cumsum(counts, out=entry_offsets[1:])
     total = int(entry_offsets[-1])
-    record = np.empty(total, dtype=np.int64)
     start = np.empty(total, dtype=np.int64)
     value_type = np.empty(total, dtype=np.uint8)
     size = np.empty(total, dtype=np.int64)
     for k, (walking, at, types, sizes) in enumerate(rounds):
         # Round k found the k-th tag of each walking record.
         slot = entry_offsets[walking] + k
-        record[slot], start[slot], value_type[slot], size[slot] = walking, at, types, sizes
-    return TagEntries(buffer, records, region_offsets, entry_offsets, record, start, value_type, size)
+        start[slot], value_type[slot], size[slot] = at, types, sizes
+    return TagEntries(buffer, records, region_offsets, entry_offsets, start, value_type, size)

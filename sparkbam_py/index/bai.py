@@ -33,8 +33,13 @@ BAI_MAGIC = b"BAI\x01"
 # SAMv1 §5.2: a chunk is two uint64 virtual offsets; the pseudo-bin holds exactly two.
 CHUNK_SIZE = 16
 PSEUDO_BIN_CHUNKS = 2
-# The trailing optional n_no_coor is one uint64.
-N_NO_COOR_SIZE = 8
+# SAMv1 §5.2: a bin starts with bin (uint32) and n_chunk (int32); CSIv1 adds loffset (uint64).
+BIN_HEADER_SIZE = 8
+LOFFSET_SIZE = 8
+# SAMv1 §5.2: a BAI reference block is at least n_bin and n_intv (two int32); each linear
+# index entry (ioffset) is a uint64.
+MIN_BAI_REFERENCE_SIZE = 8
+IOFFSET_SIZE = 8
 
 
 class Bin(NamedTuple):
@@ -179,42 +184,42 @@ def read_reference(
     """Parse one reference's block at the cursor: BAI (linear index) or CSI (per-bin loffset)."""
     start = cursor.offset
     meta_bin = pseudo_bin(depth)
-    bin_header = 8 if has_loffset else 0
-    # SAMv1 §5.2 bounds n_bin by 37451 (= the pseudo-bin + 1); each bin needs >= 8 bytes.
-    n_bin = cursor.count("n_bin", 8 + bin_header, limit=meta_bin + 1)
+    bin_size = BIN_HEADER_SIZE + (LOFFSET_SIZE if has_loffset else 0)
+    # SAMv1 §5.2 bounds n_bin by 37451, the pseudo-bin + 1.
+    n_bin = cursor.count("n_bin", bin_size, limit=meta_bin + 1)
     bins: Dict[int, Bin] = {}
     metadata = None
     for _ in range(n_bin):
         at = cursor.offset
-        bin_id = cursor.uint32("bin")
-        loffset = cursor.uint64("loffset") if has_loffset else None
-        n_chunk = cursor.count("n_chunk", CHUNK_SIZE)
-        flat = cursor.uint64s(2 * n_chunk, "chunks")
-        if bin_id in bins or (bin_id == meta_bin and metadata is not None):
-            raise cursor.error(f"bin {bin_id} appears twice in one reference", at)
-        if bin_id == meta_bin:
-            metadata = _read_metadata(flat, cursor, at)
-        elif bin_id > meta_bin - 2:  # meta_bin - 1 would be the first bin of a level too deep
-            raise cursor.error(f"bin {bin_id} is out of range (real bins are 0..{meta_bin - 2})", at)
+        bin_ = _read_bin(cursor, has_loffset)
+        if bin_.bin_id in bins or (bin_.bin_id == meta_bin and metadata is not None):
+            raise cursor.error(f"bin {bin_.bin_id} appears twice in one reference", at)
+        if bin_.bin_id == meta_bin:
+            metadata = _metadata_of(bin_, cursor, at)
+        elif bin_.bin_id > meta_bin - 2:  # meta_bin - 1 would start a level below the bottom
+            raise cursor.error(f"bin {bin_.bin_id} is out of range (real bins are 0..{meta_bin - 2})", at)
         else:
-            chunks = tuple(
-                Chunk(Pos.from_virtual(flat[i]), Pos.from_virtual(flat[i + 1]))
-                for i in range(0, len(flat), 2)
-            )
-            bins[bin_id] = Bin(bin_id, chunks, None if loffset is None else Pos.from_virtual(loffset))
+            bins[bin_.bin_id] = bin_
     linear: Tuple[int, ...] = ()
     if has_linear:
-        linear = cursor.uint64s(cursor.count("n_intv", 8), "linear index")
+        linear = cursor.uint64s(cursor.count("n_intv", IOFFSET_SIZE), "linear index")
     return ReferenceIndex(bins, linear, metadata, (start, cursor.offset))
 
 
-def _read_metadata(flat: Tuple[int, ...], cursor: IndexCursor, at: int) -> ReferenceMetadata:
-    if len(flat) != 2 * PSEUDO_BIN_CHUNKS:
-        raise cursor.error(
-            f"pseudo-bin has {len(flat) // 2} chunks, expected {PSEUDO_BIN_CHUNKS}", at
-        )
-    ref_beg, ref_end, n_mapped, n_unmapped = flat
-    return ReferenceMetadata(Pos.from_virtual(ref_beg), Pos.from_virtual(ref_end), n_mapped, n_unmapped)
+def _read_bin(cursor: IndexCursor, has_loffset: bool) -> Bin:
+    bin_id = cursor.uint32("bin")
+    loffset = Pos.from_virtual(cursor.uint64("loffset")) if has_loffset else None
+    flat = cursor.uint64s(2 * cursor.count("n_chunk", CHUNK_SIZE), "chunks")
+    starts, ends = map(Pos.from_virtual, flat[0::2]), map(Pos.from_virtual, flat[1::2])
+    return Bin(bin_id, tuple(map(Chunk, starts, ends)), loffset)
+
+
+def _metadata_of(pseudo: Bin, cursor: IndexCursor, at: int) -> ReferenceMetadata:
+    """SAMv1 §5.2: chunk 1 is (ref_beg, ref_end); "chunk" 2 holds the two counts instead."""
+    if len(pseudo.chunks) != PSEUDO_BIN_CHUNKS:
+        raise cursor.error(f"pseudo-bin has {len(pseudo.chunks)} chunks, expected {PSEUDO_BIN_CHUNKS}", at)
+    offsets, counts = pseudo.chunks
+    return ReferenceMetadata(offsets.start, offsets.end, counts.start.virtual, counts.end.virtual)
 
 
 def read_n_no_coor(cursor: IndexCursor) -> Optional[int]:
@@ -233,8 +238,7 @@ def parse_bai(data: bytes, path: Optional[str] = None) -> BamIndex:
     magic = bytes(cursor.take(len(BAI_MAGIC), "magic"))
     if magic != BAI_MAGIC:
         raise cursor.error(f"not a BAI file: magic {magic!r}, expected {BAI_MAGIC!r}", 0)
-    # Each reference block holds at least n_bin and n_intv (SAMv1 §5.2).
-    n_ref = cursor.count("n_ref", 8)
+    n_ref = cursor.count("n_ref", MIN_BAI_REFERENCE_SIZE)
     references = tuple(read_reference(cursor) for _ in range(n_ref))
     n_no_coor = read_n_no_coor(cursor)
     return BamIndex("BAI", references, n_no_coor=n_no_coor, path=path)

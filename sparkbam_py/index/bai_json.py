@@ -124,7 +124,8 @@ def parse_bai_json(content: object, path: Optional[str] = None) -> BaiJson:
     for i, (start, end) in enumerate(chunks):
         if start != expected_start or end < start:
             raise IndexFormatError(
-                f"reference {i}: range [{start}, {end}) should start at {expected_start} and not run backwards",
+                f"reference {i}: range [{start}, {end}) should start at {expected_start}"
+                " and not run backwards",
                 path,
             )
         expected_start = end
@@ -155,7 +156,9 @@ def read_reference_index(bai: IndexSource, bai_json: BaiJson, ref_id: int) -> Re
     data, path = _read_range(bai, start, end - start)
     if len(data) != end - start:
         raise IndexFormatError(
-            f"reference {ref_id}: .bai.json range [{start}, {end}) runs past the end of the .bai", path, start
+            f"reference {ref_id}: .bai.json range [{start}, {end}) runs past the end of the .bai",
+            path,
+            start,
         )
     return parse_bai_reference(data, start, path)
 

@@ -18,7 +18,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..pos import Pos
-from .bins import bin_count, bin_first_window, is_first_child, level_first_bin, parent_bin, reg2bins
+from .bins import (
+    BAI_DEPTH,
+    BAI_MIN_SHIFT,
+    bin_count,
+    bin_first_window,
+    is_first_child,
+    level_first_bin,
+    parent_bin,
+    reg2bins,
+)
 
 if TYPE_CHECKING:  # only for annotations: bai.py imports Chunk from here
     from .bai import BamIndex, ReferenceIndex
@@ -69,16 +78,23 @@ def chunks_for_region(index: "BamIndex", ref_id: int, beg: int, end: int) -> Lis
     """
     if ref_id < 0:
         raise ValueError(f"ref_id must be >= 0, got {ref_id}; use unplaced_unmapped_start for '*'")
+    if ref_id >= len(index.references):
+        return []
+    return chunks_for_reference(index.references[ref_id], beg, end, index.min_shift, index.depth)
+
+
+def chunks_for_reference(
+    ref: "ReferenceIndex", beg: int, end: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
+) -> List[Chunk]:
+    """:func:`chunks_for_region` on one reference's index alone (e.g. fetched through a
+    ``.bai.json`` range); ``min_shift``/``depth`` are the index's scheme (BAI by default)."""
     beg = max(beg, 0)
-    if ref_id >= len(index.references) or end <= beg:
+    if end <= beg or not ref.bins:
         return []
-    ref = index.references[ref_id]
-    if not ref.bins:
-        return []
-    low = min_offset(index, ref, beg)
-    high = max_offset(index, ref, end)
+    low = min_offset(ref, beg, min_shift, depth)
+    high = max_offset(ref, end, min_shift, depth)
     found = []
-    for bin_id in reg2bins(beg, end, index.min_shift, index.depth):
+    for bin_id in reg2bins(beg, end, min_shift, depth):
         bin_ = ref.bins.get(bin_id)
         if bin_ is None:
             continue
@@ -98,18 +114,20 @@ def chunks_for_regions(
     return merge_chunks(every)
 
 
-def min_offset(index: "BamIndex", ref: "ReferenceIndex", beg: int) -> Pos:
+def min_offset(
+    ref: "ReferenceIndex", beg: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
+) -> Pos:
     """No record overlapping ``[beg, ...)`` starts before this virtual offset (htslib rule).
 
     Start from the ``loffset`` of the lowest existing bin at or left of ``beg`` (walking left
     through siblings, then up).  With a linear index (BAI), tighten it to the entry of
-    ``beg``'s 16 kbp window.  Placed unmapped reads are not in the linear index (htslib
+    ``beg``'s window (16 kbp, SAMv1 §5.2).  Placed unmapped reads are not in the linear index (htslib
     leaves them out), so when the reference has any, step back to the previous smaller
     entry, never below the bin's ``loffset``.
     """
-    window = beg >> index.min_shift
-    bin_id = _lowest_bin_at_or_left_of(ref, level_first_bin(index.depth) + window)
-    bin_floor = _bin_loffset(index, ref, bin_id) if bin_id is not None else None
+    window = beg >> min_shift
+    bin_id = _lowest_bin_at_or_left_of(ref, level_first_bin(depth) + window)
+    bin_floor = _bin_loffset(ref, bin_id, min_shift, depth) if bin_id is not None else None
     low = bin_floor if bin_floor is not None else _NO_MINIMUM
     linear = ref.filled_linear_index
     if not linear or window >= len(linear):
@@ -125,14 +143,16 @@ def min_offset(index: "BamIndex", ref: "ReferenceIndex", beg: int) -> Pos:
     return low
 
 
-def max_offset(index: "BamIndex", ref: "ReferenceIndex", end: int) -> Pos:
+def max_offset(
+    ref: "ReferenceIndex", end: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
+) -> Pos:
     """No record overlapping ``[..., end)`` starts at or after this virtual offset.
 
     The first chunk start of the nearest existing bin right of ``end``: every record in it
     begins past ``end``, and so does every record after it in a sorted file.
     """
-    bin_id = level_first_bin(index.depth) + ((end - 1) >> index.min_shift) + 1
-    if bin_id >= bin_count(index.depth):
+    bin_id = level_first_bin(depth) + ((end - 1) >> min_shift) + 1
+    if bin_id >= bin_count(depth):
         return _NO_LIMIT
     while True:
         while is_first_child(bin_id):  # off the right of its parent: go up
@@ -155,13 +175,13 @@ def _lowest_bin_at_or_left_of(ref: "ReferenceIndex", bin_id: int) -> Optional[in
     return 0 if 0 in ref.bins else None
 
 
-def _bin_loffset(index: "BamIndex", ref: "ReferenceIndex", bin_id: int) -> Pos:
+def _bin_loffset(ref: "ReferenceIndex", bin_id: int, min_shift: int, depth: int) -> Pos:
     """CSI stores a bin's ``loffset`` (CSIv1); for BAI htslib takes the linear-index entry
     of the bin's first window, or 0 when the linear index stops short of it."""
     stored = ref.bins[bin_id].loffset
     if stored is not None:
         return stored
-    window = bin_first_window(bin_id, index.min_shift, index.depth)
+    window = bin_first_window(bin_id, min_shift, depth)
     linear = ref.filled_linear_index
     return Pos.from_virtual(linear[window]) if window < len(linear) else _NO_MINIMUM
 

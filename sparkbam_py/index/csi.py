@@ -18,10 +18,20 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
-from typing import Optional
+from typing import Optional, Tuple
 
 from ..errors import IndexFormatError
-from .bai import BAI_MAGIC, BamIndex, IndexCursor, IndexSource, parse_bai, read_index_bytes, read_n_no_coor, read_reference
+from .bai import (
+    BAI_MAGIC,
+    BamIndex,
+    IndexCursor,
+    IndexSource,
+    ReferenceIndex,
+    parse_bai,
+    read_index_bytes,
+    read_n_no_coor,
+    read_reference,
+)
 
 # CSIv1 §1: the four magic bytes of the inflated stream.
 CSI_MAGIC = b"CSI\x01"
@@ -31,6 +41,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 # pseudo-bin, so depth 9 is the deepest that fits; positions are at most 64 bits wide.
 MAX_DEPTH = 9
 MAX_POSITION_BITS = 63
+# CSIv1: a reference block is at least its n_bin (int32).
+MIN_CSI_REFERENCE_SIZE = 4
 
 
 def inflate_bgzf(data: bytes, path: Optional[str] = None) -> bytes:
@@ -52,8 +64,7 @@ def parse_csi(data: bytes, path: Optional[str] = None) -> BamIndex:
         raise cursor.error(f"not a CSI index: magic {magic!r}, expected {CSI_MAGIC!r}", 0)
     min_shift, depth = _read_scheme(cursor)
     aux = bytes(cursor.take(cursor.count("l_aux", 1), "aux"))
-    # Each reference block holds at least its n_bin (CSIv1).
-    n_ref = cursor.count("n_ref", 4)
+    n_ref = cursor.count("n_ref", MIN_CSI_REFERENCE_SIZE)
     references = tuple(
         read_reference(cursor, depth, has_loffset=True, has_linear=False) for _ in range(n_ref)
     )
@@ -61,7 +72,8 @@ def parse_csi(data: bytes, path: Optional[str] = None) -> BamIndex:
     return BamIndex("CSI", references, min_shift, depth, n_no_coor, aux, path)
 
 
-def _read_scheme(cursor: IndexCursor):
+def _read_scheme(cursor: IndexCursor) -> Tuple[int, int]:
+    """``(min_shift, depth)``, checked so that bin numbers and positions fit their fields."""
     at = cursor.offset
     min_shift = cursor.count("min_shift", 0)
     depth = cursor.count("depth", 0, limit=MAX_DEPTH)
@@ -70,7 +82,9 @@ def _read_scheme(cursor: IndexCursor):
     return min_shift, depth
 
 
-def parse_csi_reference(data: bytes, depth: int, offset: int = 0, path: Optional[str] = None):
+def parse_csi_reference(
+    data: bytes, depth: int, offset: int = 0, path: Optional[str] = None
+) -> ReferenceIndex:
     """Parse one reference's block from a slice of the *inflated* CSI stream."""
     cursor = IndexCursor(data, path, base=offset, inflated=True)
     reference = read_reference(cursor, depth, has_loffset=True, has_linear=False)

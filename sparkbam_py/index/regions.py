@@ -11,8 +11,12 @@ Accepted forms (1-based, inclusive, as typed by users)::
 
 Names with colons also work unbraced, as in htslib: the whole text is tried as a name first,
 then the part before the last colon.  When both readings name references the text is
-ambiguous and must be braced.  Results are 0-based half-open ``[beg, end)``, with ``end``
-capped at the reference length.
+ambiguous and must be braced.  Results are 0-based half-open ``[beg, end)``.
+
+An open end is the reference length.  An end past the reference length is capped to it when
+the region starts inside the reference: no read starts past the end, so that changes no
+result.  A region starting past the end is kept as typed (an open one covers its first
+base), because reads hanging over the reference's end still overlap it, as in samtools.
 """
 from __future__ import annotations
 
@@ -40,7 +44,8 @@ class Region(NamedTuple):
     def __str__(self) -> str:
         if self.ref_id < 0:
             return UNPLACED
-        return f"{{{self.name}}}:{self.beg + 1}-{self.end}" if ":" in self.name else f"{self.name}:{self.beg + 1}-{self.end}"
+        name = f"{{{self.name}}}" if ":" in self.name else self.name  # braced: see module doc
+        return f"{name}:{self.beg + 1}-{self.end}"
 
 
 def parse_region(text: str, reference_names: Sequence[str], reference_lengths: Sequence[int]) -> Region:
@@ -104,11 +109,16 @@ class _RegionParser:
         ref_id = self.ids.get(name)
         if ref_id is None:
             raise ConfigError(f"region {text!r}: unknown reference {name!r}")
-        length = self.lengths[ref_id]
         beg, end = (0, None) if coords is None else _parse_coords(text, coords)
-        end = length if end is None else min(end, length)
-        # A region starting past the reference's end is empty (samtools returns no reads).
-        return Region(ref_id, name, beg, max(end, beg))
+        return Region(ref_id, name, beg, _region_end(beg, end, self.lengths[ref_id]))
+
+
+def _region_end(beg: int, end: Optional[int], length: int) -> int:
+    """See the module docstring: reads overlapping ``[beg, ...)`` past the reference end
+    all cover ``beg``, so ``beg + 1`` stands in for an open end there."""
+    if beg < length:
+        return length if end is None else min(end, length)
+    return beg + 1 if end is None else end
 
 
 def _parse_coords(text: str, coords: str):

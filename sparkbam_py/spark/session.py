@@ -1,0 +1,74 @@
+"""A SparkSession with the settings this library needs, for scripts, notebooks and tests.
+
+Under ``spark-submit`` (or with ``SPARK_REMOTE`` set for Spark Connect) the master and
+resources come from there and are left alone; otherwise the session runs locally.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Mapping, Optional
+
+# Executors must run this interpreter (or one with sparkbam_py installed): with the
+# machine's default python they fail with ModuleNotFoundError.
+PYTHON_ENV_VARS = ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")
+LOOPBACK = "127.0.0.1"
+DEFAULT_LOCAL_MASTER = "local[*]"
+
+# Sane defaults for a local session; every one can be overridden through ``config``.
+LOCAL_DEFAULTS: Mapping[str, str] = {
+    "spark.ui.showConsoleProgress": "false",
+    "spark.log.level": "WARN",
+    # Few shuffle partitions: local data is small and each task costs ~25 ms.
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+
+
+def prepare_environment() -> str:
+    """Point PySpark at this interpreter and at loopback, unless already set; returns the python."""
+    python = os.environ.get("PYSPARK_PYTHON") or sys.executable
+    for name in PYTHON_ENV_VARS:
+        os.environ.setdefault(name, python)
+    os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
+    return python
+
+
+def _launched_by_spark_submit() -> bool:
+    # spark-submit starts the JVM first and hands its gateway to the Python driver.
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def get_spark(app_name: str = "sparkbam", master: Optional[str] = None, config: Optional[Mapping[str, str]] = None):
+    """The active SparkSession, or a new one named ``app_name``.
+
+    ``master`` defaults to ``local[*]`` unless spark-submit or ``SPARK_REMOTE`` decide it.
+    ``spark.pyspark.python`` defaults to this interpreter so executors can import the library.
+    """
+    from pyspark.sql import SparkSession
+
+    python = prepare_environment()
+    builder = SparkSession.builder.appName(app_name)
+    if os.environ.get("SPARK_REMOTE") and master is None:
+        # Spark Connect: the server owns every runtime setting.
+        return builder.getOrCreate()
+    if master is None and not _launched_by_spark_submit():
+        master = DEFAULT_LOCAL_MASTER
+    if master is not None:
+        builder = builder.master(master)
+    settings = {"spark.pyspark.python": python}
+    if not _launched_by_spark_submit():
+        settings.update(LOCAL_DEFAULTS)
+    settings.update(config or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def is_connect(spark) -> bool:
+    """True for a Spark Connect session (no SparkContext, no RDDs)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def spark_major_version(spark) -> int:
+    return int(spark.version.split(".")[0])
