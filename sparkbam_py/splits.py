@@ -3,9 +3,14 @@
 The driver cuts a file into byte ranges and ships each as a :class:`SplitTask` (path, range,
 file size, the header essentials).  Inside the task, :class:`SplitReader` finds the range's
 first record start itself: the first BGZF block at or after the range start, then the first
-position there that the record-start checker accepts.  It walks records whose start is below
-``Pos(range end, 0)``, so a record belongs to the range holding the compressed offset of the
-block it starts in; every record lands in exactly one range (spark-bam reference §3.2).
+position there that the record-start checker accepts.  It walks records until ``Pos(end, 0)``.
+
+Ownership: a record belongs to the range holding the compressed offset of the block its
+first byte is in, so every record lands in exactly one range (spark-bam reference §3.2).
+This matters only beside empty BGZF blocks: htslib names a record that starts right after a
+block's data by the NEXT block in the file, even an empty one, and that block may lie in an
+earlier range than the block holding the record's bytes.  Names (``file_position``) follow
+htslib; ownership and boundary checks compare physical positions (:func:`physical_pos`).
 
 Self-verifying boundaries: when the walk reaches ``Pos(end, 0)``, the position its
 block_size chain lands on must be the start that the NEXT range's search finds.  The reader
@@ -19,26 +24,41 @@ import struct
 from dataclasses import dataclass, replace
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
+import numpy as np
 from cachetools import LRUCache
 
 from .bam.file import open_bam
 from .bam.header import BamHeader, read_header
 from .bam.layout import BLOCK_SIZE_BYTES
-from .bam.walk import RecordChunk, iter_record_chunks
+from .bam.walk import DEFAULT_CHUNK_BYTES, RecordChunk, iter_record_chunks
+from .bgzf.constants import MIN_BLOCK_SIZE, TRAILER_SIZE
+from .bgzf.header import block_size_at
 from .bgzf.reader import BgzfReader
 from .channel import open_channel
 from .config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_SPLIT_SIZE, CheckerConfig, parse_size
 from .errors import InputIOError, SplitVerificationError
+from .index.sbi import find_sbi, splits_from_sbi
 from .pos import Pos
 from .validators.search import find_record_start
 
 # Hadoop's FileInputFormat SPLIT_SLOP: the last range absorbs a remainder of up to 10%.
 SPLIT_SLOP = 1.1
-# Reference dictionaries bigger than this (in name characters) are not shipped with every
-# task; executors read the header themselves, once per worker process and file.
-MAX_SHIPPED_REFERENCE_CHARS = 256 * 1024
-_HEADERS_PER_PROCESS = 16
-
+# Reference dictionaries bigger than this (names plus lengths, roughly as pickled) are not
+# shipped with every task; executors read the header themselves, once per process and file.
+MAX_SHIPPED_DICTIONARY_BYTES = 64 * 1024
+_PICKLED_BYTES_PER_REFERENCE = 8
+HEADERS_PER_PROCESS = 16
+# The walk inflates at least this much at a time; a small range needs no more than a few
+# times its compressed size (a 4 MiB chunk per 300-byte range would make tiny splits crawl).
+MIN_WALK_CHUNK_BYTES = 64 * 1024
+WALK_CHUNK_PER_RANGE_BYTE = 4
+# Inflated blocks each task keeps: a search window of tiny (100-byte) blocks spans hundreds,
+# and the boundary check searches the same window again.
+SEARCH_CACHE_BLOCKS = 512
+# An empty block carrying extra gzip subfields is still far smaller than this.
+MAX_EMPTY_BLOCK_SIZE = 1024
+# An empty block's trailer: CRC32 of no data (0) and ISIZE 0.
+_EMPTY_TRAILER = bytes(TRAILER_SIZE)
 _INT32 = struct.Struct("<i")
 
 
@@ -71,12 +91,11 @@ def compute_byte_ranges(file_size: int, split_size=DEFAULT_SPLIT_SIZE) -> List[B
     return ranges
 
 
-def splits_from_starts(starts: List[Optional[Pos]], ranges: List[ByteRange], file_size: int) -> List[Split]:
-    """spark-bam's ``loadSplitsAndReads`` splits: each non-empty range's first record up to
-    the next one's, the last ending at ``Pos(file_size, 0)``."""
-    firsts = [start for start, rng in zip(starts, ranges) if start is not None and start < Pos(rng.end, 0)]
-    ends = firsts[1:] + [Pos(file_size, 0)]
-    return [Split(start, end) for start, end in zip(firsts, ends)]
+def splits_from_starts(starts: List[Optional[Pos]], file_size: int) -> List[Split]:
+    """spark-bam's ``loadSplitsAndReads`` splits from each range's first record (None for an
+    empty range): each non-empty range up to the next one's, the last to ``Pos(file_size, 0)``."""
+    firsts = [start for start in starts if start is not None]
+    return [Split(start, end) for start, end in zip(firsts, firsts[1:] + [Pos(file_size, 0)])]
 
 
 # -- what travels to executors ------------------------------------------------------------
@@ -94,12 +113,14 @@ class SplitTask:
     path: str
     file_size: int
     range: ByteRange
-    header_end: Pos
     header: Optional[BamHeader] = None
     config: CheckerConfig = CheckerConfig()
     verify: bool = True
     page_size: int = DEFAULT_PAGE_SIZE
     cache_bytes: int = DEFAULT_CACHE_BYTES
+    # Set when a splitting index (.sbi) gave this split exactly: no search; its records are
+    # those named in [exact.start, exact.end), and the chain must land on exact.end.
+    exact: Optional[Split] = None
 
     @property
     def end_pos(self) -> Pos:
@@ -108,34 +129,89 @@ class SplitTask:
 
 def shippable_header(header: BamHeader) -> Optional[BamHeader]:
     """The header without its text, or None when even the dictionary is too big to ship."""
-    if sum(len(name) for name in header.reference_names) > MAX_SHIPPED_REFERENCE_CHARS:
+    size = sum(len(name) + _PICKLED_BYTES_PER_REFERENCE for name in header.reference_names)
+    if size > MAX_SHIPPED_DICTIONARY_BYTES:
         return None
     return replace(header, text="")
 
 
-def plan_tasks(path: str, file_size: int, header: BamHeader, split_size=DEFAULT_SPLIT_SIZE, **task_options) -> List[SplitTask]:
+def plan_tasks(path: str, file_size: int, header: BamHeader, split_size=DEFAULT_SPLIT_SIZE,
+               **task_options) -> List[SplitTask]:
     """The tasks for one file: one per byte range, all sharing the same header essentials."""
     shipped = shippable_header(header)
-    return [
-        SplitTask(path, file_size, rng, header.end, shipped, **task_options)
-        for rng in compute_byte_ranges(file_size, split_size)
-    ]
+    return [SplitTask(path, file_size, rng, shipped, **task_options)
+            for rng in compute_byte_ranges(file_size, split_size)]
+
+
+def plan_exact_tasks(path: str, file_size: int, header: BamHeader, splits: List[Split],
+                     **task_options) -> List[SplitTask]:
+    """One task per split known exactly (from a splitting index): nothing to search."""
+    shipped = shippable_header(header)
+    return [SplitTask(path, file_size, ByteRange(split.start.block_pos, split.end.block_pos),
+                      shipped, exact=split, **task_options) for split in splits]
+
+
+def plan_file(path: str, split_size=DEFAULT_SPLIT_SIZE, use_splitting_index: bool = True,
+              **task_options) -> Tuple[BamHeader, List[SplitTask]]:
+    """Read one BAM's header (on the driver) and plan its tasks: from the ``.sbi`` beside the
+    BAM when there is a current one (and ``use_splitting_index``), else by byte ranges."""
+    with open_bam(path) as bam:
+        header, size = bam.header, bam.size
+    if use_splitting_index:
+        sbi = find_sbi(str(path), size)
+        if sbi is not None:
+            splits = splits_from_sbi(sbi, size, split_size)
+            return header, plan_exact_tasks(str(path), size, header, splits, **task_options)
+    return header, plan_tasks(str(path), size, header, split_size, **task_options)
+
+
+# -- positions beside empty blocks --------------------------------------------------------
+
+
+def physical_pos(reader: BgzfReader, pos: Pos) -> Optional[Pos]:
+    """``pos`` named by the block that holds its byte; None when no data follows it.
+
+    Different names of one place (``Pos(empty block, 0)`` and ``Pos(next data block, 0)``)
+    map to the same physical name, so boundaries can be compared across runs.
+    """
+    run = reader.read_run(pos.block_pos, pos.offset + 1)
+    if len(run) <= pos.offset:
+        return None
+    k = int(np.searchsorted(run.data_starts, pos.offset, side="right")) - 1
+    return Pos(int(run.block_starts[k]), pos.offset - int(run.data_starts[k]))
+
+
+def htslib_pos(channel, pos: Pos) -> Pos:
+    """``pos`` as htslib's ``tell()`` names it: a block start preceded by empty blocks is
+    named by the first of them (htslib moves on to the next block once one is used up)."""
+    if pos.offset:
+        return pos
+    block = pos.block_pos
+    while True:
+        previous = _empty_block_before(channel, block)
+        if previous is None:
+            return Pos(block, 0)
+        block = previous
+
+
+def _empty_block_before(channel, block: int) -> Optional[int]:
+    """The start of an empty block ending exactly at ``block``, if there is one."""
+    if block < MIN_BLOCK_SIZE or channel.read_at(block - TRAILER_SIZE, TRAILER_SIZE) != _EMPTY_TRAILER:
+        return None  # the common case: the previous block holds data, so its ISIZE is not 0
+    low = max(0, block - MAX_EMPTY_BLOCK_SIZE)
+    window = channel.read_at(low, block - low)
+    for size in range(MIN_BLOCK_SIZE, len(window) + 1):
+        if block_size_at(window, len(window) - size) == size:
+            return block - size
+    return None
 
 
 # -- executor side ------------------------------------------------------------------------
 
 
-def plan_file(path: str, split_size=DEFAULT_SPLIT_SIZE, **task_options) -> Tuple[BamHeader, List[SplitTask]]:
-    """Read one BAM's header on the driver and plan its tasks."""
-    with open_bam(path) as bam:
-        header, size = bam.header, bam.size
-    return header, plan_tasks(str(path), size, header, split_size, **task_options)
-
-
-def find_split_start(
-    reader: BgzfReader, header: BamHeader, offset: int, config: CheckerConfig, stop: Optional[Pos] = None
-) -> Optional[Pos]:
-    """The first record start owned by a range beginning at compressed ``offset``.
+def find_split_start(reader: BgzfReader, header: BamHeader, offset: int, config: CheckerConfig,
+                     stop: Optional[Pos] = None) -> Optional[Pos]:
+    """The first record start owned by a range beginning at compressed ``offset``, htslib-named.
 
     None when no record starts before ``stop`` (or the end of the data).  A range whose
     first block is at or before the header's last block starts at the header's end: the
@@ -146,20 +222,22 @@ def find_split_start(
         return None
     block = reader.find_block_start(offset, config.bgzf_blocks_to_check)
     if block <= header.end.block_pos:
-        return header.end if stop is None or header.end < stop else None
+        first = physical_pos(reader, header.end)
+        return None if first is None or (stop is not None and first >= stop) else header.end
     if block >= size or (stop is not None and Pos(block, 0) >= stop):
         return None
-    return find_record_start(reader, block, header, config, stop=stop)
+    found = find_record_start(reader, block, header, config, stop=stop)
+    return None if found is None else htslib_pos(reader.channel, found)
 
 
-_headers: LRUCache = LRUCache(maxsize=_HEADERS_PER_PROCESS)
+_headers: LRUCache = LRUCache(maxsize=HEADERS_PER_PROCESS)
 
 
-def _header_for(task: SplitTask, reader: BgzfReader) -> BamHeader:
-    """The shipped header, or the file's own, read once per worker process."""
-    if task.header is not None:
-        return task.header
-    key = (task.path, task.file_size)
+def header_for(path: str, file_size: int, shipped: Optional[BamHeader], reader: BgzfReader) -> BamHeader:
+    """The shipped header, or the file's own (without its text), read once per worker process."""
+    if shipped is not None:
+        return shipped
+    key = (path, file_size)
     header = _headers.get(key)
     if header is None:
         header = replace(read_header(reader), text="")
@@ -179,12 +257,10 @@ class SplitReader:
         try:
             if self.channel.size != task.file_size:
                 raise InputIOError(
-                    f"the file is {self.channel.size} bytes now but was {task.file_size} when the splits "
-                    "were computed; it changed while being read",
-                    task.path,
-                )
-            self.reader = BgzfReader(self.channel)
-            self.header = _header_for(task, self.reader)
+                    f"the file is {self.channel.size} bytes now but was {task.file_size} when the "
+                    "splits were computed; it changed while being read", task.path)
+            self.reader = BgzfReader(self.channel, cache_blocks=SEARCH_CACHE_BLOCKS)
+            self.header = header_for(task.path, task.file_size, task.header, self.reader)
         except BaseException:
             self.channel.close()
             raise
@@ -194,48 +270,84 @@ class SplitReader:
     def start(self) -> Optional[Pos]:
         """The range's first record start; None when the range owns no record."""
         if self._start is None:
-            found = find_split_start(
-                self.reader, self.header, self.task.range.start, self.task.config, stop=self.task.end_pos
-            )
-            self._start = (found,)
+            task = self.task
+            if task.exact is not None:
+                self._start = (task.exact.start,)
+            else:
+                self._start = (find_split_start(self.reader, self.header, task.range.start, task.config, task.end_pos),)
         return self._start[0]
 
     def iter_chunks(self) -> Iterator[RecordChunk]:
         """The range's records in file order; verifies the boundary once the walk is done."""
+        if self.task.exact is not None:
+            yield from self._iter_exact(self.task.exact)
+            return
         start = self.start
         if start is None:
             return
-        last: Optional[RecordChunk] = None
-        for chunk in iter_record_chunks(self.reader, start, self.task.end_pos):
-            last = chunk
-            yield chunk
+        landing = start
+        for chunk in iter_record_chunks(self.reader, start, self.task.end_pos, self._walk_chunk_bytes()):
+            if not len(chunk):
+                continue
+            chunk, landing, done = self._owned_part(chunk)
+            if len(chunk):
+                yield chunk
+            if done:
+                break
         if self.task.verify:
-            self.verify_boundary(start if last is None else landing_after(last))
+            self.verify_boundary(landing)
+
+    def _iter_exact(self, split: Split) -> Iterator[RecordChunk]:
+        """A split from the splitting index: records named in [start, end), then a check
+        that the chain lands exactly on ``end`` (a same-length rewrite of the BAM would not)."""
+        landing = split.start
+        for chunk in iter_record_chunks(self.reader, split.start, split.end, self._walk_chunk_bytes()):
+            if len(chunk):
+                last = int(chunk.offsets[-1])
+                landing = chunk.run.pos_at(last + BLOCK_SIZE_BYTES + _INT32.unpack_from(chunk.run.raw, last)[0])
+                yield chunk
+        if self.task.verify and physical_pos(self.reader, landing) != physical_pos(self.reader, split.end):
+            raise SplitVerificationError(
+                f"the records of split {split} chain on to {landing}, not to its end: "
+                "the splitting index (.sbi) does not describe this file", self.task.path, landing)
+
+    def _walk_chunk_bytes(self) -> int:
+        wanted = WALK_CHUNK_PER_RANGE_BYTE * (self.task.range.end - self.task.range.start)
+        return min(DEFAULT_CHUNK_BYTES, max(MIN_WALK_CHUNK_BYTES, wanted))
+
+    def _owned_part(self, chunk: RecordChunk) -> Tuple[RecordChunk, Pos, bool]:
+        """The chunk without a last record whose bytes start in a block past the range
+        (named by an empty block inside it), where the chain lands, and whether that was it."""
+        run, offsets = chunk.run, chunk.offsets
+        last = int(offsets[-1])
+        first_byte_block = run.block_starts[np.searchsorted(run.data_starts, last, side="right") - 1]
+        if first_byte_block >= self.task.range.end:
+            return RecordChunk(run, offsets[:-1]), run.pos_at(last), True
+        block_size = _INT32.unpack_from(run.raw, last)[0]
+        return chunk, run.pos_at(last + BLOCK_SIZE_BYTES + block_size), False
 
     def count(self) -> int:
         """How many records the range owns: the block_size chain alone, nothing decoded."""
         return sum(len(chunk) for chunk in self.iter_chunks())
 
     def verify_boundary(self, landing: Pos) -> None:
-        """Check that the next range starts where this range's record chain ends."""
-        expected = find_split_start(self.reader, self.header, self.task.range.end, self.task.config)
+        """Check that the next range starts where this range's record chain lands."""
+        task = self.task
+        expected = find_split_start(self.reader, self.header, task.range.end, task.config)
+        landed = physical_pos(self.reader, landing)
+        wanted = None if expected is None else physical_pos(self.reader, expected)
+        if landed == wanted:
+            return
+        what = f"the records of bytes {task.range.start}-{task.range.end} chain on to "
+        what += f"{landing}" if landed is not None else f"the end of the data at {landing}"
         if expected is None:
-            if not _data_ends_at(self.reader, landing):
-                raise SplitVerificationError(
-                    f"the records of bytes {self.task.range.start}-{self.task.range.end} chain on to a record "
-                    f"at {landing}, but the search for the next range's start finds no record start",
-                    self.task.path,
-                    landing,
-                )
-        elif expected != landing:
-            raise SplitVerificationError(
-                f"the records of bytes {self.task.range.start}-{self.task.range.end} chain on to {landing}, "
-                f"but the next range's record-start search finds {expected}; reads would be "
-                f"{'lost' if expected > landing else 'duplicated'} (checker false "
-                f"{'negative' if expected > landing else 'positive'})",
-                self.task.path,
-                landing,
-            )
+            found = "the search for the next range's start finds no record start (its reads would be lost)"
+        elif landed is None or wanted > landed:
+            found = f"the next range's record-start search finds {expected}; the reads between would be lost"
+        else:
+            found = (f"the next range's record-start search finds {expected}, inside this range's last "
+                     "record; reads would be invented or duplicated")
+        raise SplitVerificationError(f"{what}, but {found}", task.path, landing)
 
     def close(self) -> None:
         self.channel.close()
@@ -245,16 +357,3 @@ class SplitReader:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
-
-def landing_after(chunk: RecordChunk) -> Pos:
-    """The position right after the chunk's last record: where the block_size chain goes next."""
-    last = int(chunk.offsets[-1])
-    block_size = _INT32.unpack_from(chunk.run.raw, last)[0]
-    return chunk.run.pos_at(last + BLOCK_SIZE_BYTES + block_size)
-
-
-def _data_ends_at(reader: BgzfReader, pos: Pos) -> bool:
-    """True when no inflated byte follows ``pos`` (only empty blocks, if anything)."""
-    run = reader.read_run(pos.block_pos, pos.offset + 1)
-    return len(run) <= pos.offset

@@ -1,5 +1,4 @@
 """The BGZF layer against the project's own writer (layout truth) and hand-made headers."""
-import io
 import random
 import struct
 import zlib
@@ -146,14 +145,20 @@ def test_crc_checked_on_request(tmp_path):
             BgzfReader(channel, check_crc=True).block(0)
 
 
-def test_reader_read_crosses_blocks_and_names_positions(tmp_path):
-    path = tmp_path / "r.bgzf"
+def write_one_block_each(path, pieces):
+    """One block per piece (an empty piece: an empty block); the blocks' starts."""
     with BgzfWriter(path) as writer:
-        for piece in (b"abc", b"", b"defgh", b"ij"):
+        for piece in pieces:
             writer.write_block(piece) if piece else writer.write_empty_block()
     with open_channel(path) as channel:
+        return [i.start for i in iter_block_info(channel)]
+
+
+def test_reader_read_crosses_blocks_and_names_positions(tmp_path):
+    path = tmp_path / "r.bgzf"
+    starts = write_one_block_each(path, (b"abc", b"", b"defgh", b"ij"))
+    with open_channel(path) as channel:
         reader = BgzfReader(channel)
-        starts = [i.start for i in iter_block_info(channel)]
         data, after = reader.read(Pos(starts[0], 1), 6)
         assert data == b"bcdefg" and after == Pos(starts[2], 4)
         # The end of a block's data is named by the next block (even an empty one) at 0.
@@ -164,12 +169,9 @@ def test_reader_read_crosses_blocks_and_names_positions(tmp_path):
 
 def test_run_positions_follow_the_htslib_convention(tmp_path):
     path = tmp_path / "p.bgzf"
-    with BgzfWriter(path) as writer:
-        for piece in (b"0123", b"", b"45", b"6789"):
-            writer.write_block(piece) if piece else writer.write_empty_block()
+    starts = write_one_block_each(path, (b"0123", b"", b"45", b"6789"))
     with open_channel(path) as channel:
         reader = BgzfReader(channel)
-        starts = [i.start for i in iter_block_info(channel)]
         run = reader.read_run(0, 1 << 20)
         assert run.raw == b"0123456789" and run.at_end
         assert [run.pos_at(i) for i in (0, 3, 4, 5, 6, 9)] == [

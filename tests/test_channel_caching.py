@@ -119,12 +119,21 @@ def test_second_read_of_a_page_is_a_hit():
     assert opened.stats == ChannelStats()
 
 
-def test_page_spanning_read_counts_each_page():
+def test_page_spanning_read_counts_each_page_and_fetches_a_missing_run_at_once():
     opened = CachingChannel(MemorySource(DATA), page_size=PAGE, cache_bytes=4 * PAGE)
     assert opened.read_at(PAGE - 1, PAGE + 2) == DATA[PAGE - 1:2 * PAGE + 1]  # pages 0, 1, 2
-    assert (opened.stats.requests, opened.stats.misses, opened.stats.hits) == (3, 3, 0)
+    assert (opened.stats.requests, opened.stats.misses, opened.stats.hits) == (1, 3, 0)
     assert opened.read_at(2 * PAGE - 5, 10) == DATA[2 * PAGE - 5:2 * PAGE + 5]
-    assert (opened.stats.requests, opened.stats.misses, opened.stats.hits) == (3, 3, 2)
+    assert (opened.stats.requests, opened.stats.misses, opened.stats.hits) == (1, 3, 2)
+
+
+def test_only_the_missing_runs_are_fetched():
+    opened = CachingChannel(MemorySource(DATA), page_size=PAGE, cache_bytes=8 * PAGE)
+    opened.read_at(PAGE, 1)  # page 1 cached
+    opened.reset_stats()
+    assert opened.read_at(0, 4 * PAGE) == DATA[: 4 * PAGE]  # pages 0 and 2-3 missing: two runs
+    assert (opened.stats.requests, opened.stats.misses, opened.stats.hits) == (2, 3, 1)
+    assert opened.stats.bytes_fetched == 3 * PAGE
 
 
 def test_lru_evicts_the_least_recently_used_page():

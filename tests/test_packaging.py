@@ -5,13 +5,17 @@ with --prefix would uninstall the package from the environment running the tests
 """
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# find_spec locates the subpackage without importing it (so no third-party imports run).
+# The package imports numpy and pyarrow: the probe borrows them from the running
+# environment, appended after the install under test so that install is found first.
+DEPENDENCIES = sysconfig.get_paths()["purelib"]
 PROBE = (
+    f"import site; site.addsitedir({DEPENDENCIES!r}); "
     "import importlib.util; "
     "spec = importlib.util.find_spec('sparkbam_py.validators'); "
     "bare = importlib.util.find_spec('validators'); "

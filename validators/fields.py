@@ -23,11 +23,11 @@ CIGAR_OP_BYTES = 4
 # Byte classes a name or an op byte is tested against (256-entry lookup tables).
 NUL_BYTE = np.zeros(256, dtype=bool)
 NUL_BYTE[0] = True
-# SAM QNAME regex [!-?A-~] (SAMv1 §1.4): printable ASCII minus space and '@'.
-NOT_QNAME_CHAR = np.ones(256, dtype=bool)
-NOT_QNAME_CHAR[0x21:0x40] = False
-NOT_QNAME_CHAR[0x41:0x7F] = False
-# Control characters and bytes >= 0x7F; the NUL has its own check.
+# A name's bytes fall in exactly one class: QNAME characters (SAMv1 §1.4: [!-?A-~]), the
+# two other printable ASCII characters (space and '@'), NUL, or the rest (control
+# characters, DEL, bytes >= 0x80). Each non-QNAME class has its own check.
+OTHER_PRINTABLE = np.zeros(256, dtype=bool)
+OTHER_PRINTABLE[[0x20, 0x40]] = True
 NOT_PRINTABLE = np.ones(256, dtype=bool)
 NOT_PRINTABLE[0x20:0x7F] = False
 NOT_PRINTABLE[0] = False
@@ -59,6 +59,7 @@ class RunView:
         self._i32 = self._strided("<i4")
         self._u16 = self._strided("<u2")
         self._prefix: Dict[object, np.ndarray] = {}
+        self._gathered: Dict[object, int] = {}
 
     def _strided(self, dtype: str) -> np.ndarray:
         width = np.dtype(dtype).itemsize
@@ -83,16 +84,17 @@ class RunView:
     def count_in_spans(self, table: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """For each span ``[start, start + length)``: how many bytes fall in ``table``'s class."""
         lengths = np.maximum(lengths, 0)
-        if int(lengths.sum()) <= _GATHER_SHARE * self.n:
+        key = id(table)
+        if self._gather_pays(key, lengths):
             flat, segments = _ragged_indices(starts, lengths, 1)
             hits = table[self.data[flat]]
             return np.bincount(segments[hits], minlength=len(starts)).astype(np.int64)
-        prefix = self._byte_prefix(table)
+        prefix = self._byte_prefix(key, table)
         return prefix[starts + lengths] - prefix[starts]
 
     def count_invalid_ops(self, starts: np.ndarray, n_ops: np.ndarray) -> np.ndarray:
         """For each CIGAR at ``starts`` with ``n_ops`` ops: how many op codes are above 8."""
-        if int(n_ops.sum()) <= _GATHER_SHARE * self.n:
+        if self._gather_pays("invalid_ops", n_ops):
             flat, segments = _ragged_indices(starts, n_ops, CIGAR_OP_BYTES)
             hits = INVALID_OP_CODE[self.data[flat]]
             return np.bincount(segments[hits], minlength=len(starts)).astype(np.int64)
@@ -100,11 +102,21 @@ class RunView:
 
     def query_lengths(self, starts: np.ndarray, n_ops: np.ndarray) -> np.ndarray:
         """For each (valid) CIGAR: the summed lengths of its query-consuming ops (M I S = X)."""
-        if int(n_ops.sum()) <= _GATHER_SHARE * self.n:
+        if self._gather_pays("query_lengths", n_ops):
             flat, segments = _ragged_indices(starts, n_ops, CIGAR_OP_BYTES)
             values = self._op_query_lengths(flat)
             return np.bincount(segments, weights=values, minlength=len(starts)).astype(np.int64)
         return self._strided_span_sums("query_lengths", starts, n_ops)
+
+    def _gather_pays(self, key, lengths: np.ndarray) -> bool:
+        """Gather the spans' bytes, or (once built, for good) use prefix sums over the run?
+        Prefix sums win once the bytes gathered for this kind of count, over all calls on
+        this run, pass a share of the run: one pass over it then serves every later call."""
+        if key in self._prefix:
+            return False
+        gathered = self._gathered.get(key, 0) + int(lengths.sum())
+        self._gathered[key] = gathered
+        return gathered <= _GATHER_SHARE * self.n
 
     def _op_query_lengths(self, op_indices: np.ndarray) -> np.ndarray:
         ops = self._i32[op_indices].view(np.uint32).astype(np.int64)
@@ -112,8 +124,7 @@ class RunView:
 
     # -- prefix sums --------------------------------------------------------------------
 
-    def _byte_prefix(self, table: np.ndarray) -> np.ndarray:
-        key = id(table)
+    def _byte_prefix(self, key, table: np.ndarray) -> np.ndarray:
         prefix = self._prefix.get(key)
         if prefix is None:
             prefix = np.zeros(self.n + 1, dtype=np.int32)

@@ -1,18 +1,24 @@
 """The record checks, as bits of one integer: every checker speaks this vocabulary.
 
 The first 19 names and their order are spark-bam's full checker's ``Flags`` fields (its
-output order and serialisation index), so reports read the same. Two deliberate
-differences from spark-bam: ``emptyMappedCigar`` means a mapped read with no CIGAR ops and
-``emptyMappedSeq`` one with ``l_seq == 0`` (spark-bam printed them swapped), and the CIGAR
-is always read after the name, even when the name length is 0 or 1 (spark-bam read it at
-byte 36 then). The checks after those 19 are new here; each catches garbage that
-spark-bam's list let through somewhere in real files (see the eager module's figures).
+output order and serialisation index), so reports read the same. Every check here can fail
+alone, so each can be weighed alone; that makes a few differ from spark-bam's:
+
+- ``emptyMappedCigar`` is a mapped read without CIGAR ops, ``emptyMappedSeq`` one with
+  ``l_seq == 0`` (spark-bam printed the two swapped), and a mapped read with neither is
+  ``emptyMappedRead`` alone (spark-bam set both).
+- spark-bam's ``nonASCIIReadName`` (a name byte outside SAM's QNAME set) is split three
+  ways: ``nonASCIIReadName`` (space or '@'), ``nulInReadName``, ``nonPrintableReadName``.
+- The CIGAR is always read after the name, even when the name length is 0 or 1 (spark-bam
+  read it at byte 36 then), and is read up to its first invalid op, as spark-bam does.
+- ``tooFewRemainingBytesImplied`` is computed in 64 bits: garbage lengths cannot wrap
+  around into a pass as they did in spark-bam's 32-bit arithmetic.
+
+The checks after those 19 are new here.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
-
-import numpy as np
+from typing import Dict, Iterable, List, Tuple
 
 FLAG_NAMES: Tuple[str, ...] = (
     # spark-bam, in its order.
@@ -27,26 +33,25 @@ FLAG_NAMES: Tuple[str, ...] = (
     "tooLargeNextReadPos",  # next_pos > length of contig next_refID
     "tooFewBytesForReadName",  # the data ends inside the name
     "nonNullTerminatedReadName",  # last name byte is not NUL
-    "nonASCIIReadName",  # a name byte outside SAM's QNAME set [!-?A-~]
+    "nonASCIIReadName",  # a space or '@' in the name (printable, but outside QNAME's [!-?A-~])
     "noReadName",  # l_read_name == 0
     "emptyReadName",  # l_read_name == 1 (the NUL alone)
     "tooFewBytesForCigarOps",  # the data ends inside the CIGAR
     "invalidCigarOp",  # an op code above 8 (SAMv1 §4.2: MIDNSHP=X)
-    "emptyMappedCigar",  # FLAG 0x4 clear and n_cigar_op == 0
-    "emptyMappedSeq",  # FLAG 0x4 clear and l_seq == 0
+    "emptyMappedCigar",  # FLAG 0x4 clear, n_cigar_op == 0, l_seq != 0
+    "emptyMappedSeq",  # FLAG 0x4 clear, l_seq == 0, n_cigar_op != 0
     "tooFewRemainingBytesImplied",  # block_size < 32 + l_read_name + 4*n_cigar_op + l_seq + (l_seq+1)/2
     # New checks.
     "nulInReadName",  # a NUL before the name's last byte
-    "nonPrintableReadName",  # a name byte that is a control character or >= 0x7F
+    "nonPrintableReadName",  # a control character, DEL or byte >= 0x80 in the name
     "negativeSeqLength",  # l_seq < 0
-    "emptyMappedRead",  # FLAG 0x4 clear with neither CIGAR ops nor SEQ
+    "emptyMappedRead",  # FLAG 0x4 clear, n_cigar_op == 0 and l_seq == 0
     "cigarSeqLengthMismatch",  # l_seq > 0, valid CIGAR whose query length != l_seq
     "unknownFlagBits",  # FLAG bits above 0x800 (SAMv1 §1.4.2 defines 0x1..0x800)
 )
 
 BIT: Dict[str, int] = {name: 1 << index for index, name in enumerate(FLAG_NAMES)}
 ALL_FLAGS = (1 << len(FLAG_NAMES)) - 1
-SPARK_BAM_FLAGS = sum(BIT[name] for name in FLAG_NAMES[:19])
 
 TOO_FEW_FIXED = BIT["tooFewFixedBlockBytes"]
 # The checks that need the name's or the CIGAR's bytes (the others use the 36 fixed bytes).
@@ -76,20 +81,3 @@ def show(mask: int, reads_before_error: int = 0) -> str:
     if reads_before_error > 0:
         names.append(f"readsBeforeError={reads_before_error}")
     return ",".join(names)
-
-
-def count_nonzero_fields(mask: int, reads_before_error: int = 0) -> int:
-    """spark-bam's ``numNonZeroFields``: set flags, plus one if records passed first."""
-    return bin(mask).count("1") + (1 if reads_before_error > 0 else 0)
-
-
-def per_flag_totals(masks: np.ndarray) -> Dict[str, int]:
-    """How many of ``masks`` have each flag set (every flag, zeros included)."""
-    masks = np.asarray(masks, dtype=np.uint32)
-    return {name: int(np.count_nonzero(masks & np.uint32(1 << index))) for index, name in enumerate(FLAG_NAMES)}
-
-
-def combination_counts(masks: Sequence[int]) -> Mapping[int, int]:
-    """Histogram of distinct flag combinations: mask -> positions."""
-    values, counts = np.unique(np.asarray(masks, dtype=np.uint32), return_counts=True)
-    return {int(v): int(c) for v, c in zip(values, counts)}

@@ -23,7 +23,7 @@ from sparkbam_py.bam.layout import (
     OFF_N_CIGAR_OP, OFF_NEXT_POS, OFF_NEXT_REF_ID, OFF_POS, OFF_REF_ID, OFF_READ_NAME,
 )
 
-from .fields import CIGAR_OP_BYTES, NOT_PRINTABLE, NOT_QNAME_CHAR, NUL_BYTE, RunView
+from .fields import CIGAR_OP_BYTES, NOT_PRINTABLE, NUL_BYTE, OTHER_PRINTABLE, RunView
 from .flags import BIT, CIGAR_FLAGS, NAME_FLAGS, TOO_FEW_FIXED
 
 # SAMv1 §4.2: block_size counts the 32 fixed bytes after itself, the name, 4 bytes per op,
@@ -74,7 +74,7 @@ def check_records(view: RunView, where: Where, refs: References, wanted: int, ea
         lo = None
         indices = np.asarray(where, dtype=np.int64)
         count = len(indices)
-        lacks_fixed = indices + FIXED_FIELDS_SIZE > view.n
+        lacks_fixed = (indices + FIXED_FIELDS_SIZE > view.n) | (indices < 0)
     flags = np.zeros(count, dtype=np.uint32)
     need_more = np.zeros(count, dtype=bool)
     next_start = np.zeros(count, dtype=np.int64)
@@ -197,13 +197,20 @@ def _fixed_field_flags(fields: _Fields, refs: References, wanted: int) -> np.nda
 
     n_cigar, l_seq, flag = fields.uint16(OFF_N_CIGAR_OP), fields.int32(OFF_L_SEQ), fields.uint16(OFF_FLAG)
     mapped = (flag & FLAG_UNMAPPED) == 0
-    _mark(flags, wanted, "emptyMappedCigar", lambda: mapped & (n_cigar == 0))
-    _mark(flags, wanted, "emptyMappedSeq", lambda: mapped & (l_seq == 0))
+    # One of three, so that each check can be weighed alone (spark-bam set both of its two
+    # when a mapped read had neither CIGAR nor SEQ).
+    _mark(flags, wanted, "emptyMappedCigar", lambda: mapped & (n_cigar == 0) & (l_seq != 0))
+    _mark(flags, wanted, "emptyMappedSeq", lambda: mapped & (l_seq == 0) & (n_cigar != 0))
     _mark(flags, wanted, "emptyMappedRead", lambda: mapped & (n_cigar == 0) & (l_seq == 0))
     _mark(flags, wanted, "negativeSeqLength", lambda: l_seq < 0)
     _mark(flags, wanted, "unknownFlagBits", lambda: flag > KNOWN_FLAG_BITS)
+    block_size = fields.int32(OFF_BLOCK_SIZE)
     _mark(flags, wanted, "tooFewRemainingBytesImplied",
-          lambda: fields.int32(OFF_BLOCK_SIZE) < _implied_block_size(name_length, n_cigar, l_seq))
+          lambda: block_size < _implied_block_size(name_length, n_cigar, l_seq))
+    # A block_size that cannot even hold the fixed fields would chain backwards: always a
+    # failure, whatever was asked (only a veto set without the length check gets here).
+    _mark(flags, BIT["tooFewRemainingBytesImplied"], "tooFewRemainingBytesImplied",
+          lambda: block_size < BYTES_AFTER_BLOCK_SIZE)
     return flags
 
 
@@ -236,7 +243,7 @@ def _name_and_cigar_flags(view: RunView, at: np.ndarray, fields: _Fields, wanted
     text_length = np.where(named, name_length - 1, 0)
     _mark(flags, wanted, "nonNullTerminatedReadName",
           lambda: named & (view.data[np.clip(name_end - 1, 0, n - 1)] != 0))
-    for name, table in (("nonASCIIReadName", NOT_QNAME_CHAR), ("nulInReadName", NUL_BYTE),
+    for name, table in (("nonASCIIReadName", OTHER_PRINTABLE), ("nulInReadName", NUL_BYTE),
                         ("nonPrintableReadName", NOT_PRINTABLE)):
         _mark(flags, wanted, name, lambda: view.count_in_spans(table, name_start, text_length) > 0)
     if not wanted & (CIGAR_FLAGS | BIT["tooFewBytesForCigarOps"]):

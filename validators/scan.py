@@ -70,16 +70,27 @@ def read_stretch(reader: BgzfReader, blocks: Sequence[BlockInfo], lookahead: int
 def decide_all(reader: BgzfReader, run: InflatedRun, lo: int, hi: int, checker: Checker):
     """``checker``'s calls for positions ``[lo, hi)`` of ``run``, none left undecided."""
     result = checker.calls_range(RunView(run), lo, hi)
+    return _resolve(reader, run, np.arange(lo, hi, dtype=np.int64), result, checker)
+
+
+def decide_at(reader: BgzfReader, run: InflatedRun, indices: np.ndarray, checker: Checker):
+    """``checker``'s calls at ``indices`` (sorted) of ``run``, none left undecided."""
+    indices = np.asarray(indices, dtype=np.int64)
+    return _resolve(reader, run, indices, checker.calls_at(RunView(run), indices), checker)
+
+
+def _resolve(reader: BgzfReader, run: InflatedRun, indices: np.ndarray, result, checker: Checker):
+    """Decide the calls ``result`` left open (``need_more``) on ever longer runs."""
     arrays = [np.array(values, copy=True) for values in result]
-    pending = np.flatnonzero(result.need_more)  # rows; the run index of row r is lo + r
-    longer, base = run, 0  # ``longer`` index 0 is index ``base`` of ``run``
+    pending = np.flatnonzero(result.need_more)  # rows of ``indices`` still undecided
+    longer, base = run, 0  # index 0 of ``longer`` is index ``base`` of ``run``
     while len(pending):
-        first = lo + int(pending[0])
+        first = int(indices[pending].min())
         # Keep the undecided positions' data, and at least double what follows them.
         from_index = first - base
         longer = extend_run(reader, longer, from_index, 2 * (len(longer) - from_index) + LOOKAHEAD_BYTES)
         base = first
-        fresh = checker.calls_at(RunView(longer), lo + pending - base)
+        fresh = checker.calls_at(RunView(longer), indices[pending] - base)
         for array, values in zip(arrays, fresh):
             array[pending] = values
         pending = pending[np.asarray(fresh.need_more)]

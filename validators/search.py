@@ -21,11 +21,11 @@ from .runs import extend_run, stop_index
 
 # Positions checked per numpy pass. A split's first record is usually a few hundred bytes
 # in; later windows grow, since a start that far in means long records or an empty range.
-FIRST_WINDOW = 1 << 14
+FIRST_WINDOW = 1 << 12
 MAX_WINDOW = 1 << 21
 # Inflated bytes read beyond a window: room for the chains of its last candidates
 # (ten short reads fit many times); a long-read chain that needs more extends the run.
-CHAIN_MARGIN = 1 << 16
+CHAIN_MARGIN = 1 << 14
 
 
 class RangeChecker(Protocol):

@@ -9,6 +9,7 @@ the columns agree with pysam.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +23,6 @@ from .layout import (
     FLAG_UNMAPPED,
     MAX_CIGAR_OP_CODE,
 )
-from .littleendian import read_unsigned
 from .numtext import integer_rows
 from .ragged import Ragged, string_array, take_byte_ranges
 from .spans import CIGAR_OP_BYTES, MalformedRecord, RecordSpans
@@ -62,15 +62,18 @@ class CigarOps:
         return self.ops & CIGAR_OP_MASK
 
 
-def placeholder_records(data: np.ndarray, spans: RecordSpans) -> np.ndarray:
-    """Batch indexes of placed records whose CIGAR starts with a soft clip of the whole read.
+def placeholder_records(spans: RecordSpans, stored_ops: CigarOps) -> np.ndarray:
+    """Batch indexes of placed records whose stored CIGAR starts by soft-clipping the whole read.
 
     Only they may hold a long CIGAR in CG (a cheap filter: the tags of the others are never
     walked for it).
     """
+    if len(stored_ops.ops) == 0:
+        return np.zeros(0, dtype=np.int64)
     fixed = spans.fixed
-    has_cigar = spans.n_cigar_op > 0
-    first_op = read_unsigned(data, np.where(has_cigar, spans.cigar_start, 0), CIGAR_OP_BYTES)
+    has_cigar = np.diff(stored_ops.offsets) > 0
+    # (Records without a CIGAR read some other record's op here; has_cigar discards it.)
+    first_op = stored_ops.ops[np.minimum(stored_ops.offsets[:-1], len(stored_ops.ops) - 1)]
     return np.flatnonzero(
         has_cigar
         & (fixed["ref_id"] >= 0)
@@ -105,14 +108,19 @@ def find_long_cigars(spans: RecordSpans, entries: TagEntries, candidates: np.nda
     return LongCigars(record, ops_start, n_ops, first)
 
 
-def gather_cigar_ops(data: np.ndarray, spans: RecordSpans, long_cigars: LongCigars) -> CigarOps:
-    """Every record's CIGAR ops, taking the CG tag's instead of the placeholder where it applies."""
-    start = spans.cigar_start.copy()
-    n_ops = spans.n_cigar_op.copy()
-    start[long_cigars.records] = long_cigars.ops_start
-    n_ops[long_cigars.records] = long_cigars.n_ops
+def gather_cigar_ops(data: np.ndarray, spans: RecordSpans, long_cigars: Optional[LongCigars] = None) -> CigarOps:
+    """Every record's CIGAR ops as stored, or with the CG tag's ops where ``long_cigars`` says."""
+    start, n_ops = spans.cigar_start, spans.n_cigar_op
+    if long_cigars is not None and len(long_cigars.records):
+        start, n_ops = start.copy(), n_ops.copy()
+        start[long_cigars.records] = long_cigars.ops_start
+        n_ops[long_cigars.records] = long_cigars.n_ops
     raw = take_byte_ranges(data, start, CIGAR_OP_BYTES * n_ops)
-    ops = CigarOps(raw.values.view("<u4"), raw.offsets // CIGAR_OP_BYTES)
+    return CigarOps(raw.values.view("<u4"), raw.offsets // CIGAR_OP_BYTES)
+
+
+def check_op_codes(ops: CigarOps) -> CigarOps:
+    """``ops``, after making sure every op code is one of MIDNSHP=X."""
     bad = np.flatnonzero(ops.codes > MAX_CIGAR_OP_CODE)
     if bad.size:
         record = int(np.searchsorted(ops.offsets, bad[0], side="right") - 1)

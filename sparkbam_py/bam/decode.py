@@ -18,6 +18,7 @@ from ..pos import Pos
 from .cigar import (
     CigarOps,
     LongCigars,
+    check_op_codes,
     cigar_column,
     find_long_cigars,
     gather_cigar_ops,
@@ -44,6 +45,7 @@ def decode_records(
     """Decode the records starting at ``offsets`` (their block_size field) in ``data``.
 
     ``data`` is inflated BAM (uint8) holding every record whole; ``offsets`` ascend.
+    ``reference_names`` (a sequence of str, or a ready pyarrow string array) names ref ids.
     ``columns`` picks and orders the columns (default: all of :data:`schema.DEFAULT_COLUMNS`);
     ``file_positions`` (int64 virtual offsets, one per record) adds a last ``file_position``
     column.  ``path`` only serves error messages.  The batch has exactly the schema
@@ -68,10 +70,12 @@ def decode_records(
 
 
 def _as_bytes(data) -> np.ndarray:
-    """``data`` as a 1-D uint8 array, left as is when it already is one (no view or copy)."""
-    if isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 1:
+    """``data`` (array or bytes-like) as a 1-D uint8 array; an array already so is kept as is."""
+    if not isinstance(data, np.ndarray):
+        return np.frombuffer(data, dtype=np.uint8)
+    if data.dtype == np.uint8 and data.ndim == 1 and data.flags.c_contiguous:
         return data
-    return np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data.view(np.uint8).reshape(-1)
+    return np.ascontiguousarray(data).view(np.uint8).reshape(-1)
 
 
 def _located_error(bad: MalformedRecord, offsets, file_positions, path) -> CorruptRecordError:
@@ -89,7 +93,10 @@ class _BatchDecoder:
     def __init__(self, data: np.ndarray, offsets: np.ndarray, reference_names: Sequence[str], columns):
         self.data = data
         self.columns = columns
-        self.reference_names = pa.array(list(reference_names), type=pa.string())
+        if isinstance(reference_names, pa.Array):
+            self.reference_names = reference_names  # callers may convert once per file
+        else:
+            self.reference_names = pa.array(list(reference_names), type=pa.string())
         self.spans: RecordSpans = compute_record_spans(data, offsets, len(self.reference_names))
 
     @property
@@ -103,8 +110,13 @@ class _BatchDecoder:
         return locate_tags(self.data, spans.tags_start, spans.end, np.arange(len(spans)))
 
     @cached_property
+    def stored_cigar_ops(self) -> CigarOps:
+        """The CIGAR ops as the records store them (placeholders of long CIGARs included)."""
+        return gather_cigar_ops(self.data, self.spans)
+
+    @cached_property
     def long_cigars(self) -> LongCigars:
-        candidates = placeholder_records(self.data, self.spans)
+        candidates = placeholder_records(self.spans, self.stored_cigar_ops)
         if "tags" in self.columns:
             # The tags column needs every tag anyway, and the CG entries' indexes in it.
             entries = self.tag_entries
@@ -115,7 +127,10 @@ class _BatchDecoder:
 
     @cached_property
     def cigar_ops(self) -> CigarOps:
-        return gather_cigar_ops(self.data, self.spans, self.long_cigars)
+        """The real CIGAR ops: long CIGARs taken from their CG tag."""
+        if len(self.long_cigars.records) == 0:
+            return check_op_codes(self.stored_cigar_ops)
+        return check_op_codes(gather_cigar_ops(self.data, self.spans, self.long_cigars))
 
     def int32_column(self, field: str) -> pa.Int32Array:
         return pa.array(self.fixed[field].astype(np.int32), type=pa.int32())

@@ -12,7 +12,6 @@ from typing import Tuple
 import numpy as np
 
 from ..bgzf.reader import BgzfReader
-from ..bgzf.run import InflatedRun
 from ..bgzf.sniff import check_bgzf
 from ..errors import CorruptDataError, TruncatedError, WrongFormatError
 from ..pos import Pos

@@ -1,8 +1,9 @@
-"""Little-endian integers and floats read at many unaligned positions of a byte buffer at once.
+"""Little-endian numbers read at many unaligned byte positions at once.
 
-BAM stores every number little-endian (SAMv1 §4.2) and, in the auxiliary data, at
-arbitrary byte offsets, so a structured view does not apply: the bytes are gathered
-one place at a time and combined.
+BAM stores every number little-endian (SAMv1 §4.2), and in the auxiliary data at arbitrary
+byte offsets.  A numpy array may have a stride smaller than its item size: viewing a byte
+buffer as, say, ``<u4`` with a stride of one byte gives "the uint32 starting at byte i" as
+item i, so reading numbers at any positions is a single gather, sign handling included.
 """
 from __future__ import annotations
 
@@ -20,46 +21,37 @@ INTEGER_TYPES: Dict[int, Tuple[int, bool]] = {
     ord("I"): (4, False),
 }
 FLOAT_TYPE = ord("f")
+_DTYPE_OF_TYPE = {
+    code: np.dtype(("<i" if signed else "<u") + str(width)) for code, (width, signed) in INTEGER_TYPES.items()
+}
+_DTYPE_OF_TYPE[FLOAT_TYPE] = np.dtype("<f4")
+_UNSIGNED = {1: np.dtype("u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+
+
+def at_every_byte(buffer: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A view of ``buffer`` whose item i is the ``dtype`` value starting at byte i."""
+    count = max(len(buffer) - dtype.itemsize + 1, 0)
+    return np.ndarray(shape=(count,), dtype=dtype, buffer=buffer, strides=(1,))
 
 
 def read_unsigned(buffer: np.ndarray, positions: np.ndarray, width: int) -> np.ndarray:
     """The ``width``-byte unsigned integers starting at ``positions``, as int64."""
-    value = buffer[positions].astype(np.int64)
-    for k in range(1, width):
-        value |= buffer[positions + k].astype(np.int64) << (8 * k)
-    return value
-
-
-def _type_table(pick) -> np.ndarray:
-    table = np.zeros(256, dtype=np.int64)
-    for code, (width, signed) in INTEGER_TYPES.items():
-        table[code] = pick(width, signed)
-    return table
-
-
-# Per integer type: the mask of its value bits, and its sign bit (0 when unsigned).
-_VALUE_MASK = _type_table(lambda width, signed: (1 << (8 * width)) - 1)
-_SIGN_BIT = _type_table(lambda width, signed: 1 << (8 * width - 1) if signed else 0)
-_WIDTH = _type_table(lambda width, signed: width)
+    return at_every_byte(buffer, _UNSIGNED[width])[positions].astype(np.int64)
 
 
 def read_integers(buffer: np.ndarray, positions: np.ndarray, types: np.ndarray) -> np.ndarray:
-    """The integers at ``positions``, each of the SAM integer type in ``types`` (c C s S i I).
-
-    All widths are read the same way, four bytes then masked, so mixed types cost no grouping;
-    bytes past the end of ``buffer`` are read as its last byte and masked away.
-    """
-    last = len(buffer) - 1
-    value = buffer[positions].astype(np.int64)
-    # Only as many bytes as the widest type present (often one: small unsigned tags).
-    widest = int(_WIDTH[types].max()) if len(types) else 1
-    for k in range(1, widest):
-        value |= buffer[np.minimum(positions + k, last)].astype(np.int64) << (8 * k)
-    value &= _VALUE_MASK[types]
-    # Two's complement: subtracting twice the sign bit maps e.g. 0xFF to -1 for type 'c'.
-    return value - ((value & _SIGN_BIT[types]) << 1)
+    """The integers at ``positions``, each of the SAM integer type in ``types`` (c C s S i I)."""
+    present = np.flatnonzero(np.bincount(types, minlength=256))
+    if len(present) == 1:
+        # The usual case: every value of one type (say NM, AS and XS all 'C').
+        return at_every_byte(buffer, _DTYPE_OF_TYPE[int(present[0])])[positions].astype(np.int64)
+    values = np.zeros(len(positions), dtype=np.int64)
+    for code in present:
+        chosen = types == code
+        values[chosen] = at_every_byte(buffer, _DTYPE_OF_TYPE[int(code)])[positions[chosen]]
+    return values
 
 
 def read_float32(buffer: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """The IEEE float32 values at ``positions``."""
-    return read_unsigned(buffer, positions, 4).astype("<u4").view("<f4")
+    return at_every_byte(buffer, _DTYPE_OF_TYPE[FLOAT_TYPE])[positions]

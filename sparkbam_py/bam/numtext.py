@@ -55,7 +55,9 @@ def integer_rows(values: np.ndarray, prefix: bytes = b"", suffix_columns: int = 
     small = (values >= _SMALL_MIN) & (values <= _SMALL_MAX)
     if small.all():
         index = values - _SMALL_MIN
-        return IntegerRows(table.rows[index], table.lengths[index])
+        # Each 8-byte row gathered as one uint64: much faster than a 2-D fancy index.
+        rows = table.rows.view("<u8").reshape(-1)[index].view(np.uint8).reshape(-1, _SMALL_WIDTH)
+        return IntegerRows(rows, table.lengths[index])
     large = np.flatnonzero(~small)
     large_rows = _render_rows(values[large], prefix, suffix_columns)
     rows = np.zeros((len(values), max(_SMALL_WIDTH, large_rows.rows.shape[1])), dtype=np.uint8)

@@ -6,7 +6,7 @@ exactly the memory layout of an Arrow string array, so the last step is free.
 
 Gathering byte ranges out of a large buffer is the hot loop of record decoding (names,
 sequences, qualities, tag regions).  numpy can only do it with an index array of one int64
-per byte (np.repeat + arange + fancy index): about ten times slower than Arrow's ``take``
+per byte (np.repeat + arange + fancy index): several times slower than Arrow's ``take``
 kernel, which copies each range with one memcpy.  So the ranges are described as an Arrow
 binary array whose values alternate between a wanted range and the gap before the next one,
 and ``take`` of the even items gathers them.  That only needs the ranges to be in ascending,
@@ -14,7 +14,7 @@ non-overlapping order, which holds for fields of records laid out one after the 
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence, Tuple
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa

@@ -27,13 +27,25 @@ def _base_pair_table() -> np.ndarray:
 
 # One lookup per packed byte (two bases) instead of one per base.
 _BASE_PAIRS = _base_pair_table()
+# numpy widens lookup indexes to int64 first; in chunks of this many bytes that temporary
+# stays in cache, which makes the lookup about twice as fast as in one go.
+_LOOKUP_CHUNK = 1 << 18
+
+
+def _decode_bases(packed: np.ndarray) -> np.ndarray:
+    """Two base letters per packed byte."""
+    pairs = np.empty(len(packed), dtype="<u2")
+    for begin in range(0, len(packed), _LOOKUP_CHUNK):
+        chunk = slice(begin, begin + _LOOKUP_CHUNK)
+        np.take(_BASE_PAIRS, packed[chunk], out=pairs[chunk])
+    return pairs.view(np.uint8)
 
 
 def decode_query_sequence(data: np.ndarray, spans: RecordSpans) -> pa.StringArray:
     """``query_sequence``: the bases as text; null where the record stores none (l_seq 0)."""
     l_seq = spans.l_seq
     packed = take_byte_ranges(data, spans.seq_start, (l_seq + 1) // 2)
-    bases = _BASE_PAIRS[packed.values].view(np.uint8)
+    bases = _decode_bases(packed.values)
     # Each record's text starts at twice its packed offset; an odd length leaves one
     # padding base after it, which has to be squeezed out.
     starts = 2 * packed.offsets

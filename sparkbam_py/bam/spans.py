@@ -9,6 +9,7 @@ once: a record whose lengths do not fit is reported instead of read out of bound
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from .layout import BLOCK_SIZE_BYTES, FIXED_FIELDS_SIZE, gather_fixed_fields
@@ -57,7 +58,7 @@ def compute_record_spans(data: np.ndarray, offsets: np.ndarray, n_references: in
     records = np.arange(len(offsets))
     require(
         (offsets >= 0) & (offsets + FIXED_FIELDS_SIZE <= len(data)), records,
-        "record offset outside the data, or fewer than 36 bytes left for its fixed fields",
+        f"record offset outside the data, or fewer than {FIXED_FIELDS_SIZE} bytes left for its fixed fields",
     )
     fixed = gather_fixed_fields(data, offsets)
     l_read_name = fixed["l_read_name"].astype(np.int64)

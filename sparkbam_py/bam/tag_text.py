@@ -6,9 +6,8 @@ i I), ``f`` floats, ``Z`` strings, ``H`` hex strings, and ``B:<subtype>,v1,v2,..
 Values are rendered per kind, all entries of a kind at once, into one source buffer, and a
 single Arrow ``take`` copies each entry's text into place, in record order:
 
-* A, Z and H values are their own text.  In the tag bytes ``k1 k2 T value`` the type letter
-  is copied one byte left and a colon written where it was, which turns them into the text
-  ``T:value`` in place (the keys are read first).
+* A, Z and H values are their own text: the tag bytes ``k1 k2 T value`` are turned into
+  ``T:value`` in place, in a copy of the tag buffer (the keys are read from the original).
 * integers and floats are rendered by :mod:`numtext`, with their ``i:``/``f:`` prefix;
 * arrays are assembled from their ``B:<subtype>`` header and their elements' ``,value`` texts.
 """
@@ -19,11 +18,20 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
-from .littleendian import FLOAT_TYPE, INTEGER_TYPES, read_float32, read_integers, read_unsigned
+from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers, read_unsigned
 from .numtext import format_floats, format_integers, integer_rows
 from .ragged import Ragged, pick_ragged, string_array, take_byte_ranges
 from .schema import COLUMNS
-from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TAG_HEADER_BYTES, TYPE_ARRAY, TYPE_CHAR, TYPE_HEX, TYPE_STRING, TagEntries
+from .tags import (
+    ARRAY_ELEMENT_BYTES,
+    ARRAY_HEADER_BYTES,
+    TAG_HEADER_BYTES,
+    TYPE_ARRAY,
+    TYPE_CHAR,
+    TYPE_HEX,
+    TYPE_STRING,
+    TagEntries,
+)
 
 _TAGS_TYPE = COLUMNS["tags"][0]
 _COLON = ord(":")
@@ -52,35 +60,29 @@ def build_tags_column(entries: TagEntries, n_records: int, dropped: Optional[np.
 
 
 def _key_column(buffer: np.ndarray, start: np.ndarray) -> pa.StringArray:
-    pairs = np.empty((len(start), 2), dtype=np.uint8)
-    pairs[:, 0] = buffer[start]
-    pairs[:, 1] = buffer[start + 1]
-    return string_array(Ragged(pairs.reshape(-1), 2 * np.arange(len(start) + 1, dtype=np.int64)))
+    # Both characters at once, read as one uint16.
+    pairs = at_every_byte(buffer, np.dtype("<u2"))[start].view(np.uint8)
+    return string_array(Ragged(pairs, 2 * np.arange(len(start) + 1, dtype=np.int64)))
 
 
 def _value_texts(buffer: np.ndarray, start: np.ndarray, value_type: np.ndarray, size: np.ndarray) -> Ragged:
+    """Each entry's ``TYPE:VALUE`` text, in entry order."""
     kind = _KIND_OF_TYPE[value_type]
     value_start = start + TAG_HEADER_BYTES
     strings, integers, floats, arrays = (np.flatnonzero(kind == k) for k in range(4))
-
-    integer_text = integer_rows(
-        read_integers(buffer, value_start[integers], value_type[integers]), prefix=b"i:"
-    )
+    integer_text = integer_rows(read_integers(buffer, value_start[integers], value_type[integers]), prefix=b"i:")
     float_text = format_floats(read_float32(buffer, value_start[floats]), prefix=b"f:")
     array_text = _array_texts(buffer, value_start[arrays])
+
+    # One source buffer: the tag bytes (string values become their text in place), then the
+    # rendered numbers.  Its pieces are listed kind after kind, each kind in entry order.
     source = np.concatenate([buffer, integer_text.rows.reshape(-1), float_text.values, array_text.values])
+    string_start, string_length = _strings_in_place(source, start[strings], value_type[strings], size[strings])
     integer_base = len(buffer)
     float_base = integer_base + integer_text.rows.size
     array_base = float_base + len(float_text.values)
-
-    string_start = start[strings]
-    source[string_start + 1] = value_type[strings]
-    source[string_start + 2] = _COLON
-    # 'A' holds one character; Z and H end with a NUL that is not part of the text.
-    string_length = np.where(value_type[strings] == TYPE_CHAR, 1, size[strings] - 1) + 2
-
     piece_start = np.concatenate([
-        string_start + 1,
+        string_start,
         integer_base + integer_text.starts,
         float_base + float_text.offsets[:-1],
         array_base + array_text.offsets[:-1],
@@ -88,13 +90,24 @@ def _value_texts(buffer: np.ndarray, start: np.ndarray, value_type: np.ndarray, 
     piece_length = np.concatenate([
         string_length, integer_text.lengths, np.diff(float_text.offsets), np.diff(array_text.offsets)
     ])
-    # The pieces are listed kind after kind; each entry picks its own, in entry order.
     piece_of_entry = np.empty(len(start), dtype=np.int64)
     first_piece = 0
     for chosen in (strings, integers, floats, arrays):
         piece_of_entry[chosen] = first_piece + np.arange(len(chosen))
         first_piece += len(chosen)
     return take_byte_ranges(source, piece_start, piece_length, order=piece_of_entry)
+
+
+def _strings_in_place(source: np.ndarray, start: np.ndarray, value_type: np.ndarray, size: np.ndarray):
+    """Turn the A/Z/H tags ``k1 k2 T value`` at ``start`` into ``T:value``; where each text lies.
+
+    The type letter moves one byte left, over the key's second character, and a colon takes
+    its place.  'A' holds one character; Z and H end with a NUL that the text leaves out.
+    """
+    source[start + 1] = value_type
+    source[start + 2] = _COLON
+    value_length = np.where(value_type == TYPE_CHAR, 1, size - 1)
+    return start + 1, value_length + 2
 
 
 def _array_texts(buffer: np.ndarray, value_start: np.ndarray) -> Ragged:

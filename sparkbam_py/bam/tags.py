@@ -85,23 +85,28 @@ def locate_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, records:
     regions = take_byte_ranges(data, starts, ends - starts)
     buffer = regions.values
     nul_positions = np.flatnonzero(buffer == 0)
+    # Each round marks where the tags it found start.  The regions lie back to back and the
+    # tags tile them, so the marks in buffer order are every tag in record order.
+    is_tag_start = np.zeros(len(buffer), dtype=bool)
     # The records still walking: their index, next tag position and region end.
     walking = np.flatnonzero(regions.offsets[:-1] < regions.offsets[1:])
     at = regions.offsets[:-1][walking]
     limit = regions.offsets[1:][walking]
-    rounds = []
     while walking.size:
         _check(at + TAG_HEADER_BYTES <= limit, records, walking, "tag header runs past the end of the record")
-        value_type = buffer[at + 2]
-        size = _value_sizes(buffer, nul_positions, at + TAG_HEADER_BYTES, value_type, limit, records, walking)
+        is_tag_start[at] = True
+        size = _value_sizes(buffer, nul_positions, at + TAG_HEADER_BYTES, limit, records, walking)
         following = at + TAG_HEADER_BYTES + size
         _check(following <= limit, records, walking, "tag value runs past the end of the record")
-        rounds.append((walking, at, value_type, size))
         more = following < limit
         if not more.all():
             walking, following, limit = walking[more], following[more], limit[more]
         at = following
-    return _in_record_order(buffer, records, regions.offsets, rounds)
+    start = np.flatnonzero(is_tag_start)
+    # A tag ends where the next one (or the last region) starts.
+    size = np.diff(start, append=len(buffer)) - TAG_HEADER_BYTES
+    entry_offsets = np.searchsorted(start, regions.offsets)
+    return TagEntries(buffer, records, regions.offsets, entry_offsets, start, buffer[start + 2], size)
 
 
 def _check(ok: np.ndarray, records: np.ndarray, walking: np.ndarray, message: str) -> None:
@@ -110,10 +115,16 @@ def _check(ok: np.ndarray, records: np.ndarray, walking: np.ndarray, message: st
         require(ok, records[walking], message)
 
 
-def _value_sizes(buffer, nul_positions, value_start, value_type, limit, records, walking) -> np.ndarray:
+def _value_sizes(buffer, nul_positions, value_start, limit, records, walking) -> np.ndarray:
     """Bytes taken by each value, from its type (and its NUL or element count)."""
+    value_type = buffer[value_start - 1]
     size = FIXED_VALUE_BYTES[value_type]
-    strings = np.flatnonzero((value_type == TYPE_STRING) | (value_type == TYPE_HEX))
+    # Only Z, H, B and invalid types have no fixed size.
+    special = np.flatnonzero(size == 0)
+    if special.size == 0:
+        return size
+    special_type = value_type[special]
+    strings = special[(special_type == TYPE_STRING) | (special_type == TYPE_HEX)]
     if strings.size:
         begin = value_start[strings]
         # The first NUL at or after the value's start ends it (SAMv1 §4.2.4: NUL-terminated).
@@ -122,30 +133,12 @@ def _value_sizes(buffer, nul_positions, value_start, value_type, limit, records,
         ok = (nul >= begin) & (nul < limit[strings])
         _check(ok, records, walking[strings], "Z/H tag value lacks its NUL")
         size[strings] = nul - begin + 1
-    arrays = np.flatnonzero(value_type == TYPE_ARRAY)
+    arrays = special[special_type == TYPE_ARRAY]
     if arrays.size:
         begin = value_start[arrays]
         _check(begin + ARRAY_HEADER_BYTES <= limit[arrays], records, walking[arrays], "B tag header truncated")
         element_bytes = ARRAY_ELEMENT_BYTES[buffer[begin]]
         _check(element_bytes > 0, records, walking[arrays], "B tag with an unknown element subtype")
         size[arrays] = ARRAY_HEADER_BYTES + element_bytes * read_unsigned(buffer, begin + 1, 4)
-    _check(size > 0, records, walking, "tag with an unknown value type")
+    _check(size[special] > 0, records, walking[special], "tag with an unknown value type")
     return size
-
-
-def _in_record_order(buffer, records, region_offsets, rounds) -> TagEntries:
-    """Reorder the per-round findings so that each record's tags are contiguous and in order."""
-    counts = np.zeros(len(records), dtype=np.int64)
-    for walking, *_ in rounds:
-        counts[walking] += 1
-    entry_offsets = np.zeros(len(records) + 1, dtype=np.int64)
-    np.cumsum(counts, out=entry_offsets[1:])
-    total = int(entry_offsets[-1])
-    start = np.empty(total, dtype=np.int64)
-    value_type = np.empty(total, dtype=np.uint8)
-    size = np.empty(total, dtype=np.int64)
-    for k, (walking, at, types, sizes) in enumerate(rounds):
-        # Round k found the k-th tag of each walking record.
-        slot = entry_offsets[walking] + k
-        start[slot], value_type[slot], size[slot] = at, types, sizes
-    return TagEntries(buffer, records, region_offsets, entry_offsets, start, value_type, size)

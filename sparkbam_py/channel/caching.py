@@ -9,7 +9,7 @@ spark-bam's CachingChannel does the same (spark-bam reference §4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Union
+from typing import List, Optional, Union
 
 from cachetools import LRUCache
 
@@ -54,6 +54,7 @@ class CachingChannel:
         page_size: int = DEFAULT_PAGE_SIZE,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         max_attempts: int = DEFAULT_READ_ATTEMPTS,
+        size: Optional[int] = None,
     ):
         self.page_size = _positive("page_size", page_size)
         self.cache_bytes = _positive("cache_bytes", cache_bytes, allow_zero=True)
@@ -61,7 +62,9 @@ class CachingChannel:
         self._source = open_source(source)
         self.path: str = self._source.path
         self._pages: LRUCache = LRUCache(maxsize=cache_bytes, getsizeof=len)
-        self._size = None
+        # A caller that already knows the length (a Spark task, from its plan) passes it,
+        # saving remote sources a HEAD request per task.
+        self._size = size
         self.stats = ChannelStats()
 
     # -- reading ---------------------------------------------------------------------------
@@ -86,10 +89,9 @@ class CachingChannel:
             self.stats.misses += last_page - first_page + 1
             return self._fetch(offset, end - offset)
         parts: List[memoryview] = []
-        for index in range(first_page, last_page + 1):
+        for index, page in enumerate(self._pages_between(first_page, last_page), first_page):
             page_start = index * self.page_size
-            page = memoryview(self._page(index))
-            parts.append(page[max(offset, page_start) - page_start:end - page_start])
+            parts.append(memoryview(page)[max(offset, page_start) - page_start : end - page_start])
         return b"".join(parts)
 
     def read_fully(self, offset: int, n: int, what: str = "bytes") -> bytes:
@@ -101,17 +103,31 @@ class CachingChannel:
             )
         return data
 
-    def _page(self, index: int) -> bytes:
-        page = self._pages.get(index)
-        if page is not None:
-            self.stats.hits += 1
-            return page
-        self.stats.misses += 1
-        start = index * self.page_size
-        page = self._fetch(start, min(self.page_size, self.size - start))
-        if len(page) <= self.cache_bytes:
-            self._pages[index] = page
-        return page
+    def _pages_between(self, first: int, last: int) -> List[bytes]:
+        """Pages ``first..last``; each run of consecutive missing pages is fetched with one
+        request, since on remote storage the round trip, not the bytes, is the cost."""
+        pages = [self._pages.get(index) for index in range(first, last + 1)]
+        i = 0
+        while i < len(pages):
+            if pages[i] is not None:
+                self.stats.hits += 1
+                i += 1
+                continue
+            j = i
+            while j < len(pages) and pages[j] is None:
+                j += 1
+            self._fill(pages, first, i, j)
+            i = j
+        return pages
+
+    def _fill(self, pages: List, first: int, i: int, j: int) -> None:
+        start = (first + i) * self.page_size
+        data = self._fetch(start, min((first + j) * self.page_size, self.size) - start)
+        self.stats.misses += j - i
+        for k in range(i, j):
+            page = data[(k - i) * self.page_size : (k - i + 1) * self.page_size]
+            pages[k] = page
+            self._pages[first + k] = page
 
     def _fetch(self, offset: int, want: int) -> bytes:
         """``want`` bytes from the source, retrying short reads for the remainder."""
@@ -155,6 +171,7 @@ class CachingChannel:
             "page_size": self.page_size,
             "cache_bytes": self.cache_bytes,
             "max_attempts": self.max_attempts,
+            "size": self._size,
         }
 
     def __setstate__(self, state: dict) -> None:

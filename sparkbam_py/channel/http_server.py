@@ -45,6 +45,9 @@ def parse_range(header: Optional[str], size: int) -> Optional[Tuple[int, int]]:
 
 class _RangeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every response carries Content-Length
+    # Small responses would otherwise wait ~40 ms for the client's delayed ACK, swamping
+    # the fixed per-request delay that latency benchmarks configure.
+    disable_nagle_algorithm = True
     server: "RangeHTTPServer"
 
     def setup(self) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 
 from ..bam.file import open_bam
-from ..pos import Pos
+from ..errors import ConfigError
 from ..index.sbi import DEFAULT_GRANULARITY, compute_sbi, sbi_path_for, write_sbi
+from ..pos import Pos
 from .common import Command, Progress, Result
 
 
@@ -27,7 +28,7 @@ class IndexSbi(Command):
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
-        parser.add_argument("out", nargs="?", help="output path (default BAM.sbi)")
+        parser.add_argument("out", nargs="?", help="output path (default BAM.sbi; required for a URL)")
         parser.add_argument("-g", "--granularity", type=positive_int, default=DEFAULT_GRANULARITY,
                             help=f"index every g-th record (default {DEFAULT_GRANULARITY}, htsjdk's; "
                                  "1 indexes every record)")
@@ -35,6 +36,8 @@ class IndexSbi(Command):
                             help="store the BAM's MD5 in the header (reads the file twice; default zeros)")
 
     def run(self, args) -> Result:
+        if args.out is None and "://" in args.bam:
+            raise ConfigError("the index is written to a local file: give OUT for a BAM at a URL", args.bam)
         out_path = args.out or sbi_path_for(args.bam)
         started = time.perf_counter()
         with open_bam(args.bam) as bam:
@@ -47,7 +50,8 @@ class IndexSbi(Command):
         data = {
             "path": args.bam, "output": out_path, "bytes": written,
             "records": index.record_count, "granularity": index.granularity, "offsets": len(index.offsets),
-            "first": str(Pos.from_virtual(int(index.offsets[0]))) if index.record_count else None, "last": str(index.last),
+            "first": str(Pos.from_virtual(int(index.offsets[0]))) if index.record_count else None,
+            "last": str(index.last),
             "file_length": index.file_length, "md5": index.md5.hex(), "seconds": round(seconds, 3),
         }
         lines = [f"Wrote {len(index.offsets)} offsets ({index.record_count} records, granularity "

@@ -185,11 +185,15 @@ def splits_from_sbi(sbi: SbiIndex, file_size: int, split_size=DEFAULT_SPLIT_SIZE
                     ranges: Optional[Sequence["ByteRange"]] = None) -> List["Split"]:
     """The splits of the library's byte ranges (``compute_byte_ranges``), by ``getChunk``.
 
-    With granularity 1 these equal the splits record-start search finds.  With granularity
-    g, a split starts at an indexed record (every g-th), so boundaries can sit up to g - 1
-    records later than search's, still contiguous and exact.  As with search, the last
-    split ends at ``Pos(file_size, 0)`` (getChunk ends it at the last offset; no record
-    starts in between, so the records are the same).
+    With granularity 1 these equal the splits record-start search finds, with one exception:
+    a record starting right after a block's data is named by the next block even when that
+    block is empty, and getChunk goes by names, so when a range boundary falls between that
+    empty block and the record's bytes, the record opens the next split in search's splits
+    and closes the earlier one here.  With granularity g, a split starts at an indexed
+    record (every g-th), so boundaries can sit up to g - 1 records later than search's.
+    Either way the splits tile the records exactly when each is read by names, from its
+    start while below its end.  As with search, the last split ends at ``Pos(file_size, 0)``
+    (getChunk ends it at the last offset; no record starts in between).
     """
     from ..splits import Split, compute_byte_ranges  # deferred: splits.py imports this module
 
@@ -227,7 +231,8 @@ def compute_sbi(bam, granularity: int = DEFAULT_GRANULARITY, md5: bool = False,
             progress(after_last.block_pos, count)
     kept.append(np.array([after_last.virtual], dtype=np.int64))
     digest = file_md5(bam.channel) if md5 else bytes(_DIGEST_BYTES)
-    offsets = np.unique(np.concatenate(kept).astype(np.int64))  # a sorted set, as htsjdk's
+    # Already a sorted set, as htsjdk keeps it: record starts ascend and the end follows them.
+    offsets = np.concatenate(kept).astype(np.int64)
     return SbiIndex(bam.size, count, granularity, offsets, md5=digest)
 
 

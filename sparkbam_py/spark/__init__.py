@@ -1,0 +1,47 @@
+"""L6, Spark: the ``bam`` data source, the DataFrame/RDD loaders and session helpers.
+
+Usage, in a notebook or a spark-submit job::
+
+    import sparkbam_py
+    spark = sparkbam_py.get_spark()              # or an existing session (Connect too)
+    sparkbam_py.register(spark)
+    reads = spark.read.format("bam").option("splitSize", "64m").load("s3://bucket/run/*.bam")
+    reads = sparkbam_py.load_reads(spark, "/data/x.bam", columns=["query_name", "flag"])
+    total = sparkbam_py.count_reads(spark, "/data/x.bam")
+
+Executors need this library and its dependencies.  Either install it on every node (the
+same environment the driver uses: ``pip install sparkbam_py`` in a cluster init script or
+image) and point Spark at that interpreter with ``spark.pyspark.python`` (``get_spark``
+does this for local sessions; under spark-submit pass ``--conf
+spark.pyspark.python=/path/to/python``); or ship the package's own code with
+``--py-files`` (an archive from ``python -m sparkbam_py.cli.launcher --build-py-files
+sparkbam.zip``), with numpy, pyarrow, pysam, cachetools, fsspec and isal installed on the
+nodes.  Under Spark Connect, the package must be importable by the server's Python workers.
+
+Spark 3.5 has no Python data sources: there ``load_reads`` and ``count_reads`` fall back to
+``mapInArrow`` over a DataFrame of pickled split tasks (``method="mapInArrow"`` forces it),
+and ``register`` refuses with a clear message.
+"""
+from __future__ import annotations
+
+from .api import (
+    compute_splits,
+    count_reads,
+    load_reads,
+    load_reads_and_positions,
+    load_splits_and_reads,
+    map_partitions,
+    register,
+)
+from .session import get_spark
+
+__all__ = [
+    "compute_splits",
+    "count_reads",
+    "get_spark",
+    "load_reads",
+    "load_reads_and_positions",
+    "load_splits_and_reads",
+    "map_partitions",
+    "register",
+]
