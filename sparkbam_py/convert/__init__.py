@@ -1,0 +1,1 @@
+"""BAM to Parquet and Delta written by the executors themselves (no JVM row path)."""

@@ -1,0 +1,1 @@
+"""Per-base coverage: depth kernels per split, the memory-mapped store, exports."""

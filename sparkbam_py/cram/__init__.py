@@ -1,0 +1,1 @@
+"""CRAM: container boundaries found on the executors, records decoded through htslib."""

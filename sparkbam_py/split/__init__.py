@@ -1,0 +1,1 @@
+"""The format-agnostic split protocol: byte ranges, tasks, first-boundary search, verification."""

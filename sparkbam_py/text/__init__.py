@@ -1,0 +1,1 @@
+"""Bgzipped text (VCF, BED, GFF, tabix TSV): line boundaries and Arrow readers."""

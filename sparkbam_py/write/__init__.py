@@ -1,0 +1,1 @@
+"""Writing BAM: record encoding, part files, index merging, commit."""
