@@ -158,3 +158,19 @@ def test_a_command_fails_with_the_block_named_and_passes_without_the_check(bad_c
     assert cli_main(["index-records", str(bad), str(tmp_path / "r.records")]) == 2
     assert f"compressed byte {start}" in capsys.readouterr().err
     assert cli_main(["index-records", "--no-verify-checksums", str(bad), str(tmp_path / "r.records")]) == 0
+
+
+@pytest.mark.slow
+def test_the_data_source_checks_by_default_and_takes_the_option(indexed, bad_crc):
+    from spark.engines import activate
+
+    from sparkbam_py import register
+
+    spark = activate("local").spark
+    register(spark)
+    bad, start = bad_crc
+    reader = spark.read.format("bam").option("splitSize", str(SPLIT_SIZE))
+    with pytest.raises(Exception, match=f"CorruptBlockError.*compressed byte {start}.*CRC32 mismatch"):
+        reader.load(str(bad)).select("query_name").collect()
+    unchecked = reader.option("verifyChecksums", "false").load(str(bad)).select("query_name").collect()
+    assert [row[0] for row in unchecked] == read_table(indexed, ["query_name"]).column(0).to_pylist()

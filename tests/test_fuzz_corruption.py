@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from fixtures.content import short_reads
 from fixtures.content_special import long_reads, secondary_no_seq
 from fixtures.corruption import (KINDS, block_table, corrupt, is_failure, judge, original_records,
-                                 split_sizes_for)
+                                 split_sizes_for, tally)
 from fixtures.placement import build_fixture
 
 # Per read of one corrupted file at one split size; the generated files are ~50-300 KB.
@@ -38,6 +38,18 @@ _CONTENT = {"short_reads": lambda: short_reads(600, seed=31), "long_reads": lamb
 
 
 @pytest.fixture(scope="module")
+def outcomes():
+    """Every case's outcome, printed as a table when the module ends (``pytest -s`` shows it)."""
+    seen = []
+    yield seen
+    by_kind = {kind: tally([outcome for k, outcome in seen if k == kind]) for kind in KINDS}
+    print(f"\n{len(seen)} corruption cases of generated BAMs:")
+    for kind, counts in by_kind.items():
+        print(f"  {kind:<16} " + ", ".join(f"{label}: {count}" for label, count in counts.items()))
+    print("  total            " + ", ".join(f"{label}: {count}" for label, count in tally([o for _, o in seen]).items()))
+
+
+@pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     built = []
@@ -52,13 +64,14 @@ def sources(tmp_path_factory):
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(which=st.integers(0, len(SOURCES) - 1), kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32 - 1))
-def test_a_corrupted_bam_is_an_error_or_exactly_the_original(sources, tmp_path, which, kind, seed):
+def test_a_corrupted_bam_is_an_error_or_exactly_the_original(sources, outcomes, tmp_path, which, kind, seed):
     name, data, blocks, original = sources[which]
     assert original is not None, name
     corruption = corrupt(data, blocks, kind, seed)
     path = tmp_path / "corrupt.bam"
     path.write_bytes(corruption.data)
     outcome = judge(original, path, split_sizes_for(len(data)), SECONDS_PER_READ)
+    outcomes.append((kind, outcome))
     assert not is_failure(outcome), f"{name}, {kind} seed {seed} ({corruption.detail}): {outcome}"
 
 
