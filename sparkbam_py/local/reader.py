@@ -64,7 +64,7 @@ def _batches(path: PathsArgument, plan: ColumnPlan, options: ReadOptions, worker
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a whole number of at least 1, got {workers!r}")
     tasks = plan_reads(path, options)
-    if workers == 1 or len(tasks) == 1:
+    if workers == 1 or len(tasks) <= 1:
         return _iter_here(tasks, plan)
     return _iter_in_processes(tasks, plan, min(workers, len(tasks)))
 
