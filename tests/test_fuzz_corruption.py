@@ -13,6 +13,8 @@ accepted only when htslib, reading the file sequentially, returns exactly our re
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +27,8 @@ from fixtures.placement import build_fixture
 
 # Per read of one corrupted file at one split size; the generated files are ~50-300 KB.
 SECONDS_PER_READ = 20
-EXAMPLES = 250
+# More for a deeper run: SPARKBAM_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz_corruption.py -s
+EXAMPLES = int(os.environ.get("SPARKBAM_FUZZ_EXAMPLES", "250"))
 SOURCES = (
     ("short_reads", "mixed"),  # records across block boundaries, block sizes vary
     ("short_reads", "block_aligned"),  # records start at block starts: swaps can stay well-formed
@@ -42,11 +45,10 @@ def outcomes():
     """Every case's outcome, printed as a table when the module ends (``pytest -s`` shows it)."""
     seen = []
     yield seen
-    by_kind = {kind: tally([outcome for k, outcome in seen if k == kind]) for kind in KINDS}
     print(f"\n{len(seen)} corruption cases of generated BAMs:")
-    for kind, counts in by_kind.items():
+    rows = [(kind, tally([outcome for k, outcome in seen if k == kind])) for kind in KINDS]
+    for kind, counts in rows + [("total", tally([outcome for _, outcome in seen]))]:
         print(f"  {kind:<16} " + ", ".join(f"{label}: {count}" for label, count in counts.items()))
-    print("  total            " + ", ".join(f"{label}: {count}" for label, count in tally([o for _, o in seen]).items()))
 
 
 @pytest.fixture(scope="module")
