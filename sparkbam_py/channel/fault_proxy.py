@@ -92,10 +92,13 @@ class _FaultHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers, payload: bytes, length: Optional[int] = None) -> None:
         self.send_response(status)
+        # A HEAD answer's Content-Length is the upstream's: the size of what a GET would send.
+        keep_length = self.command == "HEAD"
         for name, value in headers:
-            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+            if name.lower() not in _HOP_BY_HOP and (keep_length or name.lower() != "content-length"):
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload) if length is None else length))
+        if not keep_length:
+            self.send_header("Content-Length", str(len(payload) if length is None else length))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)

@@ -13,6 +13,7 @@ about 0.1 s doubling per retry, capped (AWS SDK retry behavior, "Standard retry 
 """
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -22,8 +23,24 @@ from ..errors import ConfigError
 DEFAULT_FIRST_DELAY = 0.1  # seconds before the first retry
 DEFAULT_BACKOFF_FACTOR = 2.0
 DEFAULT_MAX_DELAY = 2.0  # seconds: a cap, so the whole retry budget stays a few seconds
-# Seconds an HTTP read may wait for the server before it counts as a stalled, failed attempt.
+# Seconds an HTTP read may wait for the server before it counts as a stalled, failed attempt;
+# executors take another value from this variable (e.g. spark.executorEnv.SPARKBAM_READ_TIMEOUT).
 DEFAULT_READ_TIMEOUT = 20.0
+READ_TIMEOUT_VARIABLE = "SPARKBAM_READ_TIMEOUT"
+
+
+def read_timeout() -> float:
+    """The HTTP read timeout in seconds: ``$SPARKBAM_READ_TIMEOUT`` or 20."""
+    text = os.environ.get(READ_TIMEOUT_VARIABLE)
+    if not text:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ConfigError(f"{READ_TIMEOUT_VARIABLE} must be seconds, got {text!r}") from None
+    if seconds <= 0:
+        raise ConfigError(f"{READ_TIMEOUT_VARIABLE} must be positive, got {text!r}")
+    return seconds
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Optional, Union
 from urllib.parse import urlsplit
 
 from ..errors import InputIOError, MissingInputError, SparkBamError
-from .retry import DEFAULT_READ_TIMEOUT
+from .retry import read_timeout
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,8 @@ class HttpSource(ByteSource):
     of it so the bytes stay correct, ``ignores_range`` becomes true and a warning is logged
     once, because every read then transfers the whole file.
 
-    Each request waits at most ``timeout`` seconds for the server (a stall is an
+    Each request waits at most ``timeout`` seconds (default ``$SPARKBAM_READ_TIMEOUT`` or
+    20) for the server (a stall is an
     :class:`InputIOError`, which the caching channel retries with backoff); a 206 answer is
     used only if its ``Content-Range`` starts where asked, so bytes are never shifted.
     """
@@ -141,12 +142,12 @@ class HttpSource(ByteSource):
     _transient = ("_conn", "_size")
     connect_attempts = 2  # one reconnect: servers close idle keep-alive connections
 
-    def __init__(self, url: str, timeout: float = DEFAULT_READ_TIMEOUT):
+    def __init__(self, url: str, timeout: Optional[float] = None):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.path = url
-        self.timeout = timeout
+        self.timeout = read_timeout() if timeout is None else timeout
         self.ignores_range = False
         self._conn: Optional[http.client.HTTPConnection] = None
         self._size: Optional[int] = None
