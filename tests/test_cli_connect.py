@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 
 import pytest
+from pyspark import cloudpickle
 
 from spark.engines import activate
 from sparkbam_py.cli.main import main
 from sparkbam_py.spark.map_splits import map_splits
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# The map_splits functions below travel by value: executors cannot import this test module.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 BAM = "short_reads.mixed"
 OTHER_BAM = "secondary_no_seq.tiny_blocks"
+# Few, coarse tasks: every Spark task costs, and the point is the engine, not the file.
+SPLIT_SIZE = "100k"
 # Times differ from run to run; everything else must not.
 TIMING_KEY = re.compile(r"seconds|_ms$")
 
@@ -24,14 +30,14 @@ TIMING_KEY = re.compile(r"seconds|_ms$")
 def spark_commands(bam: str, other: str, listing: str, demo_dir: str) -> dict:
     """name -> argv, for every command that runs Spark jobs (the index-* ones run none)."""
     return {
-        "check-bam": ["check-bam", bam, "-m", "40k", "-i", "0-120k"],
-        "full-check": ["full-check", bam, "-m", "40k", "-i", "0-80k"],
-        "check-blocks": ["check-blocks", bam, "-m", "60k"],
-        "compute-splits": ["compute-splits", bam, "-m", "60k"],
-        "compare-splits": ["compare-splits", listing, "-m", "60k"],
-        "count-reads": ["count-reads", bam, "-m", "60k"],
-        "time-load": ["time-load", bam, "-m", "60k"],
-        "demo": ["demo", "--pairs", "600", "--split-size", "16k", "--dir", demo_dir],
+        "check-bam": ["check-bam", bam, "-m", "30k", "-i", "0-60k"],
+        "full-check": ["full-check", bam, "-m", "20k", "-i", "0-40k"],
+        "check-blocks": ["check-blocks", bam, "-m", "200k"],
+        "compute-splits": ["compute-splits", bam, "-m", SPLIT_SIZE],
+        "compare-splits": ["compare-splits", listing, "-m", SPLIT_SIZE],
+        "count-reads": ["count-reads", bam, "-m", SPLIT_SIZE],
+        "time-load": ["time-load", bam, "-m", SPLIT_SIZE],
+        "demo": ["demo", "--pairs", "300", "--split-size", "8k", "--dir", demo_dir],
     }
 
 
@@ -84,8 +90,8 @@ def classic(commands, bam_fixtures):
             assert main(argv + ["--json"]) == 0, name
         outputs[name] = without_timings(json.loads(captured.getvalue().strip().splitlines()[-1]))
     path = str(bam_fixtures[BAM].path)
-    outputs["map_splits"] = (map_splits(spark, path, flags_and_names, "60k"),
-                             map_splits(spark, path, rows_and_names, "60k", records="arrow", columns=["query_name"]))
+    outputs["map_splits"] = (map_splits(spark, path, flags_and_names, SPLIT_SIZE),
+                             map_splits(spark, path, rows_and_names, SPLIT_SIZE, records="arrow", columns=["query_name"]))
     return outputs
 
 
@@ -98,7 +104,7 @@ def test_every_command_over_connect_matches_classic(commands, classic, bam_fixtu
     monkeypatch.setenv("SPARK_REMOTE", engine.url)
     assert run_json(capsys, commands["count-reads"]) == classic["count-reads"]
     path = str(bam_fixtures[BAM].path)
-    pysam_results = map_splits(engine.spark, path, flags_and_names, "60k")
-    arrow_results = map_splits(engine.spark, path, rows_and_names, "60k", records="arrow", columns=["query_name"])
+    pysam_results = map_splits(engine.spark, path, flags_and_names, SPLIT_SIZE)
+    arrow_results = map_splits(engine.spark, path, rows_and_names, SPLIT_SIZE, records="arrow", columns=["query_name"])
     assert (pysam_results, arrow_results) == classic["map_splits"]
     assert sum(sum(counts.values()) for counts in pysam_results) == bam_fixtures[BAM].n_records

@@ -73,6 +73,8 @@ class BamDataSource(DataSource):
     ``bgzfBlocksToCheck``, ``verifySplits``; ``intervals`` (samtools regions, comma-separated)
     reads only the reads overlapping them, through the BAI/CSI beside each BAM.  A narrower ``.schema(...)`` decodes only
     those columns; ``file_position`` (bigint) and ``file_path`` (string) may be added.
+    Credentials and endpoints of fsspec stores: ``storage.<name>``, ``storageOptions`` (JSON)
+    or Hadoop's ``fs.s3a.*`` names (see :mod:`sparkbam_py.channel.storage`).
     """
 
     @classmethod
