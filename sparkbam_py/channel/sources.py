@@ -133,10 +133,10 @@ class HttpSource(ByteSource):
     of it so the bytes stay correct, ``ignores_range`` becomes true and a warning is logged
     once, because every read then transfers the whole file.
 
-    Each request waits at most ``timeout`` seconds (default ``$SPARKBAM_READ_TIMEOUT`` or
-    20) for the server (a stall is an
-    :class:`InputIOError`, which the caching channel retries with backoff); a 206 answer is
-    used only if its ``Content-Range`` starts where asked, so bytes are never shifted.
+    Each request waits at most ``timeout`` seconds for the server (default
+    ``$SPARKBAM_READ_TIMEOUT`` or 20): a stall is an :class:`InputIOError`, which the caching
+    channel retries with backoff.  A 206 answer is used only if its ``Content-Range`` starts
+    where asked, so bytes are never shifted.
     """
 
     _transient = ("_conn", "_size")
