@@ -122,6 +122,16 @@ def test_option_names_map_to_s3fs_keywords():
                        "config_kwargs": {"read_timeout": 5}}
 
 
+def test_storage_options_apply_inside_and_are_restored_after():
+    import fsspec.config
+
+    before = dict(fsspec.config.conf)
+    with storage_options_applied({"endpoint_url": "http://h:1"}, ["s3://b/x.bam", "/local/y.bam", "http://h/z.bam"]):
+        assert fsspec.config.conf["s3"]["endpoint_url"] == "http://h:1"
+        assert "http" not in fsspec.config.conf or fsspec.config.conf["http"] == before.get("http")
+    assert fsspec.config.conf == before
+
+
 def test_sbi_beside_an_s3_bam_gives_exact_splits(s3, indexed):
     with storage_options_applied(s3.storage_options, [indexed["sbi"]]):
         _, tasks = plan_file(indexed["sbi"], 20_000)
@@ -165,7 +175,7 @@ def test_a_glob_of_many_bams_reads_every_record_once(spark, s3, many, indexed):
     assert rows_by_file(frame) == {url: truth_of(fixture) for url, fixture in many.items()}
     counted = (spark.read.format("bam_splits").option("storageOptions", json.dumps(s3.storage_options))
                .option("splitSize", SPLIT_SIZE).option("count", "true").load(indexed["sbi"]).collect())
-    assert len(counted) > 3 and sum(row.records for row in counted) == count_with_pysam(indexed["local"])
+    assert len(counted) >= 2 and sum(row.records for row in counted) == count_with_pysam(indexed["local"])
 
 
 @pytest.mark.spark
