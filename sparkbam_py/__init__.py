@@ -18,6 +18,7 @@ from .spark import (
     register,
 )
 from .spark.intervals import load_intervals
+from .spark.map_splits import map_splits
 from .splits import Split
 
 __version__ = "0.1.0"
@@ -38,4 +39,5 @@ __all__ = [
     "map_partitions",
     "read_table",
     "register",
+    "map_splits",
 ]

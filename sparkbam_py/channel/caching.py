@@ -14,7 +14,8 @@ from typing import List, Optional, Union
 from cachetools import LRUCache
 
 from ..config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_READ_ATTEMPTS
-from ..errors import ConfigError, InputIOError, TruncatedError
+from ..errors import ConfigError, InputIOError, MissingInputError, TruncatedError
+from .retry import Backoff
 from .sources import ByteSource, PathOrUrl, open_source
 
 
@@ -26,6 +27,7 @@ class ChannelStats:
     bytes_fetched: int = 0  # bytes those calls returned
     hits: int = 0  # pages found in the cache
     misses: int = 0  # pages that had to be fetched
+    failures: int = 0  # read_at calls that raised a transient InputIOError (then retried)
 
 
 def _positive(name: str, value: int, allow_zero: bool = False) -> int:
@@ -40,7 +42,10 @@ class CachingChannel:
 
     ``cache_bytes`` bounds the cache by the real length of the pages it holds (the last page
     of a file is usually short); 0 disables caching.  A page fetch that comes back short
-    although the file is longer is retried for the remainder, ``max_attempts`` calls in all.
+    although the file is longer is retried for the remainder, and one that fails with
+    :class:`InputIOError` (a dropped connection, a 5xx, a timeout) is retried whole, after a
+    ``backoff`` sleep (see :mod:`.retry`): ``max_attempts`` calls in all, then an
+    ``InputIOError`` naming the byte range.  A missing file is not retried.
 
     A channel is used from one thread at a time: each Spark task opens its own, so there is
     no locking.  It pickles as its source and settings only; the copy starts with an empty
@@ -55,10 +60,12 @@ class CachingChannel:
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         max_attempts: int = DEFAULT_READ_ATTEMPTS,
         size: Optional[int] = None,
+        backoff: Backoff = Backoff(),
     ):
         self.page_size = _positive("page_size", page_size)
         self.cache_bytes = _positive("cache_bytes", cache_bytes, allow_zero=True)
         self.max_attempts = _positive("max_attempts", max_attempts)
+        self.backoff = backoff
         self._source = open_source(source)
         self.path: str = self._source.path
         self._pages: LRUCache = LRUCache(maxsize=cache_bytes, getsizeof=len)
@@ -73,8 +80,22 @@ class CachingChannel:
     def size(self) -> int:
         """The file's length, asked of the source once."""
         if self._size is None:
-            self._size = self._source.size
+            self._size = self._size_with_retries()
         return self._size
+
+    def _size_with_retries(self) -> int:
+        for attempt in range(self.max_attempts):
+            try:
+                return self._source.size
+            except MissingInputError:
+                raise
+            except InputIOError as error:
+                self.stats.failures += 1
+                if attempt + 1 == self.max_attempts:
+                    raise InputIOError(f"size unknown after {self.max_attempts} attempts; last error: "
+                                       f"{error.detail}", self.path) from error
+                self.backoff.sleep(attempt)
+        raise AssertionError("unreachable: max_attempts is positive")
 
     def read_at(self, offset: int, n: int) -> bytes:
         """Exactly ``n`` bytes from ``offset``; fewer only where the file ends first."""
@@ -130,19 +151,32 @@ class CachingChannel:
             self._pages[first + k] = page
 
     def _fetch(self, offset: int, want: int) -> bytes:
-        """``want`` bytes from the source, retrying short reads for the remainder."""
+        """``want`` bytes from the source: short reads are continued from where they stopped,
+        failed or empty ones retried after a backoff; never fewer bytes than ``want``."""
         parts: List[bytes] = []
-        got = attempts = 0
+        got = attempts = setbacks = 0
+        last_error: Optional[InputIOError] = None
         while got < want and attempts < self.max_attempts:
-            chunk = self._source.read_at(offset + got, want - got)[: want - got]
+            if setbacks:
+                self.backoff.sleep(setbacks - 1)
             attempts += 1
+            try:
+                chunk = self._source.read_at(offset + got, want - got)[: want - got]
+            except MissingInputError:
+                raise
+            except InputIOError as error:
+                self.stats.failures += 1
+                last_error, setbacks = error, setbacks + 1
+                continue
             self.stats.requests += 1
             self.stats.bytes_fetched += len(chunk)
             parts.append(chunk)
             got += len(chunk)
+            setbacks = setbacks + 1 if not chunk else 0  # progress is retried at once
         if got < want:
-            message = f"read {got} of {want} bytes in {attempts} attempts"
-            raise InputIOError(message, self.path, offset)
+            detail = f"; last error: {last_error.detail}" if last_error is not None else ""
+            message = f"bytes {offset}-{offset + want - 1}: read {got} of {want} bytes in {attempts} attempts{detail}"
+            raise InputIOError(message, self.path, offset) from last_error
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -172,6 +206,7 @@ class CachingChannel:
             "cache_bytes": self.cache_bytes,
             "max_attempts": self.max_attempts,
             "size": self._size,
+            "backoff": self.backoff,
         }
 
     def __setstate__(self, state: dict) -> None:

@@ -17,7 +17,8 @@ from abc import ABC, abstractmethod
 from typing import Optional, Union
 from urllib.parse import urlsplit
 
-from ..errors import InputIOError, MissingInputError
+from ..errors import InputIOError, MissingInputError, SparkBamError
+from .retry import read_timeout
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class LocalFileSource(ByteSource):
 
 
 _CONTENT_RANGE_TOTAL = re.compile(r"/\s*(\d+)\s*$")
+# RFC 9110 §14.4: "Content-Range: bytes first-last/complete-length".
+_CONTENT_RANGE_FIRST = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/")
 # http.client raises these (and OSError) when a kept-alive connection was closed under us.
 _CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
@@ -129,17 +132,22 @@ class HttpSource(ByteSource):
     A server that ignores Range answers 200 with the whole body; the wanted slice is cut out
     of it so the bytes stay correct, ``ignores_range`` becomes true and a warning is logged
     once, because every read then transfers the whole file.
+
+    Each request waits at most ``timeout`` seconds for the server (default
+    ``$SPARKBAM_READ_TIMEOUT`` or 20): a stall is an :class:`InputIOError`, which the caching
+    channel retries with backoff.  A 206 answer is used only if its ``Content-Range`` starts
+    where asked, so bytes are never shifted.
     """
 
     _transient = ("_conn", "_size")
     connect_attempts = 2  # one reconnect: servers close idle keep-alive connections
 
-    def __init__(self, url: str, timeout: float = 60.0):
+    def __init__(self, url: str, timeout: Optional[float] = None):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.path = url
-        self.timeout = timeout
+        self.timeout = read_timeout() if timeout is None else timeout
         self.ignores_range = False
         self._conn: Optional[http.client.HTTPConnection] = None
         self._size: Optional[int] = None
@@ -169,13 +177,16 @@ class HttpSource(ByteSource):
             except _CONNECTION_ERRORS as error:
                 self.close()
                 last_error = error
-        message = f"HTTP {method} failed: {last_error!r}"
-        raise InputIOError(message, self.path, offset) from last_error
+                if isinstance(error, TimeoutError):
+                    break  # a stall is not a stale connection: the caller's retry decides
+        what = f"HTTP {method} {headers.get('Range', '')}".rstrip()
+        raise InputIOError(f"{what} failed: {last_error!r}", self.path, offset) from last_error
 
-    def _status_error(self, status: int, offset: Optional[int]) -> Exception:
+    def _status_error(self, status: int, offset: Optional[int], byte_range: str = "") -> Exception:
         if status == 404:
             return MissingInputError("HTTP 404 Not Found", self.path, offset)
-        return InputIOError(f"unexpected HTTP status {status}", self.path, offset)
+        asked = f" for {byte_range}" if byte_range else ""
+        return InputIOError(f"unexpected HTTP status {status}{asked}", self.path, offset)
 
     @property
     def size(self) -> int:
@@ -206,15 +217,22 @@ class HttpSource(ByteSource):
         if n == 0:
             return b""
         byte_range = f"bytes={offset}-{offset + n - 1}"
-        status, _, body = self._request("GET", {"Range": byte_range}, offset)
+        status, headers, body = self._request("GET", {"Range": byte_range}, offset)
         if status == 206:
+            self._check_content_range(headers.get("Content-Range", ""), offset, byte_range)
             return body[:n]
         if status == 416:  # the range starts at or past the end
             return b""
         if status == 200:
             self._note_range_ignored()
             return body[offset:offset + n]
-        raise self._status_error(status, offset)
+        raise self._status_error(status, offset, byte_range)
+
+    def _check_content_range(self, content_range: str, offset: int, byte_range: str) -> None:
+        match = _CONTENT_RANGE_FIRST.match(content_range)
+        if match is None or int(match.group(1)) != offset:
+            raise InputIOError(f"asked for {byte_range}, the server sent Content-Range {content_range!r}",
+                               self.path, offset)
 
     def _note_range_ignored(self) -> None:
         if not self.ignores_range:
@@ -263,19 +281,31 @@ class FsspecSource(ByteSource):
         if offset >= end:
             return b""
         fs = self._filesystem()
-        return self._call(fs.cat_file, offset, self._fs_path, start=offset, end=end)
+        data = self._call(fs.cat_file, offset, self._fs_path, start=offset, end=end)
+        if len(data) > end - offset:  # a store that ignored the range: never pass on other bytes
+            raise InputIOError(f"asked for bytes {offset}-{end - 1}, got {len(data)} bytes", self.path, offset)
+        return data
 
     def _call(self, method, offset: Optional[int], *args, **kwargs):
         try:
             return method(*args, **kwargs)
         except FileNotFoundError:
             raise MissingInputError("no such file", self.path, offset) from None
-        except OSError as error:
-            raise InputIOError(f"{method.__name__} failed: {error!r}", self.path, offset) from error
+        except SparkBamError:
+            raise
+        except Exception as error:  # noqa: BLE001 - botocore/aiohttp errors are not OSErrors
+            # Whatever the store's client raised (after its own retries), the bytes did not come.
+            raise InputIOError(f"{method.__name__}{_range_text(kwargs)} failed: {error!r}", self.path, offset) from error
 
     def close(self) -> None:
         # fsspec filesystems are shared, cached instances: forget ours, do not close it.
         self._fs = None
+
+
+def _range_text(kwargs: dict) -> str:
+    if "start" in kwargs:
+        return f" of bytes {kwargs['start']}-{kwargs['end'] - 1}"
+    return ""
 
 
 def _is_local(path: str) -> bool:

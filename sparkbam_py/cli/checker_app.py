@@ -133,9 +133,10 @@ def run_tasks(app_name: str, function: Callable, tasks: Sequence) -> list:
     if not tasks:
         return []
     from ..spark.session import get_spark
+    from ..spark.tasks import run_on_executors
 
     spark = get_spark(app_name, master=os.environ.get("SPARKBAM_MASTER"))
-    return spark.sparkContext.parallelize(list(tasks), len(tasks)).map(function).collect()
+    return run_on_executors(spark, function, tasks)
 
 
 def format_bytes(count: int, suffix: str = "") -> str:

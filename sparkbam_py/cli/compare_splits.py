@@ -80,11 +80,12 @@ class CompareSplits(Command):
 
     def run(self, args) -> Result:
         from ..spark.session import get_spark
+        from ..spark.tasks import run_on_executors
 
         paths = read_path_list(args.list, args.file_ranges)
         tasks = [(path, args.split_size, checker_config(args)) for path in paths]
         spark = get_spark("sparkbam compare-splits", master=os.environ.get("SPARKBAM_MASTER"))
-        results = spark.sparkContext.parallelize(tasks, len(tasks)).map(compare_one).collect()
+        results = run_on_executors(spark, compare_one, tasks)
         return Result(report_lines(results), report_data(results))
 
 

@@ -38,8 +38,9 @@ def count_ours(spark, args) -> int:
 
 def count_theirs(spark, args) -> int:
     splits = compute_hadoop_bam_splits(args.bam, args.split_size, checker_config(args)).splits
-    rdd = spark.sparkContext.parallelize(splits, len(splits))
-    return rdd.map(partial(count_split, path=args.bam)).sum()
+    from ..spark.tasks import run_on_executors
+
+    return sum(run_on_executors(spark, partial(count_split, path=args.bam), splits))
 
 
 def add_method_argument(parser) -> None:

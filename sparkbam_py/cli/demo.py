@@ -8,6 +8,7 @@ position and name) with a sequential walk of the file.
 """
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 import time
@@ -113,7 +114,8 @@ class Demo(Command):
         path = str(folder / "demo.bam")
         written = write_demo_bam(Path(path), args.pairs)
         started = time.perf_counter()
-        spark = get_spark("sparkbam-demo", master=args.master)
+        # Under --remote/SPARK_REMOTE the Connect server owns the master.
+        spark = get_spark("sparkbam-demo", master=None if os.environ.get("SPARK_REMOTE") else args.master)
         session_seconds = time.perf_counter() - started
         started = time.perf_counter()
         reads = load_reads_and_positions(spark, path, args.split_size, ["query_name", "reference_name"])

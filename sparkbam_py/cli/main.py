@@ -1,6 +1,7 @@
 """The ``sparkbam`` command line (also ``python -m sparkbam_py``).
 
-Every subcommand takes ``--json`` and then prints one JSON object instead of text.
+Every subcommand takes ``--json`` and then prints one JSON object instead of text, and
+``--remote sc://host:port`` (or ``$SPARK_REMOTE``) to run on a Spark Connect server.
 Library errors exit with status 2 and a one-line message naming path and offset.
 """
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from typing import List, Optional
@@ -39,12 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.configure(sub)
         sub.add_argument("--json", action="store_true", help="print one JSON object instead of text")
         sub.add_argument("--progress", action="store_true", default=None, help="show progress on stderr")
+        sub.add_argument("--remote", metavar="sc://HOST:PORT", default=None,
+                         help="run on this Spark Connect server (default: $SPARK_REMOTE, else local Spark)")
         sub.set_defaults(handler=command)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.remote:
+        # pyspark's own switch: every session the command asks for is then a Connect client.
+        os.environ["SPARK_REMOTE"] = args.remote
     try:
         result = args.handler.run(args)
     except SparkBamError as error:

@@ -58,13 +58,17 @@ def collect_ours(spark, args) -> List[str]:
     options = ReadOptions.of(args.split_size, config.reads_to_check, config.max_read_size, config.bgzf_blocks_to_check,
                              verify_checksums=config.verify_checksums)
     tasks = plan_reads(args.bam, options)
-    names = spark.sparkContext.parallelize(tasks, len(tasks)).map(our_first_read).collect()
+    from ..spark.tasks import run_on_executors
+
+    names = run_on_executors(spark, our_first_read, tasks)
     return [name for name in names if name is not None]  # empty ranges hold no partition's first read
 
 
 def collect_theirs(spark, args) -> List[str]:
     splits = compute_hadoop_bam_splits(args.bam, args.split_size, checker_config(args)).splits
-    return spark.sparkContext.parallelize(splits, len(splits)).map(partial(their_first_read, path=args.bam)).collect()
+    from ..spark.tasks import run_on_executors
+
+    return run_on_executors(spark, partial(their_first_read, path=args.bam), splits)
 
 
 class TimeLoad(Command):

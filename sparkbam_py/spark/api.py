@@ -5,7 +5,8 @@ under Spark Connect (Databricks notebooks), where RDDs do not exist; on Spark 3.
 back to ``mapInArrow`` over a DataFrame of pickled split tasks (planned on the driver).
 ``count_reads`` and ``compute_splits`` run plain RDD tasks on a classic session (cheaper
 than a data source job) and the ``bam_splits`` data source under Connect.
-``map_partitions`` uses the RDD API and so needs a classic session.
+``map_partitions`` uses the RDD API and so needs a classic session; ``map_splits``
+(:mod:`.map_splits`) runs the same function on any session, Spark Connect included.
 """
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def map_partitions(spark, path: PathsArgument, fn: Callable, split_size=None, **
     so ``path`` must be something htslib opens: local, ``file://``, ``http(s)://``, ``s3://``, ``gs://``.
     """
     if is_connect(spark):
-        raise ConfigError("map_partitions needs RDDs, which Spark Connect does not have; use load_reads")
+        raise ConfigError("map_partitions needs RDDs, which Spark Connect does not have; "
+                          "use map_splits (the same function, any session) or load_reads")
     tasks = plan_reads(path, ReadOptions.of(split_size, **_checker_options(options)))
     for task in {task.path: task for task in tasks}.values():
         pysam_path(task.path)

@@ -15,6 +15,7 @@ from typing import Iterator
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
 from ..bam.file import open_bam
+from ..channel.storage import iterate_with_storage, split_storage_options, storage_options_applied
 from ..index.csi import find_index_path
 from ..intervals import IntervalPartition, plan_interval_partitions, read_interval_partition
 from ..intervals.filters import regions_from_filters, split_intervals
@@ -73,6 +74,8 @@ class BamDataSource(DataSource):
     ``bgzfBlocksToCheck``, ``verifySplits``, ``verifyChecksums`` (BGZF CRC32s, default true); ``intervals`` (samtools regions, comma-separated)
     reads only the reads overlapping them, through the BAI/CSI beside each BAM.  A narrower ``.schema(...)`` decodes only
     those columns; ``file_position`` (bigint) and ``file_path`` (string) may be added.
+    Credentials and endpoints of fsspec stores: ``storage.<name>``, ``storageOptions`` (JSON)
+    or Hadoop's ``fs.s3a.*`` names (see :mod:`sparkbam_py.channel.storage`).
     """
 
     @classmethod
@@ -88,6 +91,7 @@ class BamDataSource(DataSource):
 
 class BamReader(DataSourceReader):
     def __init__(self, options, plan: ColumnPlan):
+        options, self.storage = split_storage_options(options)
         ReadOptions.from_options(options, extra=(INTERVALS_OPTION,))  # fail on the driver, not in every task
         self.options = {key: value for key, value in options.items() if key.lower() != INTERVALS_OPTION}
         intervals = next((value for key, value in options.items() if key.lower() == INTERVALS_OPTION), None)
@@ -95,17 +99,20 @@ class BamReader(DataSourceReader):
         self.plan = plan
 
     def partitions(self):
-        if self.regions is not None:
-            return _interval_partitions(self.options, self.regions)
-        return _partitions(self.options)
+        with storage_options_applied(self.storage, _given_paths(self.options)):
+            if self.regions is not None:
+                return _interval_partitions(self.options, self.regions)
+            return _partitions(self.options)
 
     def read(self, partition) -> Iterator:
         if isinstance(partition, IntervalInputPartition):
             plan = self.plan
             batches = read_interval_partition(partition.interval, plan.record_columns, plan.with_file_position)
-            return (plan.arrange(batch, partition.interval.path) for batch in batches)
+            arranged = (plan.arrange(batch, partition.interval.path) for batch in batches)
+            return iterate_with_storage(self.storage, [partition.interval.path], arranged)
         if isinstance(partition, SplitPartition):
-            return read_record_batches(partition.task, self.plan)
+            return iterate_with_storage(self.storage, [partition.task.path],
+                                        read_record_batches(partition.task, self.plan))
         return iter(())
 
 
@@ -119,6 +126,17 @@ class BamPushdownReader(BamReader):
             self.regions = _regions_for(self.options, filters)
         # The regions select a superset of the matching reads: Spark still applies every filter.
         return filters
+
+
+def _given_paths(options) -> list:
+    """The paths as given to ``load`` (before any glob is listed): their URL schemes say
+    which stores the storage options are for."""
+    import json
+
+    given = {key.lower(): value for key, value in options.items()}
+    if "paths" in given:
+        return list(json.loads(given["paths"]))
+    return [given["path"]] if "path" in given else []
 
 
 def _regions_for(options, filters):
@@ -155,16 +173,19 @@ class BamSplitsDataSource(DataSource):
 
 class BamSplitsReader(DataSourceReader):
     def __init__(self, options):
+        options, self.storage = split_storage_options(options)
         ReadOptions.from_options(options, extra=(COUNT_OPTION,))
         self.options = dict(options)
         lowered = {key.lower(): value for key, value in self.options.items()}
         self.count = parse_bool(COUNT_OPTION, lowered.get(COUNT_OPTION, "false"))
 
     def partitions(self):
-        return _partitions(self.options)
+        with storage_options_applied(self.storage, _given_paths(self.options)):
+            return _partitions(self.options)
 
     def read(self, partition: SplitPartition) -> Iterator:
-        yield split_row(partition.task, self.count)
+        with storage_options_applied(self.storage, [partition.task.path]):
+            yield split_row(partition.task, self.count)
 
 
 def register(spark, pushdown: bool = False) -> None:

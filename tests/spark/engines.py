@@ -176,7 +176,8 @@ class ConnectEngine(Engine):
         wait_for(lambda: port_open(port), "Spark Connect server", self.processes, log)
         from pyspark.sql import SparkSession
 
-        self.spark = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
+        self.url = f"sc://127.0.0.1:{port}"
+        self.spark = SparkSession.builder.remote(self.url).getOrCreate()
         return self
 
     def stop(self, keep_logs: bool = False) -> None:
