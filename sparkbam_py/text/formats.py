@@ -1,0 +1,8 @@
+"""The registry of line formats: ``FORMATS[name]`` implements :class:`~.format.TextFormat`."""
+from __future__ import annotations
+
+from .bed import BED
+
+FORMATS = {
+    "bed": BED,
+}
