@@ -123,3 +123,24 @@ def typed_list(lists: pa.Array, type_: pa.DataType) -> Tuple[pa.Array, Optional[
     bad_rows = np.zeros(len(lists), dtype=bool)
     bad_rows[row_of_element[bad_elements]] = True
     return result, bad_rows
+
+
+def scatter(values: pa.Array, rows: np.ndarray, num_rows: int) -> pa.Array:
+    """An array of ``num_rows`` with ``values[i]`` at ``rows[i]`` and null elsewhere."""
+    index = np.full(num_rows, -1, dtype=np.int64)
+    index[rows] = np.arange(len(rows), dtype=np.int64)
+    if len(values) == 0:
+        return pa.nulls(num_rows, values.type)
+    return values.take(pa.array(np.maximum(index, 0), mask=index < 0))
+
+
+def map_from_entries(owner: np.ndarray, keys: pa.Array, values: pa.Array,
+                     num_owners: int) -> pa.MapArray:
+    """A map<string,string> per owner from (owner, key, value) entries; null when none."""
+    order = np.argsort(owner, kind="stable")
+    counts = np.bincount(owner, minlength=num_owners) if len(owner) else np.zeros(num_owners, np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    take = pa.array(order.astype(np.int64))
+    return pa.MapArray.from_arrays(pa.array(offsets), keys.take(take).cast(pa.string()),
+                                   values.take(take).cast(pa.string()),
+                                   mask=pa.array(counts == 0))

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from .bed import BED
+from .vcf import VCF
 
 FORMATS = {
+    "vcf": VCF,
     "bed": BED,
 }
