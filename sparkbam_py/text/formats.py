@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from .bed import BED
+from .gff import GFF
+from .tsv import TABIX
 from .vcf import VCF
 
 FORMATS = {
     "vcf": VCF,
     "bed": BED,
+    "gff": GFF,
+    "tabix": TABIX,
 }
