@@ -83,8 +83,10 @@ class VcfFormat:
             columns.append(other_info_map(entries, [d.id for d in definitions]))
         else:
             columns.append(all_info_map(entries))
+        alt_counts = np.asarray(pc.list_value_length(columns[5]), dtype=np.int64)
         columns.append(genotypes_column(fields, header, sample_columns(header, options),
-                                        bool_option(options, "includeSampleIds", True), problems))
+                                        bool_option(options, "includeSampleIds", True),
+                                        alt_counts, problems))
         return finish_batch(columns, self.schema(header, options), problems, lines, options, where)
 
 
@@ -124,10 +126,20 @@ def _fixed_columns(fields: TabFields, problems: RowProblems) -> list:
     qual, bad = cast_text(_dot_to_null(fields.column(5)), pa.float64())
     if bad is not None:
         problems.flag(bad, "QUAL is not a number")
+    alternates = _split_or_empty(fields.column(4), ",")
+    _check_alleles(reference, alternates, problems)
     false = pa.array(np.zeros(fields.num_rows, dtype=bool))
     return [contig, start, end, _split_or_empty(fields.column(2), ";"), reference,
-            _split_or_empty(fields.column(4), ","), qual, _split_or_empty(fields.column(6), ";"),
-            false]
+            alternates, qual, _split_or_empty(fields.column(6), ";"), false]
+
+
+def _check_alleles(reference: pa.Array, alternates: pa.Array, problems: RowProblems) -> None:
+    """VCFv4.3 §1.6.1: REF is non-empty; ALT is '.' or comma-separated non-empty alleles."""
+    problems.flag(np.asarray(pc.fill_null(pc.equal(reference, ""), False), dtype=bool), "REF is empty")
+    empty = np.asarray(pc.equal(alternates.values, ""), dtype=bool)
+    offsets = np.asarray(alternates.offsets, dtype=np.int64)
+    element_row = np.repeat(np.arange(len(alternates)), np.diff(offsets))
+    problems.flag(element_row[empty[offsets[0]:offsets[-1]]], "an ALT allele is empty")
 
 
 def _dot_to_null(values: pa.Array) -> pa.Array:

@@ -85,12 +85,17 @@ class SampleFields:
 
 
 def genotypes_column(fields: TabFields, header: VcfHeader, sample_columns: Sequence[int],
-                     include_sample_ids: bool, problems: RowProblems) -> pa.Array:
-    """The ``genotypes`` list<struct> column: one entry per selected sample per line."""
+                     include_sample_ids: bool, alt_counts: np.ndarray,
+                     problems: RowProblems) -> pa.Array:
+    """The ``genotypes`` list<struct> column: one entry per selected sample per line.
+
+    ``alt_counts`` (ALT alleles per line) bounds the allele indices a GT may name.
+    """
     struct_fields = genotype_fields(header, include_sample_ids)
     sample_columns = np.asarray(sample_columns, dtype=np.int64)
     samples = SampleFields(fields, sample_columns)
     calls, phased = _calls_and_phasing(samples.field(GT), samples.row_of, problems)
+    _check_allele_indices(calls, samples.row_of, alt_counts, problems)
     arrays = []
     for spec in struct_fields:
         if spec.name == SAMPLE_ID.name:
@@ -124,7 +129,8 @@ def _format_key(field_name: str) -> str:
 def _calls_and_phasing(gt: pa.Array, row_of: np.ndarray, problems: RowProblems):
     """GT text (``0/1``, ``1|0``, ``.``, ``./.``, ``2``, ``0/1/2``) as calls and phased.
 
-    phased is true when every separator is ``|`` (VCFv4.3 §1.6.2); a haploid call is unphased.
+    phased is true when no separator is ``/``: VCFv4.4 §1.6.2 makes the first allele's
+    phasing implicit (phased when all others are), so a haploid call is phased, as in htslib.
     """
     fast = _diploid_single_digit_calls(gt)
     if fast is not None:
@@ -138,8 +144,19 @@ def _calls_and_phasing(gt: pa.Array, row_of: np.ndarray, problems: RowProblems):
         element_row = row_of[np.repeat(np.arange(len(gt)), np.diff(offsets))]
         problems.flag(element_row[bad], "GT has an allele that is not an integer")
     calls = list_array(offsets, numbers, mask=gt.is_null())
-    phased = pc.and_(pc.match_substring(gt, "|"), pc.invert(pc.match_substring(gt, "/")))
+    phased = pc.invert(pc.match_substring(gt, "/"))
     return calls, phased
+
+
+def _check_allele_indices(calls: pa.Array, row_of: np.ndarray, alt_counts: np.ndarray,
+                          problems: RowProblems) -> None:
+    """Flag GTs naming an allele the line does not have (htslib would make it missing)."""
+    offsets = np.asarray(calls.offsets, dtype=np.int64)
+    values = np.asarray(pc.fill_null(calls.values, MISSING_CALL), dtype=np.int64)
+    values = values[offsets[0]:offsets[-1]]
+    element_row = row_of[np.repeat(np.arange(len(calls)), np.diff(offsets))]
+    problems.flag(element_row[values > alt_counts[element_row]],
+                  "GT names an allele index beyond the line's ALT alleles")
 
 
 _DIGIT_VALUE = np.full(256, -2, dtype=np.int32)

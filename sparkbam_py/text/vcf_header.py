@@ -81,7 +81,8 @@ def parse_vcf_header(header_lines: List[str], path: Optional[str] = None) -> Vcf
                 table = header.info if match.group(1) == "INFO" else header.formats
                 table.setdefault(definition.id, definition)
         elif line.startswith("#CHROM"):
-            header.samples = _sample_names(line.rstrip("\r"), path)
+            # A trailing tab (seen in htsjdk's HiSeq.10000.vcf) names no sample.
+            header.samples = _sample_names(line.rstrip("\r").rstrip("\t"), path)
     return header
 
 
