@@ -67,7 +67,10 @@ class GffFormat:
         lines = as_string_array(lines)
         fields = TabFields(lines)
         problems = RowProblems(len(lines))
-        problems.flag(fields.counts != GFF_COLUMNS, f"not {GFF_COLUMNS} tab-separated columns")
+        # A trailing tab (an empty tenth column) carries nothing: tolerated.
+        trailing_tab = np.asarray(pc.fill_null(pc.equal(fields.column(GFF_COLUMNS), ""), False), dtype=bool)
+        problems.flag((fields.counts != GFF_COLUMNS) & ~((fields.counts == GFF_COLUMNS + 1) & trailing_tab),
+                      f"not {GFF_COLUMNS} tab-separated columns")
         start, end = _interval(fields, problems)
         score = _number(fields, 5, pa.float64(), "score", problems)
         phase = _number(fields, 7, pa.int32(), "phase", problems)

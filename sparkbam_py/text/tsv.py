@@ -32,7 +32,7 @@ DDL_TYPES = {
     "double": pa.float64(), "float": pa.float32(), "real": pa.float32(),
     "boolean": pa.bool_(), "bool": pa.bool_(),
 }
-_DDL_COLUMN = re.compile(r"^\s*`?([^`\s]+)`?\s+([A-Za-z]+)(?:\s*\(\s*\d+\s*\))?\s*$")
+_DDL_COLUMN = re.compile(r"^\s*(?:`([^`]+)`|(\S+))\s+([A-Za-z]+)(?:\s*\(\s*\d+\s*\))?\s*$")
 
 
 @dataclass
@@ -127,10 +127,10 @@ def parse_ddl(text: str) -> pa.Schema:
     fields = []
     for part in text.split(","):
         match = _DDL_COLUMN.match(part)
-        if not match or match.group(2).lower() not in DDL_TYPES:
+        if not match or match.group(3).lower() not in DDL_TYPES:
             raise ConfigError(f"cannot read schema column {part.strip()!r}: expected 'name TYPE' "
                               f"with TYPE one of {sorted(DDL_TYPES)}")
-        fields.append(pa.field(match.group(1), DDL_TYPES[match.group(2).lower()]))
+        fields.append(pa.field(match.group(1) or match.group(2), DDL_TYPES[match.group(3).lower()]))
     return pa.schema(fields)
 
 
