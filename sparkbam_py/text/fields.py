@@ -68,8 +68,11 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def missing_to_null(values: pa.Array) -> pa.Array:
-    """``values`` with each lone ``.`` replaced by null."""
-    return pc.if_else(pc.equal(values, MISSING), pa.scalar(None, values.type), values)
+    """``values`` with each lone ``.`` replaced by null (no copy when there is none)."""
+    missing = pc.equal(values, MISSING)
+    if not pc.any(missing).as_py():
+        return values
+    return pc.if_else(missing, pa.scalar(None, values.type), values)
 
 
 def cast_text(values: pa.Array, type_: pa.DataType) -> Tuple[pa.Array, Optional[np.ndarray]]:

@@ -90,7 +90,7 @@ def typed_values(text: pa.Array, definition: FieldDef, rows: np.ndarray,
     if definition.is_scalar:
         values, bad = cast_text(missing_to_null(text), definition.value_type)
     else:
-        lists = pc.split_pattern(pc.if_else(pc.equal(text, MISSING), pa.scalar(None, text.type), text), ",")
+        lists = pc.split_pattern(missing_to_null(text), ",")
         values, bad = typed_list(lists, definition.value_type)
     if bad is not None:
         problems.flag(rows[bad], f"{what} is not {definition.type} "
