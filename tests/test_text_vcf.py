@@ -86,6 +86,13 @@ def test_edge_cases_equal_pysam(tmp_path):
     assert rows[2]["genotypes"][1]["depth"] is None  # '.' is null
 
 
+def test_info_key_repeated_with_the_same_value_is_kept_once():
+    header = VCF.parse_header(_header_lines(), {})
+    line = "1\t10\t.\tA\tC\t.\tPASS\tDP=3;DB;DP=3;DB;AA=x\tGT\t0\t0\t0"
+    row = VCF.parse(pa.array([line]), header, {}, LineSource()).to_pylist()[0]
+    assert (row["INFO_DP"], row["INFO_DB"], row["INFO_AA"]) == (3, True, "x")
+
+
 def test_gt_anywhere_in_format():
     """VCF wants GT first; htslib then reads no calls, we read them where they are."""
     header = VCF.parse_header(_header_lines(), {})
@@ -178,6 +185,7 @@ MALFORMED = [
     ("1\t10\t.\tA\tC\t.\tPASS\t.\tGT\t0/2\t0\t0", "beyond the line's ALT"),
     ("1\t10\t.\tA\tC\t.\tPASS\t.\tGT\t0\t0", "not 12 columns"),
     ("1\t10\t.\t\tC\t.\tPASS\t.\tGT\t0\t0\t0", "REF is empty"),
+    ("1\t10\t.\tA\tC\t.\tPASS\tDP=1;DP=2\tGT\t0\t0\t0", "INFO DP appears twice with different"),
 ]
 
 

@@ -71,7 +71,7 @@ def info_columns(entries: InfoEntries, definitions: List[FieldDef],
     bounds = np.searchsorted(codes[order], np.arange(len(definitions) + 1))
     columns = []
     for k, definition in enumerate(definitions):
-        chosen = order[bounds[k]:bounds[k + 1]]
+        chosen = _first_of_repeats(entries, order[bounds[k]:bounds[k + 1]], definition, problems)
         rows = entries.row_of[chosen]
         if definition.is_flag:
             present = np.zeros(entries.num_rows, dtype=bool)
@@ -82,6 +82,23 @@ def info_columns(entries: InfoEntries, definitions: List[FieldDef],
         typed = typed_values(text, definition, rows, problems, f"INFO {definition.id}")
         columns.append(scatter(typed, rows, entries.num_rows))
     return columns
+
+
+def _first_of_repeats(entries: InfoEntries, chosen: np.ndarray, definition: FieldDef,
+                      problems: RowProblems) -> np.ndarray:
+    """One entry per row: a key repeated with the same value (seen in real files) is kept
+    once; repeated with a different value, the line is malformed."""
+    rows = entries.row_of[chosen]
+    if not (np.bincount(rows, minlength=entries.num_rows) > 1).any():
+        return chosen
+    unique_rows, first = np.unique(rows, return_index=True)  # rows ascend: entries keep file order
+    first_of_entry = first[np.searchsorted(unique_rows, rows)]
+    text = entries.values.take(pa.array(chosen.astype(np.int64)))
+    first_text = text.take(pa.array(first_of_entry))
+    same = pc.or_kleene(pc.equal(text, first_text), pc.and_(text.is_null(), first_text.is_null()))
+    differs = ~np.asarray(pc.fill_null(same, False), dtype=bool)
+    problems.flag(rows[differs], f"INFO {definition.id} appears twice with different values")
+    return chosen[first]
 
 
 def typed_values(text: pa.Array, definition: FieldDef, rows: np.ndarray,
