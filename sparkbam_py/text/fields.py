@@ -103,11 +103,6 @@ def _casts(value: str, type_: pa.DataType) -> bool:
         return False
 
 
-def split_list(values: pa.Array, separator: str) -> pa.Array:
-    """Each value split on ``separator`` into a list; null values stay null."""
-    return pc.split_pattern(values, separator)
-
-
 def typed_list(lists: pa.Array, type_: pa.DataType) -> Tuple[pa.Array, Optional[np.ndarray]]:
     """A list<string> array cast element-wise to list<type_>, ``.`` elements as null.
 

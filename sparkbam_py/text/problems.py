@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pyarrow as pa
 
-from .format import CORRUPT_RECORD_COLUMN, PERMISSIVE, LineSource, MalformedLineError, parse_mode
+from .format import PERMISSIVE, LineSource, MalformedLineError, parse_mode
 
 # Characters of the offending line quoted in an error message.
 QUOTED_LINE_CHARS = 120

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ConfigError
-from .fields import MISSING, TabFields, cast_text
+from .fields import MISSING, TabFields, cast_text, missing_to_null
 from .format import LineSource, as_string_array, bool_option, get_option, with_corrupt_column
 from .problems import RowProblems, finish_batch
 from .vcf_genotypes import genotype_fields, genotypes_column
@@ -123,7 +123,7 @@ def _fixed_columns(fields: TabFields, problems: RowProblems) -> list:
     start = pc.subtract(position, 1)
     reference = fields.column(3)
     end = pc.add(start, pc.utf8_length(reference).cast(pa.int64()))
-    qual, bad = cast_text(_dot_to_null(fields.column(5)), pa.float64())
+    qual, bad = cast_text(missing_to_null(fields.column(5)), pa.float64())
     if bad is not None:
         problems.flag(bad, "QUAL is not a number")
     alternates = _split_or_empty(fields.column(4), ",")
@@ -140,10 +140,6 @@ def _check_alleles(reference: pa.Array, alternates: pa.Array, problems: RowProbl
     offsets = np.asarray(alternates.offsets, dtype=np.int64)
     element_row = np.repeat(np.arange(len(alternates)), np.diff(offsets))
     problems.flag(element_row[empty[offsets[0]:offsets[-1]]], "an ALT allele is empty")
-
-
-def _dot_to_null(values: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(values, MISSING), pa.scalar(None, values.type), values)
 
 
 def _split_or_empty(values: pa.Array, separator: str) -> pa.Array:
