@@ -218,6 +218,18 @@ def test_bad_header_and_options():
         VCF.schema(header, {"flattenInfoFields": "maybe"})
 
 
+def test_sliced_chunked_and_null_input():
+    header = VCF.parse_header(_header_lines(), {})
+    lines = [line for line in EDGE_LINES if "nan" not in line]
+    whole = VCF.parse(pa.array(lines), header, {}, LineSource()).to_pylist()
+    sliced = pa.array(["x"] + lines + ["y"]).slice(1, len(lines))
+    assert VCF.parse(sliced, header, {}, LineSource()).to_pylist() == whole
+    chunked = pa.chunked_array([lines[:2], lines[2:]])
+    assert VCF.parse(chunked, header, {}, LineSource()).to_pylist() == whole
+    with pytest.raises(ConfigError):
+        VCF.parse(pa.array([None, lines[0]]), header, {}, LineSource())
+
+
 def test_empty_batch_and_large_strings():
     header = VCF.parse_header(_header_lines(), {})
     empty = VCF.parse(pa.array([], pa.string()), header, {}, LineSource())

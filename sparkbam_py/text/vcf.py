@@ -83,7 +83,7 @@ class VcfFormat:
             columns.append(other_info_map(entries, [d.id for d in definitions]))
         else:
             columns.append(all_info_map(entries))
-        alt_counts = np.asarray(pc.list_value_length(columns[5]), dtype=np.int64)
+        alt_counts = np.asarray(pc.fill_null(pc.list_value_length(columns[5]), 0), dtype=np.int64)
         columns.append(genotypes_column(fields, header, sample_columns(header, options),
                                         bool_option(options, "includeSampleIds", True),
                                         alt_counts, problems))
