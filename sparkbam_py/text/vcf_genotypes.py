@@ -158,7 +158,7 @@ def _check_allele_indices(calls: pa.Array, row_of: np.ndarray, alt_counts: np.nd
     offsets = np.asarray(calls.offsets, dtype=np.int64)
     values = np.asarray(pc.fill_null(calls.values, MISSING_CALL), dtype=np.int64)
     values = values[offsets[0]:offsets[-1]]
-    element_row = row_of[np.repeat(np.arange(len(calls)), np.diff(offsets))]
+    element_row = np.repeat(row_of, np.diff(offsets))
     problems.flag(element_row[values > alt_counts[element_row]],
                   "GT names an allele index beyond the line's ALT alleles")
 
