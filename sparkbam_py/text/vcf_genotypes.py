@@ -113,7 +113,11 @@ def genotypes_column(fields: TabFields, header: VcfHeader, sample_columns: Seque
             arrays.append(_other_fields(samples, header))
         else:
             definition = header.formats[_format_key(spec.name)]
-            arrays.append(typed_values(samples.field(definition.id), definition, samples.row_of,
+            position = samples.positions(definition.id)
+            if (position < 0).all():  # no FORMAT of this batch has the key
+                arrays.append(pa.nulls(len(position), definition.arrow_type))
+                continue
+            arrays.append(typed_values(samples.text_at(position), definition, samples.row_of,
                                        problems, f"FORMAT {definition.id}"))
     struct = pa.StructArray.from_arrays(arrays, fields=struct_fields)
     per_row = len(sample_columns)
