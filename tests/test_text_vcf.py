@@ -146,6 +146,10 @@ def test_sample_subset_and_without_ids(tmp_path):
     for row, whole in zip(batch.to_pylist(), full):
         assert [g["calls"] for g in row["genotypes"]] == \
             [whole["genotypes"][2]["calls"], whole["genotypes"][0]["calls"]]
+    single = VCF.parse(pa.array(EDGE_LINES), header, {"samples": "B"}, LineSource()).to_pylist()
+    assert [row["genotypes"] for row in single] == [[whole["genotypes"][1]] for whole in full]
+    none = VCF.parse(pa.array(EDGE_LINES), header, {"samples": ""}, LineSource())
+    assert none.column("genotypes").to_pylist() == [[]] * len(EDGE_LINES)
     with pytest.raises(ConfigError):
         VCF.parse(pa.array(EDGE_LINES), header, {"samples": "Z"}, LineSource())
 
