@@ -106,8 +106,9 @@ def _blocks_of(ops: CigarOps, fixed: np.ndarray, kept: np.ndarray, lengths: np.n
     read_of_op = np.repeat(np.arange(len(per_read)), per_read)
     # Reference offset of each op inside its read: what the read's earlier ops consumed.
     consumed = np.where(CIGAR_CONSUMES_REF[codes], op_lengths, 0)
-    running = np.cumsum(consumed) - consumed
-    within = running - running[ops.offsets[:-1]][read_of_op] if len(running) else running
+    running = np.zeros(len(consumed) + 1, dtype=np.int64)
+    np.cumsum(consumed, out=running[1:])
+    within = running[:-1] - running[ops.offsets[:-1]][read_of_op]
     counted = counted_codes[codes] & kept[read_of_op] & (op_lengths > 0)
     op_index = np.flatnonzero(counted)
     read = read_of_op[op_index]
