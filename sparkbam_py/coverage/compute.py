@@ -47,7 +47,7 @@ def plan_coverage(paths: Sequence[str], *, groupings: Sequence[str] = (), depth_
     lengths = tuple(length for _, (_, length) in ordered)
     job = CoverageJob(depth_filter, layout, chunk_length_for(len(layout.names)), numbering, lengths)
     metadata = {"sources": list(paths), "filters": depth_filter.as_dict(), "groupings": layout.groupings(),
-                "chunk_length": job.chunk_length}
+                "strands": {"+": "+", "-": "-"} if layout.by_strand else {}, "chunk_length": job.chunk_length}
     return CoveragePlan(tasks, job, [(name, length) for name, (_, length) in ordered], metadata)
 
 
