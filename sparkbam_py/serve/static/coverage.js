@@ -5,6 +5,7 @@
 
 const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000"];
 const READS_MAX_WINDOW = 20000;
+const READS_LIMIT = 2000;
 const AXIS = 18;
 const view = { contig: null, length: 0, start: 0, end: 0, tracks: [], strands: {}, bams: [], request: 0 };
 window.sparkbamFetches = [];  // every URL fetched, for tests and curious users
@@ -106,7 +107,7 @@ async function drawReads(request) {
     ctx.fillText(`zoom in below ${READS_MAX_WINDOW.toLocaleString("en")} bases to see reads`, 4, 14);
     return;
   }
-  const url = `/api/reads/${encodeURIComponent(view.contig)}?start=${view.start}&end=${view.end}&limit=400`;
+  const url = `/api/reads/${encodeURIComponent(view.contig)}?start=${view.start}&end=${view.end}&limit=${READS_LIMIT}`;
   const data = await getJson(url);
   if (request !== view.request) return;
   const rowEnds = [];
@@ -119,6 +120,10 @@ async function drawReads(request) {
     if (y + 5 > canvas.height) continue;
     ctx.fillStyle = read.flag & 16 ? PALETTE[1] : PALETTE[0];
     ctx.fillRect((read.reference_start - view.start) * scale, y, Math.max(1, (read.reference_end - read.reference_start) * scale), 5);
+  }
+  if (data.truncated) {
+    ctx.fillStyle = "#a00";
+    ctx.fillText(`first ${data.reads.length} reads only: zoom in for all`, canvas.width - 230, canvas.height - 4);
   }
   document.body.dataset.reads = String(data.reads.length);
 }
