@@ -29,8 +29,15 @@ class UnknownContigError(ConfigError, KeyError):
 class ContigArrays:
     name: str
     length: int
-    depth: np.ndarray  # (length, tracks), memory-mapped
-    cumsum: np.ndarray  # (length + 1, tracks), memory-mapped
+    depth: np.ndarray  # (rows, tracks), memory-mapped; rows = length, or len(positions) when sparse
+    cumsum: np.ndarray  # (rows + 1, tracks), memory-mapped
+    positions: Optional[np.ndarray] = None  # sparse contigs: the ascending position of each row
+
+    def rows_before(self, positions: np.ndarray) -> np.ndarray:
+        """For each position, the cumulative-sum row holding the sum of every base before it."""
+        if self.positions is None:
+            return positions
+        return np.searchsorted(self.positions, positions, side="left")
 
 
 class CoverageStore:
@@ -77,11 +84,15 @@ class CoverageStore:
             if contig not in self._arrays:
                 depth = np.load(os.path.join(self.path, entry["depth"]), mmap_mode="r")
                 cumsum = np.load(os.path.join(self.path, entry["cumsum"]), mmap_mode="r")
-                expected = (entry["length"], len(self.tracks))
-                if depth.shape != expected or cumsum.shape != (expected[0] + 1, expected[1]):
+                positions = None
+                if entry.get("layout") == "sparse":
+                    positions = np.load(os.path.join(self.path, entry["positions"]), mmap_mode="r")
+                rows = entry["length"] if positions is None else len(positions)
+                expected = (rows, len(self.tracks))
+                if depth.shape != expected or cumsum.shape != (rows + 1, expected[1]):
                     raise CorruptDataError(f"contig {contig}: arrays {depth.shape}/{cumsum.shape} do not match "
                                            f"the manifest's {expected}", self.path)
-                self._arrays[contig] = ContigArrays(contig, entry["length"], depth, cumsum)
+                self._arrays[contig] = ContigArrays(contig, entry["length"], depth, cumsum, positions)
             return self._arrays[contig]
 
     def track_indexes(self, tracks: Optional[Sequence] = None) -> List[int]:
@@ -120,10 +131,17 @@ class CoverageStore:
             raise ConfigError(f"bins must be in 1..{width} (the range's width), got {bins}", self.path)
         columns = self.track_indexes(tracks)
         edges = start + (np.arange(bins + 1, dtype=np.int64) * width) // bins
-        sums = self.arrays(contig).cumsum[edges][:, columns].astype(np.float64)
+        arrays = self.arrays(contig)
+        sums = arrays.cumsum[arrays.rows_before(edges)][:, columns].astype(np.float64)
         return np.diff(sums, axis=0) / np.diff(edges)[:, None]
 
     def values(self, contig: str, start: int, end: int, tracks: Optional[Sequence] = None) -> np.ndarray:
         """The stored per-base values of ``[start, end)``."""
         self.check_range(contig, start, end)
-        return np.asarray(self.arrays(contig).depth[start:end][:, self.track_indexes(tracks)])
+        arrays, columns = self.arrays(contig), self.track_indexes(tracks)
+        if arrays.positions is None:
+            return np.asarray(arrays.depth[start:end][:, columns])
+        lo, hi = arrays.rows_before(np.array([start, end]))
+        values = np.zeros((end - start, len(columns)), dtype=arrays.depth.dtype)
+        values[arrays.positions[lo:hi] - start] = arrays.depth[lo:hi][:, columns]
+        return values

@@ -7,6 +7,10 @@ Layout (``MANIFEST_NAME`` describes it)::
     contigs/000000.cumsum.npy   cumulative sums, one more row (row 0 is zeros): the sum
                              of [s, e) is cumsum[e] - cumsum[s], so any range's mean is O(1)
 
+A sparse contig (imported per-base tables, where most bases have no value) adds
+``contigs/000000.positions.npy`` (ascending 0-based positions); its depth rows are those
+positions' values and the reader finds a range's rows with ``searchsorted``.
+
 Contigs are written one at a time.  Their values are first gathered in a local scratch
 memmap (the final dtype depends on the maximum, known only at the end), then streamed to
 the store in slabs, so memory stays bounded whatever the contig's length.
@@ -32,10 +36,10 @@ CONTIG_FOLDER = "contigs"
 SLAB_ROWS = 1 << 22  # rows streamed per write: 4 M bases
 
 
-def contig_files(index: int) -> Tuple[str, str]:
-    """The depth and cumulative-sum file names (relative to the store) of contig ``index``."""
+def contig_files(index: int) -> Tuple[str, str, str]:
+    """The depth, cumulative-sum and positions file names (relative to the store) of contig ``index``."""
     stem = f"{CONTIG_FOLDER}/{index:06d}"
-    return f"{stem}.npy", f"{stem}.cumsum.npy"
+    return f"{stem}.npy", f"{stem}.cumsum.npy", f"{stem}.positions.npy"
 
 
 class StoreWriter:
@@ -70,7 +74,7 @@ class StoreWriter:
         else:
             value_dtype = _float_dtype(scratch)
         sums_dtype = cumsum_dtype(value_dtype, total)
-        depth_file, cumsum_file = contig_files(index)
+        depth_file, cumsum_file, _ = contig_files(index)
         length, n_tracks = scratch.shape
         with self.fs.open(f"{self.root}/{depth_file}", "wb") as depth_out, \
                 self.fs.open(f"{self.root}/{cumsum_file}", "wb") as sums_out:
@@ -85,8 +89,32 @@ class StoreWriter:
                 sums_out.write(sums.tobytes())
                 running = sums[-1]
         maxima = scratch.max(axis=0) if length else np.zeros(n_tracks)
-        return {"name": self.contigs[index][0], "length": length, "depth": depth_file, "cumsum": cumsum_file,
-                "dtype": value_dtype.str, "cumsum_dtype": sums_dtype.str, "max": maxima.tolist()}
+        return {"name": self.contigs[index][0], "length": length, "layout": "dense", "depth": depth_file,
+                "cumsum": cumsum_file, "dtype": value_dtype.str, "cumsum_dtype": sums_dtype.str,
+                "max": maxima.tolist()}
+
+    def write_sparse_contig(self, index: int, positions: np.ndarray, values: np.ndarray) -> None:
+        """Contig ``index`` as values (rows x tracks) at ascending, distinct ``positions`` only."""
+        name, length = self.contigs[index]
+        positions = np.asarray(positions, dtype=np.int64)
+        values = np.asarray(values).reshape(len(positions), len(self.tracks))
+        if len(positions) and (positions[0] < 0 or positions[-1] >= length or np.any(np.diff(positions) <= 0)):
+            raise ConfigError(f"positions of contig {name} must ascend strictly inside 0..{length - 1}", self.url)
+        minimum, maximum, total, integral = _scan(values)
+        value_dtype = narrowest_value_dtype(minimum, maximum, True) if integral else _float_dtype(values)
+        sums = np.zeros((len(positions) + 1, len(self.tracks)), dtype=cumsum_dtype(value_dtype, total))
+        np.cumsum(values, axis=0, out=sums[1:])
+        depth_file, cumsum_file, positions_file = contig_files(index)
+        position_dtype = narrowest_value_dtype(0, max(length - 1, 0), True)
+        for file, array in ((depth_file, values.astype(value_dtype)), (cumsum_file, sums),
+                            (positions_file, positions.astype(position_dtype))):
+            with self.fs.open(f"{self.root}/{file}", "wb") as out:
+                _write_npy_header(out, array.dtype, array.shape)
+                out.write(np.ascontiguousarray(array).tobytes())
+        maxima = values.max(axis=0) if len(values) else np.zeros(len(self.tracks))
+        self.written[index] = {"name": name, "length": length, "layout": "sparse", "depth": depth_file,
+                               "cumsum": cumsum_file, "positions": positions_file, "dtype": value_dtype.str,
+                               "cumsum_dtype": sums.dtype.str, "max": maxima.tolist()}
 
     def close(self) -> dict:
         """Write contigs never given (all zeros), then the manifest; returns the manifest."""
