@@ -10,9 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from coverage.served_data import build_served_data
-from coverage.server import ServedApp
-from sparkbam_py.serve.app import create_app
+pytest.importorskip("waitress")
+pytest.importorskip("PIL")
+from coverage.served_data import build_served_data  # noqa: E402 (after the skip guards)
+from coverage.server import ServedApp  # noqa: E402 (after the skip guards)
+from sparkbam_py.serve.app import create_app  # noqa: E402 (after the skip guards)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -4,20 +4,23 @@ requests under waitress get the same answers."""
 from __future__ import annotations
 
 import io
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pysam
 import pytest
 import requests
-from PIL import Image
 
-from coverage.served_data import build_served_data
-from coverage.server import ServedApp
-from sparkbam_py.coverage.store import CoverageStore
-from sparkbam_py.serve.app import create_app
-from sparkbam_py.serve.png import PALETTE
+pytest.importorskip("waitress")
+pytest.importorskip("PIL")
+
+from PIL import Image  # noqa: E402 (after the skip guards)
+
+from coverage.served_data import build_served_data  # noqa: E402 (after the skip guards)
+from coverage.server import ServedApp  # noqa: E402 (after the skip guards)
+from sparkbam_py.coverage.store import CoverageStore  # noqa: E402 (after the skip guards)
+from sparkbam_py.serve.app import create_app  # noqa: E402 (after the skip guards)
+from sparkbam_py.serve.png import PALETTE  # noqa: E402 (after the skip guards)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ from typing import Iterable, Optional, Sequence, Tuple
 import fsspec
 import numpy as np
 
-from .. import __version__
 from ..errors import ConfigError
 from .dtypes import cumsum_dtype, float_values_dtype, narrowest_value_dtype
 
@@ -118,6 +117,8 @@ class StoreWriter:
 
     def close(self) -> dict:
         """Write contigs never given (all zeros), then the manifest; returns the manifest."""
+        from .. import __version__  # here: the package imports this module while it initialises
+
         for index in range(len(self.contigs)):
             if index not in self.written:
                 self.write_contig(index, ())
