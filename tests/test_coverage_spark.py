@@ -15,7 +15,7 @@ from sparkbam_py.spark.coverage import compute_coverage
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow,
               pytest.mark.skipif(shutil.which("samtools") is None, reason="samtools not installed")]
-SPLIT_SIZE = 60_000
+SPLIT_SIZE = 150_000  # a few tasks per file: splits still cut through reads
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_spark_coverage_equals_the_local_driver_and_samtools(spark_engine, two_b
                      tracks=("strand", "read_group"), min_mapq=1)
     from sparkbam_py.coverage.blocks import DepthFilter
 
-    compute_coverage_local(paths, str(tmp_path / "local"), split_size=SPLIT_SIZE * 3,
+    compute_coverage_local(paths, str(tmp_path / "local"), split_size=SPLIT_SIZE // 5,
                            groupings=("strand", "read_group"), depth_filter=DepthFilter(min_mapq=1))
     spark_store, local_store = CoverageStore(tmp_path / "spark"), CoverageStore(tmp_path / "local")
     assert spark_store.manifest == local_store.manifest | {"sources": spark_store.manifest["sources"]}
