@@ -13,6 +13,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from ..errors import ConfigError
+
 ALL, PLUS, MINUS = "all", "+", "-"
 READ_GROUP_PREFIX, SAMPLE_PREFIX = "rg:", "sample:"
 NO_READ_GROUP = READ_GROUP_PREFIX + "none"
@@ -95,8 +97,6 @@ def plan_tracks(headers: Dict[str, str], groupings: Sequence[str] = ()) -> Track
     """The track layout for files with these SAM header texts (``{path: text}``)."""
     unknown = sorted(set(groupings) - set(GROUPINGS))
     if unknown:
-        from ..errors import ConfigError
-
         raise ConfigError(f"unknown track grouping(s) {', '.join(unknown)}; known: {', '.join(GROUPINGS)}")
     by_strand, by_rg, by_sample = (name in groupings for name in GROUPINGS)
     per_file = {path: read_groups_of(text) for path, text in headers.items()}

@@ -13,8 +13,6 @@ import re
 from importlib import resources
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 from ..coverage.store import CoverageStore, UnknownContigError
 from ..errors import ConfigError, SparkBamError
 from .files import file_response, served_files

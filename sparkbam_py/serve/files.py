@@ -3,7 +3,6 @@ BAM, BAI, ``.bai.json`` and bigWig.  Only names known at start-up are served: th
 (with their indexes) and the files of the store's own folder; nothing outside."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, Optional, Tuple
 
