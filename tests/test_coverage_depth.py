@@ -87,6 +87,14 @@ def test_files_are_summed_and_contigs_joined_by_name(coverage_bam, tmp_path):
     assert_equals_samtools(stored(tmp_path / "s"), total, CONTIGS)
 
 
+def test_unsorted_input_gives_the_sorted_inputs_coverage(coverage_bam, tmp_path):
+    unsorted = write_coverage_bam(tmp_path, "unsorted", sort=False)  # same seed: the same reads
+    compute_coverage_local([str(unsorted)], str(tmp_path / "s"), split_size=2_000, groupings=ALL_GROUPINGS)
+    compute_coverage_local([str(coverage_bam)], str(tmp_path / "t"), split_size=30_000, groupings=ALL_GROUPINGS)
+    for name, length in CONTIGS:
+        assert np.array_equal(stored(tmp_path / "s").values(name, 0, length), stored(tmp_path / "t").values(name, 0, length))
+
+
 def test_long_cigars_from_the_cg_tag_count(tmp_path):
     path = build_fixture(long_cigar(), "htsjdk", tmp_path).path
     compute_coverage_local([str(path)], str(tmp_path / "s"), split_size=50_000,

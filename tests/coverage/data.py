@@ -53,7 +53,7 @@ def query_length(cigar: str) -> int:
     return segment.infer_query_length()
 
 
-def make_reads(header: pysam.AlignmentHeader, n: int, seed: int) -> List[pysam.AlignedSegment]:
+def make_reads(header: pysam.AlignmentHeader, n: int, seed: int, sort: bool = True) -> List[pysam.AlignedSegment]:
     rng = random.Random(seed)
     reads = []
     for index in range(n):
@@ -77,16 +77,19 @@ def make_reads(header: pysam.AlignmentHeader, n: int, seed: int) -> List[pysam.A
         elif tag < 0.9:
             read.set_tag("RG", "not-in-header")
         reads.append(read)
-    reads.sort(key=lambda read: (read.reference_id, read.reference_start))
+    if sort:
+        reads.sort(key=lambda read: (read.reference_id, read.reference_start))
     return reads
 
 
 def write_coverage_bam(directory: Path, name: str = "cov", n: int = 3000, seed: int = 11,
-                       layout: str = "tiny_blocks") -> Path:
-    """A coordinate-sorted BAM of ``n`` random reads in the named block layout, indexed."""
-    content = content_from_pysam(name, header_dict(), lambda header: make_reads(header, n, seed))
+                       layout: str = "tiny_blocks", sort: bool = True) -> Path:
+    """A BAM of ``n`` random reads in the named block layout; coordinate-sorted and indexed
+    unless ``sort`` is False (then the same reads in generation order, not indexed)."""
+    content = content_from_pysam(name, header_dict(), lambda header: make_reads(header, n, seed, sort))
     path = build_fixture(content, layout, directory, name).path
-    pysam.index(str(path))
+    if sort:
+        pysam.index(str(path))
     return path
 
 
