@@ -4,7 +4,8 @@ binned means and PNGs, and the server's resident memory as the store grows 10x.
 Stores are synthetic (random depths 0..60 on two strand tracks, 5 Mbp contigs): one of
 ``--bases`` bases and one ten times larger.  Each is served by ``sparkbam serve`` (waitress,
 its own process) while ``--clients`` threads send ``--requests`` requests of each kind at
-random ranges over the whole store; the server's VmRSS/VmHWM are read from /proc.
+random ranges over the whole store; the server's VmRSS, VmHWM and its split into RssAnon
+(its own memory) and RssFile (store pages touched through the memory maps) are read from /proc.
 
 Usage: python bench/bench_serve.py [--bases 10000000] [--requests 400] [--clients 4] [--out bench/out/serve.json]
 """
@@ -61,7 +62,10 @@ def start_server(store: Path):
 
 def memory_kib(pid: int) -> dict:
     status = Path(f"/proc/{pid}/status").read_text().splitlines()
-    return {line.split(":")[0]: int(line.split()[1]) for line in status if line.startswith(("VmRSS", "VmHWM"))}
+    # RssAnon is the process's own memory; RssFile counts the store's pages it has touched
+    # through the memory maps (page cache, clean: the kernel drops them under pressure).
+    return {line.split(":")[0]: int(line.split()[1]) for line in status
+            if line.startswith(("VmRSS", "VmHWM", "RssAnon", "RssFile"))}
 
 
 def run_load(base: str, contigs: list, kind: str, n: int, clients: int, seed: int) -> list:
