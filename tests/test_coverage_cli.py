@@ -57,3 +57,24 @@ def test_serve_command_runs_waitress(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, monkeypatch):
+    pytest.importorskip("waitress")
+    import importlib
+
+    from sparkbam_py.errors import ConfigError
+
+    (tmp_path / "in.bedgraph").write_text(BEDGRAPH)
+    main(["coverage-import", str(tmp_path / "in.bedgraph"), "-o", str(tmp_path / "s")])
+    monkeypatch.delenv("SPARKBAM_STORE", raising=False)
+    monkeypatch.delitem(sys.modules, "sparkbam_py.serve.wsgi", raising=False)
+    with pytest.raises(ConfigError, match="SPARKBAM_STORE"):
+        importlib.import_module("sparkbam_py.serve.wsgi")
+    monkeypatch.setenv("SPARKBAM_STORE", str(tmp_path / "s"))
+    monkeypatch.delitem(sys.modules, "sparkbam_py.serve.wsgi", raising=False)
+    application = importlib.import_module("sparkbam_py.serve.wsgi").application
+    statuses = []
+    body = b"".join(application({"REQUEST_METHOD": "GET", "PATH_INFO": "/api/contigs", "QUERY_STRING": ""},
+                                lambda status, headers: statuses.append(status)))
+    assert statuses == ["200 OK"] and json.loads(body)["tracks"] == ["value"]

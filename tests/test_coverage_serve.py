@@ -93,6 +93,14 @@ def test_reads_equal_pysam_fetch(served):
     assert limited["truncated"] is True and limited["reads"] == body["reads"][:3]
 
 
+def test_reads_are_planned_with_the_bai_json(served):
+    from sparkbam_py.intervals import BaiJsonIndex, open_index
+
+    _, bam, _ = served
+    with open_index(str(bam)) as index:
+        assert isinstance(index, BaiJsonIndex)
+
+
 def test_files_answer_range_requests(served):
     server, bam, _ = served
     data = bam.read_bytes()
