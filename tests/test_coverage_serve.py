@@ -4,6 +4,7 @@ requests under waitress get the same answers."""
 from __future__ import annotations
 
 import io
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -117,6 +118,17 @@ def test_files_answer_range_requests(served):
     assert outside.status_code == 416 and outside.headers["Content-Range"] == f"bytes */{len(data)}"
     bai_json = get(server, f"/files/{bam.name}.bai.json").json()
     assert "minBlockIndex" in bai_json
+
+
+def test_an_exported_bigwig_is_served_by_range(served):
+    server, _, store = served
+    path = store.path + "/all.bw"
+    if not os.path.exists(path):
+        pytest.skip("pyBigWig absent: no bigWig exported")
+    data = open(path, "rb").read()
+    part = get(server, "/files/all.bw", headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == data[:4]
+    assert int.from_bytes(part.content, "little") == 0x888FFC26  # the bigWig magic
 
 
 @pytest.mark.parametrize("path, status", [
