@@ -19,6 +19,7 @@ from .spark import (
 )
 from .spark.intervals import load_intervals
 from .spark.map_splits import map_splits
+from .spark.coverage import compute_coverage
 from .splits import Split
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __all__ = [
     "Split",
     "__version__",
     "compute_splits",
+    "compute_coverage",
     "count_reads",
     "get_spark",
     "iter_batches",

@@ -1,0 +1,145 @@
+"""Per-base coverage of a BAM: ours on Spark ``local[2]`` beside ``mosdepth -t 2`` and
+``samtools depth -a``, in the same run, wall times, medians over repeats.
+
+Ours is timed on a warm session (Spark and its Python workers started, as in a notebook);
+the session start is reported apart.  CPU seconds (user + system) are reported beside wall
+times, since the machine is shared: for the tools from the kernel's child accounting, for
+ours from the same tasks run in this one process (``compute_coverage_local``, one core).  Our ``all`` track is checked against samtools' output at
+every base.  mosdepth's per-base output (its default, mate overlaps corrected) and ``-x``
+(fast mode) are both timed; neither follows samtools' exact rules, they are the speed reference.
+
+Usage: python bench/bench_coverage.py BAM [--repeat 3] [--split-size 32m] [--out bench/out/coverage.json]
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes.util
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sparkbam_py.coverage.compute import compute_coverage_local
+from sparkbam_py.coverage.store import CoverageStore
+from sparkbam_py.config import parse_size
+from sparkbam_py.spark.coverage import compute_coverage
+from sparkbam_py.spark.session import get_spark
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_command(command, env=None):
+    """(wall seconds, CPU seconds) of one run of ``command``."""
+    cpu, started = children_cpu(), time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    return time.perf_counter() - started, children_cpu() - cpu
+
+
+def timed_local(bam: str, out: Path, split_size: str):
+    """(wall, CPU) of our tasks run one after another in this process."""
+    cpu, started = time.process_time(), time.perf_counter()
+    compute_coverage_local([bam], str(out), split_size=parse_size(split_size))
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def mosdepth_env(workdir: Path) -> dict:
+    """Debian's mosdepth dlopens ``libhts.so``, which only libhts-dev provides; point it at
+    the runtime library (libhts.so.3) through a symlink when the plain name is missing."""
+    env = dict(os.environ)
+    if ctypes.util.find_library("hts") and Path("/usr/lib/x86_64-linux-gnu/libhts.so").exists():
+        return env
+    for candidate in Path("/usr/lib").glob("*/libhts.so.*"):
+        (workdir / "lib").mkdir(exist_ok=True)
+        link = workdir / "lib" / "libhts.so"
+        if not link.exists():
+            link.symlink_to(candidate)
+        env["LD_LIBRARY_PATH"] = f"{link.parent}:{env.get('LD_LIBRARY_PATH', '')}"
+        break
+    return env
+
+
+def samtools_all(bam: str, out: Path) -> dict:
+    subprocess.run(["samtools", "depth", "-a", "-o", str(out), bam], check=True)
+    import pandas
+
+    table = pandas.read_csv(out, sep="\t", header=None, names=["contig", "pos", "depth"],
+                            dtype={"contig": str, "pos": np.int64, "depth": np.int64})
+    return {name: group for name, group in table.groupby("contig", sort=False)}
+
+
+def check_against_samtools(store: CoverageStore, truth: dict) -> bool:
+    for contig in store.contigs:
+        name, length = contig["name"], contig["length"]
+        expected = np.zeros(length, dtype=np.int64)
+        if name in truth:
+            rows = truth[name]
+            inside = rows["pos"].to_numpy() <= length
+            expected[rows["pos"].to_numpy()[inside] - 1] = rows["depth"].to_numpy()[inside]
+        if not np.array_equal(store.values(name, 0, length)[:, 0].astype(np.int64), expected):
+            return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bam")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--split-size", default="32m")
+    parser.add_argument("--out", help="write the figures as JSON here")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-coverage-"))
+    started = time.perf_counter()
+    spark = get_spark("bench-coverage", master="local[2]", config={"spark.ui.enabled": "false"})
+    spark.sparkContext.parallelize(range(2), 2).map(abs).count()
+    session_seconds = time.perf_counter() - started
+    env = mosdepth_env(work)
+    times = {"ours_local2": [], "ours_one_process": [], "mosdepth_t2": [], "mosdepth_t2_fast": [],
+             "samtools_depth_a": []}
+    cpu = {name: [] for name in times if name != "ours_local2"}
+    runs = {
+        "ours_one_process": lambda: timed_local(args.bam, work / "local", args.split_size),
+        "mosdepth_t2": lambda: timed_command(["mosdepth", "-t", "2", str(work / "m"), args.bam], env),
+        "mosdepth_t2_fast": lambda: timed_command(["mosdepth", "-t", "2", "-x", str(work / "mx"), args.bam], env),
+        "samtools_depth_a": lambda: timed_command(["samtools", "depth", "-a", "-o", os.devnull, args.bam]),
+    }
+    for repeat in range(args.repeat):
+        out = work / f"store{repeat}"
+        t0 = time.perf_counter()
+        compute_coverage(spark, args.bam, str(out), split_size=args.split_size)
+        times["ours_local2"].append(time.perf_counter() - t0)
+        for name, run in runs.items():
+            wall, seconds = run()
+            times[name].append(wall)
+            cpu[name].append(seconds)
+        print(f"repeat {repeat}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+    equal = check_against_samtools(CoverageStore(work / "store0"), samtools_all(args.bam, work / "samtools.tsv"))
+    medians = {name: round(statistics.median(values), 2) for name, values in times.items()}
+    result = {
+        "bam": args.bam, "bam_bytes": os.path.getsize(args.bam), "split_size": args.split_size,
+        "repeat": args.repeat, "session_start_seconds": round(session_seconds, 2), "median_seconds": medians,
+        "median_cpu_seconds": {name: round(statistics.median(values), 2) for name, values in cpu.items()},
+        "ours_cpu_over_mosdepth_cpu": round(statistics.median(cpu["ours_one_process"])
+                                            / statistics.median(cpu["mosdepth_t2"]), 2),
+        "all_runs": times, "ours_over_mosdepth": round(medians["ours_local2"] / medians["mosdepth_t2"], 2),
+        "ours_over_samtools": round(medians["ours_local2"] / medians["samtools_depth_a"], 2),
+        "equals_samtools_depth_a": equal, "load_average": os.getloadavg(),
+    }
+    print(json.dumps(result, indent=1))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1))
+    spark.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""One split's depth: what a Spark task (or a local loop) computes from its byte range.
+
+The task walks its records with :class:`~sparkbam_py.splits.SplitReader` (start search,
+boundary verification), finds each batch's covered blocks, and returns per-chunk events
+(:mod:`.partials`) as Arrow batches of :data:`PARTIALS_SCHEMA`.
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Dict, Iterator, Tuple
+
+import numpy as np
+import pyarrow as pa
+
+from ..splits import SplitReader, SplitTask
+from .blocks import DepthFilter, find_blocks
+from .partials import ChunkEvents, PartialDepth
+from .tracks import TrackLayout
+
+PARTIALS_SCHEMA = pa.schema([
+    pa.field("contig", pa.int32(), nullable=False),
+    pa.field("chunk", pa.int32(), nullable=False),
+    pa.field("starts", pa.binary(), nullable=False),
+    pa.field("ends", pa.binary(), nullable=False),
+])
+PARTIALS_SPARK_SCHEMA = "contig int, chunk int, starts binary, ends binary"
+# Arrow binary arrays have int32 offsets: keep each batch's blobs well under 2 GiB.
+MAX_BATCH_BLOB_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class CoverageJob:
+    """Everything a task needs besides its split: filter, tracks, chunking, contig numbering."""
+
+    depth_filter: DepthFilter
+    layout: TrackLayout
+    chunk_length: int
+    contigs: Dict[str, Tuple[int, ...]]  # per path: store contig index of each of its ref ids
+    lengths: Tuple[int, ...]  # per store contig
+
+    @property
+    def n_tracks(self) -> int:
+        return len(self.layout.names)
+
+
+def compute_split_depth(task: SplitTask, job: CoverageJob) -> PartialDepth:
+    """The split's per-chunk depth events (contigs numbered as in the store)."""
+    partial = PartialDepth(job.chunk_length, job.n_tracks)
+    contig_of_ref = np.asarray(job.contigs[task.path], dtype=np.int64)
+    store_lengths = np.asarray(job.lengths, dtype=np.int64)
+    file_tracks = job.layout.files.get(task.path)
+    read_group_ids = file_tracks.read_group_ids if job.layout.needs_read_groups and file_tracks else None
+    with SplitReader(task) as split:
+        names = pa.array(list(split.header.reference_names), type=pa.string())
+        lengths = store_lengths[contig_of_ref] if len(contig_of_ref) else np.zeros(0, dtype=np.int64)
+        for chunk in split.iter_chunks():
+            kept = find_blocks(chunk.run.data, chunk.offsets, names, lengths, job.depth_filter,
+                               None if read_group_ids is None else list(read_group_ids))
+            if not len(kept.blocks):
+                continue
+            codes = kept.read_group_codes
+            if codes is None:
+                codes = np.full(len(kept.flags), -1, dtype=np.int64)
+            tracks = job.layout.read_tracks(task.path, kept.flags, codes)
+            blocks = kept.blocks
+            partial.add_blocks(contig_of_ref[blocks.ref_id], blocks.start, blocks.end, tracks[blocks.read])
+    return partial
+
+
+def partial_batches(partial: PartialDepth) -> Iterator[pa.RecordBatch]:
+    """``partial`` as Arrow batches of :data:`PARTIALS_SCHEMA`, one row per chunk."""
+    rows, size = [], 0
+    for key, events in partial.merged():
+        rows.append((key, events))
+        size += events.starts.nbytes + events.ends.nbytes
+        if size >= MAX_BATCH_BLOB_BYTES:
+            yield _batch(rows)
+            rows, size = [], 0
+    if rows:
+        yield _batch(rows)
+
+
+def _batch(rows) -> pa.RecordBatch:
+    contig = pa.array([key[0] for key, _ in rows], type=pa.int32())
+    chunk = pa.array([key[1] for key, _ in rows], type=pa.int32())
+    starts = pa.array([events.starts.astype("<u4", copy=False).tobytes() for _, events in rows], type=pa.binary())
+    ends = pa.array([events.ends.astype("<u4", copy=False).tobytes() for _, events in rows], type=pa.binary())
+    return pa.RecordBatch.from_arrays([contig, chunk, starts, ends], schema=PARTIALS_SCHEMA)
+
+
+def events_of_row(starts: bytes, ends: bytes) -> ChunkEvents:
+    """The events of one :data:`PARTIALS_SCHEMA` row."""
+    return ChunkEvents(np.frombuffer(starts, dtype="<u4"), np.frombuffer(ends, dtype="<u4"))
+
+
+def depth_task_column(batches: Iterator[pa.RecordBatch], job: CoverageJob) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` body: the partial depth of every pickled task in the ``task`` column."""
+    for batch in batches:
+        for blob in batch.column("task").to_pylist():
+            yield from partial_batches(compute_split_depth(pickle.loads(blob), job))

@@ -1,0 +1,43 @@
+"""``compute_coverage`` on every Spark engine (local, standalone cluster, Spark Connect):
+the same store as the local driver, which equals ``samtools depth``; files are summed."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from coverage.data import CONTIGS, samtools_depth, write_coverage_bam
+from spark.engines import spark_engine  # noqa: F401  (session fixture shared by the Spark tests)
+from sparkbam_py.coverage.compute import compute_coverage_local
+from sparkbam_py.coverage.store import CoverageStore
+from sparkbam_py.spark.coverage import compute_coverage
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("samtools") is None, reason="samtools not installed")]
+SPLIT_SIZE = 150_000  # a few tasks per file: splits still cut through reads
+
+
+@pytest.fixture(scope="module")
+def two_bams(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("coverage-spark")
+    return [write_coverage_bam(directory, "one", n=3000, seed=31),
+            write_coverage_bam(directory, "two", n=1500, seed=32, layout="htsjdk")]
+
+
+def test_spark_coverage_equals_the_local_driver_and_samtools(spark_engine, two_bams, tmp_path):
+    paths = [str(path) for path in two_bams]
+    compute_coverage(spark_engine.spark, paths, str(tmp_path / "spark"), split_size=SPLIT_SIZE,
+                     tracks=("strand", "read_group"), min_mapq=1)
+    from sparkbam_py.coverage.blocks import DepthFilter
+
+    compute_coverage_local(paths, str(tmp_path / "local"), split_size=SPLIT_SIZE // 5,
+                           groupings=("strand", "read_group"), depth_filter=DepthFilter(min_mapq=1))
+    spark_store, local_store = CoverageStore(tmp_path / "spark"), CoverageStore(tmp_path / "local")
+    assert spark_store.manifest == local_store.manifest | {"sources": spark_store.manifest["sources"]}
+    truths = [samtools_depth(path, "-Q", "1") for path in two_bams]
+    for name, length in CONTIGS:
+        ours = spark_store.values(name, 0, length)
+        assert np.array_equal(ours, local_store.values(name, 0, length)), name
+        expected = sum(np.pad(truth.get(name, np.zeros(0, int))[:length], (0, length))[:length] for truth in truths)
+        assert np.array_equal(ours[:, 0], expected), name
