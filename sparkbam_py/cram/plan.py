@@ -9,14 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from ..channel import open_channel
 from ..config import DEFAULT_SPLIT_SIZE
 from ..errors import IndexFormatError
-from ..index.crai import CRAI_SUFFIX, containers_for_regions, exact_splits, find_crai
+from ..index.crai import CRAI_SUFFIX, CraiIndex, containers_for_regions, find_crai
 from ..index.regions import parse_regions
-from ..splits import compute_byte_ranges
+from ..pos import UOFFSET_BITS, Pos
+from ..split import Split, compute_byte_ranges, exact_byte_range, splits_from_offsets
+from .container import read_container_header
 from .header import CramHeader, read_cram_header
-from .reader import CramRange, CramTask
+from .reader import CramTask
 from .search import CramSearchConfig
 
 CRAM_MAGIC = b"CRAM"
@@ -50,16 +54,26 @@ def plan_cram_file(path: str, options: CramReadOptions = CramReadOptions()) -> T
     ``options.use_index``, else one task per byte range (its first container searched for)."""
     with open_channel(path) as channel:
         header, size = read_cram_header(channel), channel.size
-    shipped = _shipped(header)
+        crai = find_crai(path, size) if options.use_index else None
+        offsets = None if crai is None else _indexed_offsets(channel, header, crai)
+    common = dict(header=_shipped(header), search=options.search, reference=options.reference, verify=options.verify)
     ranges = compute_byte_ranges(size, options.split_size)
-    common = dict(header=shipped, search=options.search, reference=options.reference, verify=options.verify)
-    crai = find_crai(path, size) if options.use_index else None
-    if crai is not None:
-        splits = exact_splits(crai, [rng.start for rng in ranges], header.first_container)
-        tasks = [CramTask(path, size, CramRange(first, size if after is None else after), exact=(first, after), **common)
-                 for first, after in splits]
-        return header, tasks
-    return header, [CramTask(path, size, CramRange(rng.start, rng.end), **common) for rng in ranges]
+    if offsets is not None:
+        splits = splits_from_offsets(offsets, ranges, size)
+        return header, [CramTask(path, size, exact_byte_range(split), exact=split, **common) for split in splits]
+    return header, [CramTask(path, size, rng, **common) for rng in ranges]
+
+
+def _indexed_offsets(channel, header: CramHeader, crai: CraiIndex) -> Optional[np.ndarray]:
+    """The indexed containers as virtual offsets ``Pos(offset, 0)``, then where the last one
+    ends (the end-of-file container): the split core's exact-mode input.  None when the
+    index lists no data container."""
+    offsets = [offset for offset in crai.container_offsets if offset >= header.first_container]
+    if not offsets:
+        return None
+    last = read_container_header(channel, offsets[-1], header.definition, len(header.reference_names),
+                                 "last container named by the .crai")
+    return np.array(offsets + [last.end], dtype=np.int64) << UOFFSET_BITS
 
 
 def plan_cram_regions(path: str, regions: Sequence[str], options: CramReadOptions = CramReadOptions()
@@ -76,6 +90,7 @@ def plan_cram_regions(path: str, regions: Sequence[str], options: CramReadOption
     wanted = tuple((region.ref_id, region.beg, region.end) for region in parsed)
     common = dict(header=_shipped(header), search=options.search, reference=options.reference,
                   verify=options.verify, regions=wanted)
-    tasks = [CramTask(path, size, CramRange(first, size if after is None else after), exact=(first, after), **common)
-             for first, after in containers_for_regions(crai, parsed)]
+    splits = [Split(Pos(first, 0), Pos(size if after is None else after, 0))
+              for first, after in containers_for_regions(crai, parsed)]
+    tasks = [CramTask(path, size, exact_byte_range(split), exact=split, **common) for split in splits]
     return header, tasks

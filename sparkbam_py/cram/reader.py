@@ -1,12 +1,12 @@
-"""One CRAM byte range inside a task: its first container, its containers, the boundary
-check against its neighbour, the count, and the decode through htslib.
+"""One CRAM byte range inside a task, on the split core (``sparkbam_py.split``): its first
+container, its containers, the boundary check against its neighbour, the count, the decode.
 
-Ownership: a range ``[start, end)`` owns the containers whose header starts in it.  The walk
-follows container lengths from the first one until a header starts at or past ``end`` (or
-the end-of-file container): that landing place must be exactly what the next range's own
-search finds, else :class:`SplitVerificationError`.  With exact splits (from the ``.crai``)
-there is no search: the chain from the split's first container must land on the next
-split's first container.
+Containers are the units, named ``Pos(container offset, 0)``.  A range ``[start, end)`` owns
+the containers whose header starts in it.  The walk follows container lengths from the first
+one until a header starts at or past ``end`` (or the end-of-file container): that landing
+place must be exactly what the next range's own search finds (``verify_boundary``), else
+:class:`SplitVerificationError`.  With exact splits (from the ``.crai``) nothing is searched;
+the chain from the split's first container must land on the split's end (``verify_exact_end``).
 """
 from __future__ import annotations
 
@@ -16,15 +16,16 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import pyarrow as pa
 from cachetools import LRUCache
 
-from ..channel import open_channel
 from ..config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE
-from ..errors import CorruptDataError, IndexFormatError, InputIOError, SplitVerificationError
+from ..errors import CorruptDataError, IndexFormatError
+from ..pos import Pos
+from ..split import RangeReader, RangeTask, Split, Vocabulary, open_task_channel
 from .container import ContainerHeader, read_container_header
 from .decode import batch_from_lines, collect_lines
 from .header import CramHeader, read_cram_header
 from .overlap import OVERLAP_COLUMNS, overlap_mask
 from .reference import CramReferenceError, local_reference, reference_problem
-from .search import CramSearchConfig, find_container_start, iter_containers, landing_after
+from .search import CramSearchConfig, container_at, find_container_start, iter_containers
 from .stream import ContainerStream
 
 BATCH_RECORDS = 8192
@@ -32,31 +33,20 @@ HEADERS_PER_PROCESS = 16
 
 
 @dataclass(frozen=True)
-class CramRange:
-    """Compressed bytes ``[start, end)`` of a CRAM file: one partition."""
-
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class CramTask:
+class CramTask(RangeTask):
     """One byte range of one CRAM file and what the executor needs to read it.
 
-    ``exact`` is set when the ``.crai`` gave the split: ``(first container, next split's
-    first container or None at the end)``; nothing is searched.
+    ``exact`` is set when the ``.crai`` gave the split (``Split(Pos(first container, 0),
+    Pos(next split's first container or the end, 0))``): nothing is searched.
     """
 
-    path: str
-    file_size: int
-    range: CramRange
     header: Optional[CramHeader] = None
     search: CramSearchConfig = CramSearchConfig()
     reference: Optional[str] = None
     verify: bool = True
     page_size: int = DEFAULT_PAGE_SIZE
     cache_bytes: int = DEFAULT_CACHE_BYTES
-    exact: Optional[Tuple[int, Optional[int]]] = None
+    exact: Optional[Split] = None
     # Region reads (through the .crai): keep only records overlapping one (ref_id, beg, end).
     regions: Optional[Tuple[Tuple[int, int, int], ...]] = None
 
@@ -73,69 +63,60 @@ def _header_for(task: CramTask, channel) -> CramHeader:
     return _headers[key]
 
 
-class CramSplitReader:
+class CramSplitReader(RangeReader):
     """Reads one :class:`CramTask`; open it with ``with`` (it owns the task's channel)."""
 
+    words = Vocabulary("container", "containers", "reads")
+    exact_index_name = "the CRAM index (.crai)"
+
     def __init__(self, task: CramTask):
-        self.task = task
-        self.channel = open_channel(task.path, page_size=task.page_size, cache_bytes=task.cache_bytes)
+        super().__init__(task)
+        self.channel = open_task_channel(task)
         try:
-            if self.channel.size != task.file_size:
-                raise InputIOError(f"the file is {self.channel.size} bytes now but was {task.file_size} when the "
-                                   "splits were computed; it changed while being read", task.path)
             self.header = _header_for(task, self.channel)
         except BaseException:
             self.channel.close()
             raise
-        self._containers: Optional[Tuple[List[ContainerHeader], Optional[int]]] = None
+        self._owned: Optional[List[ContainerHeader]] = None
 
-    def _read_header(self, offset: int, what: str) -> ContainerHeader:
-        return read_container_header(self.channel, offset, self.header.definition,
-                                     len(self.header.reference_names), what)
+    # -- the split core's two questions -----------------------------------------------------
 
-    def first_container(self) -> Optional[ContainerHeader]:
-        """The range's first owned container; None when it owns none."""
-        task = self.task
-        if task.exact is not None:
-            try:
-                found = self._read_header(task.exact[0], "container named by the .crai")
-            except CorruptDataError as error:
-                raise IndexFormatError(f"the .crai names a container at byte {task.exact[0]} that is not one: "
-                                       f"{error.detail}", task.path, task.exact[0]) from None
-            return None if found.is_eof else found
-        return find_container_start(self.channel, self.header, task.range.start, task.search, stop=task.range.end)
+    def find_start(self, offset: int, stop: Optional[Pos] = None) -> Optional[Pos]:
+        found = find_container_start(self.channel, self.header, offset, self.task.search,
+                                     stop=None if stop is None else stop.block_pos)
+        return None if found is None else Pos(found.offset, 0)
+
+    def place(self, pos: Pos) -> Optional[Pos]:
+        """``pos`` itself where a data container starts; None at the end-of-file container or the end."""
+        if pos.block_pos >= self.channel.size:
+            return None
+        found = container_at(self.channel, pos.block_pos, self.header)
+        return None if found is None or found.is_eof else pos
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def _read_header(self, offset: int) -> ContainerHeader:
+        return read_container_header(self.channel, offset, self.header.definition, len(self.header.reference_names))
 
     def containers(self) -> List[ContainerHeader]:
         """The owned containers in file order, after checking the boundary with the next range."""
-        if self._containers is None:
-            first = self.first_container()
-            end = self.task.exact[1] if self.task.exact is not None else self.task.range.end
-            owned = [] if first is None else list(iter_containers(self.channel, first, self.header,
-                                                                   self.channel.size if end is None else end))
-            landing = landing_after(self.channel, owned[-1], self.header) if owned else None
-            self._containers = (owned, landing)
-            if self.task.verify:
-                self._verify(first, landing)
-        return self._containers[0]
-
-    def _verify(self, first: Optional[ContainerHeader], landing: Optional[int]) -> None:
-        task = self.task
-        if task.exact is not None:
-            if first is not None and landing != task.exact[1]:
-                raise SplitVerificationError(
-                    f"the containers from byte {task.exact[0]} chain on to {_where(landing)}, not to the next "
-                    f"split's first container at {_where(task.exact[1])}: the .crai does not describe this file",
-                    task.path, task.exact[0])
-            return
-        if first is None:
-            return
-        following = find_container_start(self.channel, self.header, task.range.end, task.search)
-        expected = None if following is None else following.offset
-        if expected != landing:
-            raise SplitVerificationError(
-                f"the containers of bytes {task.range.start}-{task.range.end} chain on to {_where(landing)}, but "
-                f"the next range's container search finds {_where(expected)}: containers would be lost or "
-                "read twice", task.path, landing if landing is not None else task.range.end)
+        if self._owned is not None:
+            return self._owned
+        task, start = self.task, self.start
+        if task.exact is not None and self.place(start) is None and start.block_pos < self.channel.size:
+            raise IndexFormatError(f"the .crai names a container at byte {start.block_pos} that is not one",
+                                   task.path, start.block_pos)
+        end = task.exact.end.block_pos if task.exact is not None else task.range.end
+        first = None if start is None else self._read_header(start.block_pos)
+        owned = [] if first is None or first.is_eof else list(iter_containers(self.channel, first, self.header, end))
+        self._owned = owned
+        if task.verify and owned:
+            landing = Pos(owned[-1].end, 0)
+            if task.exact is not None:
+                self.verify_exact_end(task.exact, landing)
+            else:
+                self.verify_boundary(landing)
+        return owned
 
     def count(self) -> int:
         """Records owned: the sum of the owned container headers' record counts (nothing decoded)."""
@@ -208,10 +189,6 @@ class CramSplitReader:
         self.close()
 
 
-def _where(offset: Optional[int]) -> str:
-    return "the end of the data" if offset is None else f"the container at byte {offset}"
-
-
 def _open_pysam(stream_file, reference: Optional[str]):
     import pysam
 
@@ -223,4 +200,4 @@ def _open_pysam(stream_file, reference: Optional[str]):
         pysam.set_verbosity(previous)
 
 
-__all__ = ["CramRange", "CramSplitReader", "CramTask", "CramReferenceError"]
+__all__ = ["CramSplitReader", "CramTask", "CramReferenceError"]

@@ -119,12 +119,3 @@ def iter_containers(channel, first: ContainerHeader, header: CramHeader, end: in
         if current.end >= channel.size:
             return
         current = read_container_header(channel, current.end, header.definition, len(header.reference_names))
-
-
-def landing_after(channel, last: Optional[ContainerHeader], header: CramHeader) -> Optional[int]:
-    """Where the next range's first container must be, after ``last``: None when only the
-    end-of-file container (or the end of the file) follows."""
-    if last is None or last.end >= channel.size:
-        return None
-    following = read_container_header(channel, last.end, header.definition, len(header.reference_names))
-    return None if following.is_eof else following.offset

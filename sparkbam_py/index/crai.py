@@ -15,7 +15,7 @@ import os
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from ..channel import open_channel
 from ..errors import IndexFormatError, MissingInputError, SparkBamError
@@ -102,22 +102,6 @@ def find_crai(cram_path: str, file_size: int) -> Optional[CraiIndex]:
         warnings.warn(f"ignoring CRAM index {path}: it is older than {cram_path}", StaleCraiWarning, stacklevel=2)
         return None
     return index
-
-
-def exact_splits(index: CraiIndex, range_starts: Sequence[int], first_container: int) -> List[Tuple[int, Optional[int]]]:
-    """``(first container, next split's first container or None)`` for each byte range that
-    owns a container: the first indexed container at or after each range start (before the
-    next range start), exactly what the executor-side search would find."""
-    offsets = [offset for offset in index.container_offsets if offset >= first_container]
-    firsts: List[int] = []
-    cursor = 0
-    bounds = list(range_starts[1:]) + [None]
-    for start, stop in zip(range_starts, bounds):
-        while cursor < len(offsets) and offsets[cursor] < start:
-            cursor += 1
-        if cursor < len(offsets) and (stop is None or offsets[cursor] < stop):
-            firsts.append(offsets[cursor])
-    return list(zip(firsts, firsts[1:] + [None]))
 
 
 def containers_for_regions(index: CraiIndex, regions) -> List[Tuple[int, Optional[int]]]:
