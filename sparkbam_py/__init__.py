@@ -18,6 +18,7 @@ from .spark import (
 )
 from .spark.intervals import load_intervals
 from .splits import Split
+from .spark.cram_api import load_cram
 
 __version__ = "0.1.0"
 
@@ -35,4 +36,5 @@ __all__ = [
     "load_splits_and_reads",
     "map_partitions",
     "register",
+    "load_cram",
 ]

@@ -204,6 +204,13 @@ def read_container_header(channel, offset: int, definition: FileDefinition, refe
                            channel.path, offset)
 
 
+def read_container_header_or_none(channel, offset: int, definition: FileDefinition,
+                                  reference_count: int = 1 << 30) -> Optional[ContainerHeader]:
+    """The container header at ``offset`` if one parses there (any reference id), else None."""
+    return parse_container_header(header_bytes_at(channel, offset, definition), 0, definition, offset,
+                                  channel.size, reference_count)
+
+
 def _cut_short(head: bytes, offset: int, size: int) -> bool:
     """A header whose length field points past the end of the file: the file was cut."""
     return len(head) >= LENGTH_BYTES and offset + _INT32.unpack_from(head, 0)[0] > size

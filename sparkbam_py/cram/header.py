@@ -21,6 +21,7 @@ from .container import (
     FileDefinition,
     parse_file_definition,
     read_container_header,
+    read_container_header_or_none,
 )
 from .numbers import read_itf8
 
@@ -30,6 +31,10 @@ RAW, GZIP = 0, 1
 FILE_HEADER_CONTENT_TYPE = 0
 # The first container is read in one go when it is at most this big (htslib pads it a little).
 HEADER_CONTAINER_READ = 1 << 20
+# §8: a block ends with a CRC32 from CRAM 3.0 on.
+BLOCK_CRC_BYTES = 4
+# Bytes past the header container's declared length that its blocks may reach (see below).
+HEADER_SLACK = 64
 _INT32 = struct.Struct("<i")
 
 
@@ -56,29 +61,63 @@ def read_cram_header(channel) -> CramHeader:
     # The SAM header container comes before any reference is known: accept any reference id.
     container = read_container_header(channel, FILE_DEFINITION_SIZE, definition, reference_count=1 << 30,
                                       what="SAM header container")
-    blocks = channel.read_at(FILE_DEFINITION_SIZE + container.header_size, min(container.length, HEADER_CONTAINER_READ))
+    blocks = channel.read_at(FILE_DEFINITION_SIZE + container.header_size,
+                             min(container.length + HEADER_SLACK, HEADER_CONTAINER_READ))
     text = _header_text(_first_block_data(blocks, channel.path, container), channel.path, container)
     names, lengths, md5s = _references(text)
-    return CramHeader(definition, names, lengths, md5s, container.end, text)
+    return CramHeader(definition, names, lengths, md5s, _first_data_container(channel, container, definition), text)
+
+
+def _first_data_container(channel, container: ContainerHeader, definition: FileDefinition) -> int:
+    """Where the first data container starts: after the SAM header container's blocks.
+
+    htslib reads the header container block by block, and its CRAM 2.1 writer can declare
+    a header block a few bytes longer than the container's length field allows; the next
+    container then starts where the blocks end, not where the length says.
+    """
+    pos = container.offset + container.header_size
+    head = channel.read_at(pos, container.length + HEADER_SLACK)
+    offset = 0
+    for _ in range(container.blocks):
+        fields = _block_fields(head, offset)
+        if fields is None:
+            return container.end
+        offset = fields[0] + fields[2] + (BLOCK_CRC_BYTES if definition.has_header_crc else 0)
+    blocks_end = pos + offset
+    if blocks_end != container.end and read_container_header_or_none(channel, blocks_end, definition) is not None:
+        return blocks_end
+    return container.end
+
+
+def _block_fields(buf: bytes, pos: int):
+    """(data start, content type, compressed size) of the block at ``buf[pos]``, or None."""
+    if pos + 2 > len(buf):
+        return None
+    content_type = buf[pos + 1]
+    values, at = [], pos + 2
+    for _ in range(3):  # content id, compressed size, raw size
+        got = read_itf8(buf, at)
+        if got is None:
+            return None
+        value, at = got
+        values.append(value)
+    return at, content_type, values[1]
 
 
 def _first_block_data(blocks: bytes, path: Optional[str], container: ContainerHeader) -> bytes:
     where = container.offset + container.header_size
     if len(blocks) < 2:
         raise TruncatedError("the file ends inside the SAM header block", path, where)
-    method, content_type = blocks[0], blocks[1]
-    sizes = []
-    pos = 2
-    for _ in range(3):  # content id, compressed size, raw size
-        got = read_itf8(blocks, pos)
-        if got is None:
-            raise TruncatedError("the file ends inside the SAM header block", path, where)
-        value, pos = got
-        sizes.append(value)
-    _, size, raw_size = sizes
-    if content_type != FILE_HEADER_CONTENT_TYPE or size < 0 or pos + size > len(blocks):
+    fields = _block_fields(blocks, 0)
+    if fields is None:
+        raise TruncatedError("the file ends inside the SAM header block", path, where)
+    method = blocks[0]
+    pos, content_type, size = fields
+    if content_type != FILE_HEADER_CONTENT_TYPE or size < 0:
         raise CorruptDataError(f"the first container's first block is not a SAM header block "
                                f"(content type {content_type}, {size} bytes)", path, where)
+    # htslib's CRAM 2.1 header blocks may claim a few padding bytes past their container's
+    # end; the text's own length field (checked below) says what must be there.
     data = blocks[pos:pos + size]
     if method == RAW:
         return data

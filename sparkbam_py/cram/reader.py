@@ -144,9 +144,11 @@ class CramSplitReader(RangeReader):
         with ContainerStream(self.channel, self.header, owned[0].offset, owned[-1].end) as stream:
             cram = _open_pysam(stream.reader_file(), reference)
             try:
+                # fetch(until_eof=True): plain iteration refuses CRAMs without @SQ lines.
+                records = cram.fetch(until_eof=True)
                 while True:
                     try:
-                        lines, ends = collect_lines(cram, batch_records)
+                        lines, ends = collect_lines(records, batch_records)
                     except (OSError, ValueError) as error:
                         stream.check()
                         raise self._decode_error(owned, decoded, reference, error) from None
