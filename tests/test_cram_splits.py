@@ -151,3 +151,15 @@ def test_copy_of_a_cram_in_another_directory(crams, truths, tmp_path):
     copy = tmp_path / "renamed.cram"
     shutil.copy(path, copy)
     assert our_records(read_tasks(plan(copy, 1_500, str(reference)))) == truths["secondary_no_seq.v2.1.ref"]
+
+
+def test_narrow_columns_decode_the_same_values(crams):
+    """Narrow selections let htslib skip sequence, qualities or tags: the rest must not change."""
+    for name in ("short_reads.v3.0.ref", "secondary_no_seq.v2.1.ref", "odd_names.v3.0.noref"):
+        path, reference, _ = crams[name]
+        tasks = plan(path, 4_000, reference and str(reference))
+        full = read_tasks(tasks)
+        for columns in (["query_name", "flag", "reference_end"], ["cigar", "query_qualities"], ["tags", "flag"],
+                        ["query_sequence"], ["next_reference_name", "template_length", "reference_name"]):
+            narrow = read_tasks(tasks, columns)
+            assert narrow.to_pydict() == full.select(columns).to_pydict(), (name, columns)

@@ -142,7 +142,7 @@ class CramSplitReader(RangeReader):
         reference = local_reference(self.task.reference)
         decoded = 0
         with ContainerStream(self.channel, self.header, owned[0].offset, owned[-1].end) as stream:
-            cram = _open_pysam(stream.reader_file(), reference)
+            cram = _open_pysam(stream.reader_file(), reference, required_fields(columns))
             try:
                 # fetch(until_eof=True): plain iteration refuses CRAMs without @SQ lines.
                 records = cram.fetch(until_eof=True)
@@ -191,13 +191,34 @@ class CramSplitReader(RangeReader):
         self.close()
 
 
-def _open_pysam(stream_file, reference: Optional[str]):
+# htslib's CRAM_OPT_REQUIRED_FIELDS bits (htslib/sam.h SAM_QNAME ... SAM_RGAUX): what the
+# decoder must produce.  The fixed fields and CIGAR are always decoded (reference_end needs
+# the CIGAR); sequence, qualities and tags only when a column needs them, which roughly
+# halves htslib's work for narrow selections.
+SAM_FIXED_FIELDS = 0x1FF  # QNAME FLAG RNAME POS MAPQ CIGAR RNEXT PNEXT TLEN
+SAM_SEQ, SAM_QUAL, SAM_AUX, SAM_RGAUX = 0x200, 0x400, 0x800, 0x1000
+
+
+def required_fields(columns: Sequence[str]) -> int:
+    """The htslib fields the ``columns`` need (text qualities and MD/NM tags need the sequence)."""
+    wanted = SAM_FIXED_FIELDS
+    if {"query_sequence", "query_qualities", "tags"} & set(columns):
+        wanted |= SAM_SEQ
+    if "query_qualities" in columns:
+        wanted |= SAM_QUAL
+    if "tags" in columns:
+        wanted |= SAM_AUX | SAM_RGAUX
+    return wanted
+
+
+def _open_pysam(stream_file, reference: Optional[str], fields: int):
     import pysam
 
     # htslib looks for an index of the (nameless) stream and says so on stderr; nothing is wrong.
     previous = pysam.set_verbosity(0)
     try:
-        return pysam.AlignmentFile(stream_file, "rc", reference_filename=reference, check_sq=False)
+        return pysam.AlignmentFile(stream_file, "rc", reference_filename=reference, check_sq=False,
+                                   format_options=[f"required_fields={fields:#x}".encode()])
     finally:
         pysam.set_verbosity(previous)
 
