@@ -150,3 +150,20 @@ def test_not_cram_and_not_bam(made, tmp_path):
     cut.write_bytes(b"CRAM\x03\x00abc")
     with pytest.raises(TruncatedError):
         plan(cut, 10_000)
+
+
+def test_cram_source_options_are_checked_on_the_driver(made):
+    from sparkbam_py.errors import ConfigError
+    from sparkbam_py.spark.cram_source import CramLoad
+
+    path = str(made["cram"])
+    load = CramLoad.from_options({"path": path, "splitSize": "4k", "containersToCheck": "5", "useIndex": "false"})
+    assert load.options.split_size == 4096 and load.options.search.containers_to_check == 5
+    assert load.paths == (path,) and not load.options.use_index
+    with pytest.raises(ConfigError, match="readstocheck"):
+        CramLoad.from_options({"path": path, "readsToCheck": "3"})
+    with pytest.raises(ConfigError, match="containersToCheck"):
+        CramLoad.from_options({"path": path, "containersToCheck": "0"})
+    with pytest.raises(ConfigError, match="verifySplits"):
+        CramLoad.from_options({"path": path, "verifySplits": "maybe"})
+    assert CramLoad.from_options({"path": str(made["dir"])}).paths == (path,)
