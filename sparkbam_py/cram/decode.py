@@ -25,11 +25,17 @@ TAG_VALUE_START = 3  # "XX:" precedes TYPE:VALUE
 _LONGEST_VALUE = 1 << 40
 
 
-def collect_lines(segments: Iterable, limit: int) -> Tuple[List[str], List[Optional[int]]]:
-    """Up to ``limit`` records' SAM lines and reference ends: the one per-record loop."""
+def collect_lines(segments: Iterable, limit: int, with_ends: bool = True) -> Tuple[List[str], List[Optional[int]]]:
+    """Up to ``limit`` records' SAM lines and (``with_ends``) reference ends: the one per-record loop."""
     lines: List[str] = []
     ends: List[Optional[int]] = []
     add_line, add_end = lines.append, ends.append
+    if not with_ends:
+        for segment in segments:
+            add_line(segment.to_string())
+            if len(lines) >= limit:
+                break
+        return lines, ends
     for segment in segments:
         add_line(segment.to_string())
         add_end(segment.reference_end)

@@ -146,9 +146,10 @@ class CramSplitReader(RangeReader):
             try:
                 # fetch(until_eof=True): plain iteration refuses CRAMs without @SQ lines.
                 records = cram.fetch(until_eof=True)
+                with_ends = "reference_end" in columns
                 while True:
                     try:
-                        lines, ends = collect_lines(records, batch_records)
+                        lines, ends = collect_lines(records, batch_records, with_ends)
                     except (OSError, ValueError) as error:
                         stream.check()
                         raise self._decode_error(owned, decoded, reference, error) from None
