@@ -17,7 +17,7 @@ from sparkbam_py.spark import api
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow,
               pytest.mark.skipif(SAMTOOLS is None, reason="samtools is needed to write CRAM")]
-SPLIT_SIZE = 6_000
+SPLIT_SIZE = 12_000
 
 
 @pytest.fixture(scope="module")
