@@ -167,3 +167,19 @@ def test_cram_source_options_are_checked_on_the_driver(made):
     with pytest.raises(ConfigError, match="verifySplits"):
         CramLoad.from_options({"path": path, "verifySplits": "maybe"})
     assert CramLoad.from_options({"path": str(made["dir"])}).paths == (path,)
+
+
+def test_reference_url_is_fetched_once_into_the_cache(made, tmp_path, monkeypatch, no_reference_lookup):
+    import fsspec
+
+    from cram_truth import our_records, truth_records
+
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/refs/genome.fa", made["reference"].read_bytes())  # no .fai there: built locally
+    monkeypatch.setenv("SPARKBAM_REF_CACHE", str(tmp_path / "cache"))
+    got = our_records(read_tasks(plan(made["cram"], 3_000, "memory://refs/genome.fa")))
+    assert got == truth_records(str(made["cram"]), str(made["reference"]))
+    cached = sorted(path.name for path in (tmp_path / "cache").iterdir())
+    assert len(cached) == 2 and cached[0].endswith("genome.fa") and cached[1].endswith("genome.fa.fai")
+    with pytest.raises(CramReferenceError, match="does not exist"):
+        read_tasks(plan(made["cram"], 10**9, str(tmp_path / "absent.fa")))
