@@ -183,3 +183,46 @@ def test_reference_url_is_fetched_once_into_the_cache(made, tmp_path, monkeypatc
     assert len(cached) == 2 and cached[0].endswith("genome.fa") and cached[1].endswith("genome.fa.fai")
     with pytest.raises(CramReferenceError, match="does not exist"):
         read_tasks(plan(made["cram"], 10**9, str(tmp_path / "absent.fa")))
+
+
+def _finishes(work, seconds: float = 120):
+    """Run ``work`` in a thread; fail (instead of hanging the suite) if it does not finish."""
+    import threading
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed back to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the decode hung"
+    return outcome
+
+
+def test_failed_or_abandoned_decode_of_a_big_task_never_hangs(tmp_path, no_reference_lookup):
+    """htslib stops reading when it fails, or when the consumer stops early; the thread
+    feeding it must not block forever on a full pipe."""
+    from sparkbam_py.cram.reader import CramSplitReader
+
+    bam = build_fixture(short_reads(6000, seed=12), "block_aligned", tmp_path, "big").path
+    reference = write_random_reference(sq_lines(bam), tmp_path / "big.fa", seed=1)
+    wrong = write_random_reference(sq_lines(bam), tmp_path / "wrong.fa", seed=2)
+    cram = tmp_path / "big.cram"
+    assert convert_to_cram(bam, cram, reference, "3.0")
+    assert cram.stat().st_size > 512 << 10  # many times a pipe buffer (64 KiB)
+    outcome = _finishes(lambda: read_tasks(plan(cram, 10**9, str(wrong))))
+    assert isinstance(outcome.get("error"), CramReferenceError)
+
+    def abandon():
+        with CramSplitReader(plan(cram, 10**9, str(reference))[0]) as reader:
+            batches = reader.iter_batches(["query_name", "query_sequence"], batch_records=100)
+            first = next(batches)
+            batches.close()
+        return first.num_rows
+
+    assert _finishes(abandon).get("value") == 100

@@ -151,6 +151,7 @@ class CramSplitReader(RangeReader):
                     try:
                         lines, ends = collect_lines(records, batch_records, with_ends)
                     except (OSError, ValueError) as error:
+                        cram.close()
                         stream.check()
                         raise self._decode_error(owned, decoded, reference, error) from None
                     if not lines:

@@ -57,13 +57,16 @@ class ContainerStream:
         return self._reader
 
     def check(self) -> None:
-        """Raise the writer's error, if it had one (call once the reader is done)."""
-        self._thread.join()
+        """Stop the writer and raise its error, if it had one.  Call once htslib is done or
+        has failed: the read end is closed first, so a writer blocked on a full pipe (htslib
+        stopped reading) gets a broken pipe instead of waiting forever."""
+        self.close()
         if self.error is not None:
             raise self.error
 
     def close(self) -> None:
-        self._reader.close()
+        if not self._reader.closed:
+            self._reader.close()
         self._thread.join()
 
     def __enter__(self) -> "ContainerStream":
