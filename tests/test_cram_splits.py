@@ -163,3 +163,17 @@ def test_narrow_columns_decode_the_same_values(crams):
                         ["query_sequence"], ["next_reference_name", "template_length", "reference_name"]):
             narrow = read_tasks(tasks, columns)
             assert narrow.to_pydict() == full.select(columns).to_pydict(), (name, columns)
+
+
+def test_several_slices_per_container_and_multi_reference_slices(tmp_path):
+    """Containers with several landmarks (slices), and slices spanning references (-2)."""
+    bam = build_fixture(short_reads(1500, seed=31), "block_aligned", tmp_path, "slices").path
+    reference = write_random_reference(sq_lines(bam), tmp_path / "slices.fa")
+    for name, extra in (("slices", ["slices_per_container=3"]), ("multiref", ["multi_seq_per_slice=1"])):
+        cram = tmp_path / f"{name}.cram"
+        assert convert_to_cram(bam, cram, reference, "3.0", seqs_per_slice=40, extra=extra)
+        truth = truth_records(str(cram), str(reference))
+        for split_size in (cram.stat().st_size // 4 + 3, 3_000):
+            tasks = plan(cram, split_size, str(reference))
+            assert count_tasks(tasks) == len(truth)
+            assert our_records(read_tasks(tasks)) == truth, (name, split_size)
