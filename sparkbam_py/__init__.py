@@ -21,6 +21,7 @@ from .spark.intervals import load_intervals
 from .spark.map_splits import map_splits
 from .spark.coverage import compute_coverage
 from .splits import Split
+from .spark.cram_api import load_cram
 
 __version__ = "0.1.0"
 
@@ -42,4 +43,5 @@ __all__ = [
     "read_table",
     "register",
     "map_splits",
+    "load_cram",
 ]

@@ -1,4 +1,8 @@
-"""Splits: fixed byte ranges on the driver, record boundaries found on the executors.
+"""BAM splits: fixed byte ranges on the driver, record boundaries found on the executors.
+
+The BAM implementation of the format-agnostic protocol in :mod:`sparkbam_py.split` (which
+holds the byte ranges, the task shape, the verification and the exact-index mode; their
+names are re-exported here).
 
 The driver cuts a file into byte ranges and ships each as a :class:`SplitTask` (path, range,
 file size, the header essentials).  Inside the task, :class:`SplitReader` finds the range's
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, replace
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 from cachetools import LRUCache
@@ -31,18 +35,22 @@ from .bam.file import open_bam
 from .bam.header import BamHeader, read_header
 from .bam.layout import BLOCK_SIZE_BYTES
 from .bam.walk import DEFAULT_CHUNK_BYTES, RecordChunk, iter_record_chunks
-from .bgzf.constants import MIN_BLOCK_SIZE, TRAILER_SIZE
-from .bgzf.header import block_size_at
 from .bgzf.reader import BgzfReader
-from .channel import open_channel
-from .config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_SPLIT_SIZE, CheckerConfig, parse_size
-from .errors import InputIOError, SplitVerificationError
+from .config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_SPLIT_SIZE, CheckerConfig
 from .index.sbi import find_sbi, splits_from_sbi
 from .pos import Pos
+from .split.bgzf_positions import (  # noqa: F401 - re-exported: the BGZF naming rules
+    MAX_EMPTY_BLOCK_SIZE,
+    empty_block_before as _empty_block_before,
+    htslib_pos,
+    physical_pos,
+)
+from .split.exact import exact_byte_range
+from .split.ranges import SPLIT_SLOP, ByteRange, Split, compute_byte_ranges, splits_from_starts  # noqa: F401
+from .split.reader import RangeReader
+from .split.task import RangeTask, open_task_channel
 from .validators.search import find_record_start
 
-# Hadoop's FileInputFormat SPLIT_SLOP: the last range absorbs a remainder of up to 10%.
-SPLIT_SLOP = 1.1
 # Reference dictionaries bigger than this (names plus lengths, roughly as pickled) are not
 # shipped with every task; executors read the header themselves, once per process and file.
 MAX_SHIPPED_DICTIONARY_BYTES = 64 * 1024
@@ -55,64 +63,21 @@ WALK_CHUNK_PER_RANGE_BYTE = 4
 # Inflated blocks each task keeps: a search window of tiny (100-byte) blocks spans hundreds,
 # and the boundary check searches the same window again.
 SEARCH_CACHE_BLOCKS = 512
-# An empty block carrying extra gzip subfields is still far smaller than this.
-MAX_EMPTY_BLOCK_SIZE = 1024
-# An empty block's trailer: CRC32 of no data (0) and ISIZE 0.
-_EMPTY_TRAILER = bytes(TRAILER_SIZE)
 _INT32 = struct.Struct("<i")
-
-
-class ByteRange(NamedTuple):
-    """Compressed bytes ``[start, end)`` of a file: one Spark partition."""
-
-    start: int
-    end: int
-
-
-class Split(NamedTuple):
-    """The records of one non-empty partition: those starting in ``[start, end)``."""
-
-    start: Pos
-    end: Pos
-
-    def __str__(self) -> str:
-        return f"{self.start}-{self.end}"
-
-
-def compute_byte_ranges(file_size: int, split_size=DEFAULT_SPLIT_SIZE) -> List[ByteRange]:
-    """Ranges of ``split_size`` tiling ``[0, file_size)``, Hadoop-style: the last one takes
-    any remainder up to 10% of a split rather than leaving a sliver range."""
-    size = parse_size(split_size)
-    ranges, start = [], 0
-    while (file_size - start) / size > SPLIT_SLOP:
-        ranges.append(ByteRange(start, start + size))
-        start += size
-    ranges.append(ByteRange(start, file_size))
-    return ranges
-
-
-def splits_from_starts(starts: List[Optional[Pos]], file_size: int) -> List[Split]:
-    """spark-bam's ``loadSplitsAndReads`` splits from each range's first record (None for an
-    empty range): each non-empty range up to the next one's, the last to ``Pos(file_size, 0)``."""
-    firsts = [start for start in starts if start is not None]
-    return [Split(start, end) for start, end in zip(firsts, firsts[1:] + [Pos(file_size, 0)])]
 
 
 # -- what travels to executors ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class SplitTask:
-    """One byte range of one file, and the small facts the executor needs to read it.
+class SplitTask(RangeTask):
+    """One byte range of one BAM file, and the small facts the executor needs to read it.
 
     ``header`` holds the reference dictionary without the SAM text (None when too big to
     ship; the executor then reads it).  ``file_size`` guards against a file that changed
     after the driver looked at it.
     """
 
-    path: str
-    file_size: int
-    range: ByteRange
     header: Optional[BamHeader] = None
     config: CheckerConfig = CheckerConfig()
     verify: bool = True
@@ -121,11 +86,6 @@ class SplitTask:
     # Set when a splitting index (.sbi) gave this split exactly: no search; its records are
     # those named in [exact.start, exact.end), and the chain must land on exact.end.
     exact: Optional[Split] = None
-
-    @property
-    def end_pos(self) -> Pos:
-        return Pos(self.range.end, 0)
-
 
 def shippable_header(header: BamHeader) -> Optional[BamHeader]:
     """The header without its text, or None when even the dictionary is too big to ship."""
@@ -147,8 +107,8 @@ def plan_exact_tasks(path: str, file_size: int, header: BamHeader, splits: List[
                      **task_options) -> List[SplitTask]:
     """One task per split known exactly (from a splitting index): nothing to search."""
     shipped = shippable_header(header)
-    return [SplitTask(path, file_size, ByteRange(split.start.block_pos, split.end.block_pos),
-                      shipped, exact=split, **task_options) for split in splits]
+    return [SplitTask(path, file_size, exact_byte_range(split), shipped, exact=split, **task_options)
+            for split in splits]
 
 
 def plan_file(path: str, split_size=DEFAULT_SPLIT_SIZE, use_splitting_index: bool = True,
@@ -163,47 +123,6 @@ def plan_file(path: str, split_size=DEFAULT_SPLIT_SIZE, use_splitting_index: boo
             splits = splits_from_sbi(sbi, size, split_size)
             return header, plan_exact_tasks(str(path), size, header, splits, **task_options)
     return header, plan_tasks(str(path), size, header, split_size, **task_options)
-
-
-# -- positions beside empty blocks --------------------------------------------------------
-
-
-def physical_pos(reader: BgzfReader, pos: Pos) -> Optional[Pos]:
-    """``pos`` named by the block that holds its byte; None when no data follows it.
-
-    Different names of one place (``Pos(empty block, 0)`` and ``Pos(next data block, 0)``)
-    map to the same physical name, so boundaries can be compared across runs.
-    """
-    run = reader.read_run(pos.block_pos, pos.offset + 1)
-    if len(run) <= pos.offset:
-        return None
-    k = int(np.searchsorted(run.data_starts, pos.offset, side="right")) - 1
-    return Pos(int(run.block_starts[k]), pos.offset - int(run.data_starts[k]))
-
-
-def htslib_pos(channel, pos: Pos) -> Pos:
-    """``pos`` as htslib's ``tell()`` names it: a block start preceded by empty blocks is
-    named by the first of them (htslib moves on to the next block once one is used up)."""
-    if pos.offset:
-        return pos
-    block = pos.block_pos
-    while True:
-        previous = _empty_block_before(channel, block)
-        if previous is None:
-            return Pos(block, 0)
-        block = previous
-
-
-def _empty_block_before(channel, block: int) -> Optional[int]:
-    """The start of an empty block ending exactly at ``block``, if there is one."""
-    if block < MIN_BLOCK_SIZE or channel.read_at(block - TRAILER_SIZE, TRAILER_SIZE) != _EMPTY_TRAILER:
-        return None  # the common case: the previous block holds data, so its ISIZE is not 0
-    low = max(0, block - MAX_EMPTY_BLOCK_SIZE)
-    window = channel.read_at(low, block - low)
-    for size in range(MIN_BLOCK_SIZE, len(window) + 1):
-        if block_size_at(window, len(window) - size) == size:
-            return block - size
-    return None
 
 
 # -- executor side ------------------------------------------------------------------------
@@ -245,37 +164,27 @@ def header_for(path: str, file_size: int, shipped: Optional[BamHeader], reader: 
     return header
 
 
-class SplitReader:
+class SplitReader(RangeReader):
     """Reads one :class:`SplitTask` inside a Spark task: start search, walk, verification.
 
     Open it with ``with``: it owns the task's channel.
     """
 
     def __init__(self, task: SplitTask):
-        self.task = task
-        self.channel = open_channel(task.path, page_size=task.page_size, cache_bytes=task.cache_bytes)
+        super().__init__(task)
+        self.channel = open_task_channel(task)
         try:
-            if self.channel.size != task.file_size:
-                raise InputIOError(
-                    f"the file is {self.channel.size} bytes now but was {task.file_size} when the "
-                    "splits were computed; it changed while being read", task.path)
             self.reader = BgzfReader(self.channel, SEARCH_CACHE_BLOCKS, task.config.verify_checksums)
             self.header = header_for(task.path, task.file_size, task.header, self.reader)
         except BaseException:
             self.channel.close()
             raise
-        self._start: Optional[Tuple[Optional[Pos]]] = None
 
-    @property
-    def start(self) -> Optional[Pos]:
-        """The range's first record start; None when the range owns no record."""
-        if self._start is None:
-            task = self.task
-            if task.exact is not None:
-                self._start = (task.exact.start,)
-            else:
-                self._start = (find_split_start(self.reader, self.header, task.range.start, task.config, task.end_pos),)
-        return self._start[0]
+    def find_start(self, offset: int, stop: Optional[Pos] = None) -> Optional[Pos]:
+        return find_split_start(self.reader, self.header, offset, self.task.config, stop)
+
+    def place(self, pos: Pos) -> Optional[Pos]:
+        return physical_pos(self.reader, pos)
 
     def iter_chunks(self) -> Iterator[RecordChunk]:
         """The range's records in file order; verifies the boundary once the walk is done."""
@@ -306,10 +215,8 @@ class SplitReader:
                 last = int(chunk.offsets[-1])
                 landing = chunk.run.pos_at(last + BLOCK_SIZE_BYTES + _INT32.unpack_from(chunk.run.raw, last)[0])
                 yield chunk
-        if self.task.verify and physical_pos(self.reader, landing) != physical_pos(self.reader, split.end):
-            raise SplitVerificationError(
-                f"the records of split {split} chain on to {landing}, not to its end: "
-                "the splitting index (.sbi) does not describe this file", self.task.path, landing)
+        if self.task.verify:
+            self.verify_exact_end(split, landing)
 
     def _walk_chunk_bytes(self) -> int:
         wanted = WALK_CHUNK_PER_RANGE_BYTE * (self.task.range.end - self.task.range.start)
@@ -329,25 +236,6 @@ class SplitReader:
     def count(self) -> int:
         """How many records the range owns: the block_size chain alone, nothing decoded."""
         return sum(len(chunk) for chunk in self.iter_chunks())
-
-    def verify_boundary(self, landing: Pos) -> None:
-        """Check that the next range starts where this range's record chain lands."""
-        task = self.task
-        expected = find_split_start(self.reader, self.header, task.range.end, task.config)
-        landed = physical_pos(self.reader, landing)
-        wanted = None if expected is None else physical_pos(self.reader, expected)
-        if landed == wanted:
-            return
-        what = f"the records of bytes {task.range.start}-{task.range.end} chain on to "
-        what += f"{landing}" if landed is not None else f"the end of the data at {landing}"
-        if expected is None:
-            found = "the search for the next range's start finds no record start (its reads would be lost)"
-        elif landed is None or wanted > landed:
-            found = f"the next range's record-start search finds {expected}; the reads between would be lost"
-        else:
-            found = (f"the next range's record-start search finds {expected}, inside this range's last "
-                     "record; reads would be invented or duplicated")
-        raise SplitVerificationError(f"{what}, but {found}", task.path, landing)
 
     def close(self) -> None:
         self.channel.close()

@@ -22,7 +22,8 @@ def describe_non_bgzf(head: bytes) -> str:
     if head.startswith(GZIP_MAGIC):
         return "gzip, but not BGZF (no valid BC extra subfield): recompress with bgzip or samtools"
     if head.startswith(b"CRAM"):
-        return "a CRAM file, not BAM"
+        return ("a CRAM file, not BAM: read it with spark.read.format('cram') (option 'reference' for its "
+                "FASTA) or sparkbam_py.load_reads / count_reads, which recognise CRAM")
     if head.startswith(b"BAM\x01"):
         return "an uncompressed BAM stream without BGZF framing"
     if head.startswith(b"BZh"):

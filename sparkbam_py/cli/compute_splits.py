@@ -30,6 +30,10 @@ class ComputeSplits(Command):
         parser.add_argument("-u", "--hadoop-bam", "--upstream", action="store_true", help="only hadoop-bam's splits")
 
     def run(self, args) -> Result:
+        from .cram_cli import cram_splits, names_cram_file
+
+        if names_cram_file(args.bam):  # CRAM: ours only (cli/cram_cli.py)
+            return cram_splits(args, self.name)
         both = args.sparkbam == args.hadoop_bam
         config = checker_config(args)
         ours: Optional[List[Split]] = None

@@ -61,6 +61,10 @@ class CountReads(Command):
         parser.add_argument("-n", "--num-iterations", type=int, default=1, help="runs of each (default 1)")
 
     def run(self, args) -> Result:
+        from .cram_cli import count_cram, names_cram_file
+
+        if names_cram_file(args.bam):  # CRAM: ours only (cli/cram_cli.py)
+            return count_cram(args, self.name)
         spark = session("sparkbam count-reads")
         warm_up_seconds = warm_up(spark, args.bam, args.method)
         order = [OURS, THEIRS] if args.sparkbam_first else [THEIRS, OURS]

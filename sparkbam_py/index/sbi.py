@@ -22,18 +22,17 @@ import os
 import struct
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from ..config import DEFAULT_SPLIT_SIZE
 from ..errors import IndexFormatError, MissingInputError, SparkBamError
-from ..pos import UOFFSET_BITS, Pos
+from ..pos import Pos
+from ..split.exact import first_offsets_at_or_after, splits_from_offsets
+from ..split.ranges import ByteRange, Split, compute_byte_ranges
 from .bai import IndexSource, read_index_bytes
-
-if TYPE_CHECKING:  # splits.py (L5) may import this module; only type names flow back
-    from ..splits import ByteRange, Split
 
 SBI_EXTENSION = ".sbi"
 # htsjdk SBIIndex.SBI_MAGIC.
@@ -91,15 +90,7 @@ class SbiIndex:
         return Pos.from_virtual(int(first[0])), Pos.from_virtual(int(after[0]))
 
     def _chunk_bounds(self, starts: np.ndarray, ends: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        # getChunk clamps both ends to the last offset's block, so ranges past the indexed
-        # records map to the last offset (an empty chunk) instead of to nothing.
-        last_block = int(self.offsets[-1]) >> UOFFSET_BITS
-        starts = np.minimum(np.asarray(starts, dtype=np.int64), last_block) << UOFFSET_BITS
-        ends = np.minimum(np.asarray(ends, dtype=np.int64), last_block) << UOFFSET_BITS
-        # ceiling(v): the first offset >= v.  Neither can run off the end: v <= last offset.
-        first = self.offsets[np.searchsorted(self.offsets, starts, side="left")]
-        after = self.offsets[np.searchsorted(self.offsets, ends, side="left")]
-        return first, after
+        return first_offsets_at_or_after(self.offsets, starts), first_offsets_at_or_after(self.offsets, ends)
 
     def to_bytes(self) -> bytes:
         header = SBI_HEADER.pack(SBI_MAGIC, self.file_length, self.md5, self.uuid,
@@ -182,7 +173,7 @@ def find_sbi(bam_path: str, file_size: int) -> Optional[SbiIndex]:
 
 
 def splits_from_sbi(sbi: SbiIndex, file_size: int, split_size=DEFAULT_SPLIT_SIZE,
-                    ranges: Optional[Sequence["ByteRange"]] = None) -> List["Split"]:
+                    ranges: Optional[Sequence[ByteRange]] = None) -> List[Split]:
     """The splits of the library's byte ranges (``compute_byte_ranges``), by ``getChunk``.
 
     With granularity 1 these equal the splits record-start search finds, with one exception:
@@ -195,18 +186,12 @@ def splits_from_sbi(sbi: SbiIndex, file_size: int, split_size=DEFAULT_SPLIT_SIZE
     start while below its end.  As with search, the last split ends at ``Pos(file_size, 0)``
     (getChunk ends it at the last offset; no record starts in between).
     """
-    from ..splits import Split, compute_byte_ranges  # deferred: splits.py imports this module
-
     if sbi.file_length != file_size:
         raise IndexFormatError(
             f"the index describes a file of {sbi.file_length} bytes, not {file_size}: it is stale")
     if ranges is None:
         ranges = compute_byte_ranges(file_size, split_size)
-    starts = np.array([r[0] for r in ranges], dtype=np.int64)
-    ends = np.array([r[1] for r in ranges], dtype=np.int64)
-    first, after = sbi._chunk_bounds(starts, ends)
-    firsts = [Pos.from_virtual(int(v)) for v in first[first != after]]
-    return [Split(start, end) for start, end in zip(firsts, firsts[1:] + [Pos(file_size, 0)])]
+    return splits_from_offsets(sbi.offsets, ranges, file_size)
 
 
 # -- writing ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from ..errors import ConfigError
 from ..pos import Pos
 from ..splits import Split, splits_from_starts
+from .cram_api import compute_cram_splits, count_cram_reads, load_cram, names_cram
 from .executor import apply_to_split, pysam_path, read_task_column, split_row
 from .paths import PathsArgument
 from .plan import ColumnPlan, ReadOptions, plan_reads
@@ -48,6 +49,8 @@ def load_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Se
     added); ``split_size`` (default 32 MiB, ``"64m"`` accepted) sets the partition size.
     ``verify_checksums=False`` skips the BGZF CRC32 check of every block (on by default).
     """
+    if names_cram(path):  # CRAM: the same columns through format("cram") (spark/cram_api.py)
+        return load_cram(spark, path, split_size, columns, verify_splits=verify_splits)
     options = ReadOptions.of(split_size, reads_to_check, max_read_size, bgzf_blocks_to_check, verify_splits,
                              verify_checksums=verify_checksums)
     return _load(spark, path, options, ColumnPlan.of(columns), method)
@@ -72,6 +75,8 @@ def compute_splits(spark, path: PathsArgument, split_size=None, **options) -> Li
     """spark-bam's splits of one BAM: ``Split(first record, next split's first record)`` for each
     non-empty partition, the last ending at ``Pos(file size, 0)``; found on the executors by
     the same search the loads use."""
+    if names_cram(path):  # CRAM: containers as Pos(offset, 0) (spark/cram_api.py)
+        return compute_cram_splits(spark, path, split_size, **options)
     read_options = ReadOptions.of(split_size, **_checker_options(options))
     rows = _split_rows(spark, path, read_options, count=False, method=options.get("method", "auto"))
     files = {row[0] for row in rows}
@@ -84,6 +89,8 @@ def compute_splits(spark, path: PathsArgument, split_size=None, **options) -> Li
 
 def count_reads(spark, path: PathsArgument, split_size=None, **options) -> int:
     """How many reads ``path`` holds: each split walks its block_size chain, nothing decoded."""
+    if names_cram(path):  # CRAM: container headers' record counts (spark/cram_api.py)
+        return count_cram_reads(spark, path, split_size, **options)
     read_options = ReadOptions.of(split_size, **_checker_options(options))
     rows = _split_rows(spark, path, read_options, count=True, method=options.get("method", "auto"))
     return sum(row[4] for row in rows)

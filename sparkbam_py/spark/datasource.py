@@ -198,3 +198,7 @@ def register(spark, pushdown: bool = False) -> None:
         spark.conf.set(PUSHDOWN_CONF, "true")
     spark.dataSource.register(BamPushdownDataSource if pushdown else BamDataSource)
     spark.dataSource.register(BamSplitsDataSource)
+    # CRAM: format("cram") and format("cram_splits") (spark/cram_source.py).
+    from .cram_source import register_cram
+
+    register_cram(spark)
