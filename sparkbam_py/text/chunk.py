@@ -38,7 +38,8 @@ class LineChunk(NamedTuple):
 
     def select(self, keep: np.ndarray) -> "LineChunk":
         """The chunk with only the lines where ``keep`` is true."""
-        return self._replace(starts=self.starts[keep], ends=self.ends[keep])
+        # Not _replace: __len__ counts lines here, which NamedTuple._make would trip on.
+        return LineChunk(self.data, self.starts[keep], self.ends[keep], self.position_of, self.path, self.bgzf)
 
     def first_bytes(self) -> np.ndarray:
         """Each line's first byte (0 for an empty line)."""

@@ -48,6 +48,9 @@ class LineTask(RangeTask):
     page_size: int = DEFAULT_PAGE_SIZE
     cache_bytes: int = DEFAULT_CACHE_BYTES
     exact: Optional[Split] = None
+    # Index chunk this range reads a piece of (region loads): only lines named in
+    # [bounds.start, bounds.end); the piece holding bounds.start starts there.
+    bounds: Optional[Split] = None
 
 
 def previous_data_byte(reader: BgzfReader, block: int) -> Optional[int]:
@@ -104,17 +107,26 @@ class LineReader(RangeReader):
     def place(self, pos: Pos) -> Optional[Pos]:
         return physical_pos(self.reader, pos)
 
+    @property
+    def start(self) -> Optional[Pos]:
+        bounds = self.task.bounds
+        if bounds is not None and self.task.range.start <= bounds.start.block_pos:
+            return bounds.start
+        found = super().start
+        return None if found is None or (bounds is not None and found >= bounds.end) else found
+
     def iter_chunks(self, chunk_bytes: Optional[int] = None) -> Iterator[LineChunk]:
         """The range's lines in file order; verifies the boundary once the walk is done."""
         start = self.start
         if start is None:
             return
         task = self.task
-        exact = task.exact
+        exact, bounds = task.exact, task.bounds
         chunk_bytes = chunk_bytes or self._chunk_bytes()
         landing = start
-        for chunk, landing in iter_line_chunks(self.reader, start, task.range.end, chunk_bytes,
-                                               None if exact is None else exact.end):
+        range_end = None if exact is not None else task.range.end
+        stop = exact.end if exact is not None else None if bounds is None else bounds.end
+        for chunk, landing in iter_line_chunks(self.reader, start, range_end, chunk_bytes, stop):
             if len(chunk):
                 yield chunk
         if task.verify:
@@ -141,17 +153,18 @@ class LineReader(RangeReader):
         self.close()
 
 
-def iter_line_chunks(reader: BgzfReader, start: Pos, range_end: int, chunk_bytes: int = DEFAULT_LINE_CHUNK_BYTES,
+def iter_line_chunks(reader: BgzfReader, start: Pos, range_end: Optional[int],
+                     chunk_bytes: int = DEFAULT_LINE_CHUNK_BYTES,
                      stop: Optional[Pos] = None) -> Iterator[Tuple[LineChunk, Pos]]:
     """Lines from ``start`` (a line start) whose first byte is in a block starting before
-    ``range_end`` (or, with ``stop``, named below ``stop``), each with where the walk landed:
-    the position after the last line yielded so far (the next line's start)."""
+    ``range_end`` (when given) and that are named below ``stop`` (when given), each chunk
+    with where the walk landed: the position after its last line (the next line's start)."""
     carry: Optional[InflatedRun] = None
     index = start.offset
     blocks = reader.iter_blocks(start.block_pos)
     wanted = chunk_bytes
     while True:
-        run = _next_run(blocks, carry, wanted, range_end)
+        run = _next_run(blocks, carry, wanted, range_end if range_end is not None else stop.block_pos + 1)
         starts, ends, after = line_bounds(run.data, index, run.at_end)
         owned = _owned(run, starts, range_end, stop)
         done = owned < len(starts) or run.at_end
@@ -166,13 +179,16 @@ def iter_line_chunks(reader: BgzfReader, start: Pos, range_end: int, chunk_bytes
         carry, index = run.tail(after), 0
 
 
-def _owned(run: InflatedRun, starts: np.ndarray, range_end: int, stop: Optional[Pos]) -> int:
+def _owned(run: InflatedRun, starts: np.ndarray, range_end: Optional[int], stop: Optional[Pos]) -> int:
     """How many of ``starts`` (ascending) the range owns."""
-    if stop is not None:  # exact mode: lines named below the split's end
-        return int(np.searchsorted(run.virtual_offsets(starts), stop.virtual, side="left"))
-    # The block holding each line's first byte: the last block whose data starts at or before it.
-    blocks = run.block_starts[np.searchsorted(run.data_starts, starts, side="right") - 1]
-    return int(np.searchsorted(blocks, range_end, side="left"))
+    owned = len(starts)
+    if stop is not None:  # lines named below the split's (or index chunk's) end
+        owned = int(np.searchsorted(run.virtual_offsets(starts), stop.virtual, side="left"))
+    if range_end is not None:
+        # The block holding each line's first byte: the last block whose data starts at or before it.
+        blocks = run.block_starts[np.searchsorted(run.data_starts, starts[:owned], side="right") - 1]
+        owned = int(np.searchsorted(blocks, range_end, side="left"))
+    return owned
 
 
 def _next_run(blocks: Iterator, carry: Optional[InflatedRun], wanted: int, range_end: int) -> InflatedRun:
