@@ -176,3 +176,6 @@ def register(spark, pushdown: bool = False) -> None:
         spark.conf.set(PUSHDOWN_CONF, "true")
     spark.dataSource.register(BamPushdownDataSource if pushdown else BamDataSource)
     spark.dataSource.register(BamSplitsDataSource)
+    from .text_source import register_text_sources  # bgzf_text, vcf, bed, gff, tabix
+
+    register_text_sources(spark)
