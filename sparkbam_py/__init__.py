@@ -18,6 +18,7 @@ from .spark import (
 )
 from .spark.intervals import load_intervals
 from .splits import Split
+from .text.map_regions import map_regions
 
 __version__ = "0.1.0"
 
@@ -34,5 +35,6 @@ __all__ = [
     "load_reads_and_positions",
     "load_splits_and_reads",
     "map_partitions",
+    "map_regions",
     "register",
 ]

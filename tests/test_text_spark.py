@@ -72,3 +72,13 @@ def test_vcf_region_load_reads_overlapping_records_once(spark_engine, vcf):
         union = {(row[0], int(row[1]) - 1) for region in regions.split(",")
                  for row in tabix.fetch(region=region, parser=pysam.asTuple())}
     assert got == sorted(union) and len(got) == len(set(got))
+
+
+def test_map_regions_on_spark_equals_local(spark_engine, vcf):
+    from sparkbam_py import map_regions
+
+    _, indexed = vcf
+    count = lambda window, rows: sum(1 for _ in rows)  # noqa: E731 - a lambda travels too
+    on_spark = map_regions(indexed, count, regions="chr1,chr2:21000-30000", window="2k", spark=spark_engine.spark)
+    local = map_regions(indexed, count, regions="chr1,chr2:21000-30000", window="2k", workers=1)
+    assert on_spark == local and sum(local) > 1500
