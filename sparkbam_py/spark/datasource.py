@@ -178,4 +178,4 @@ def register(spark, pushdown: bool = False) -> None:
     spark.dataSource.register(BamSplitsDataSource)
     from .text_source import register_text_sources  # bgzf_text, vcf, bed, gff, tabix
 
-    register_text_sources(spark)
+    register_text_sources(spark, pushdown)

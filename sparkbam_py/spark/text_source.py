@@ -171,8 +171,35 @@ def read_text_batches(format_name: str, partition: TextInputPartition, options: 
         yield pa.RecordBatch.from_arrays([columns[name] for name in schema.names], schema=schema)
 
 
-def _format_source(format_name: str) -> type:
-    return type(f"{format_name.capitalize()}DataSource", (TextDataSource,), {"format_name": format_name,
+class TextPushdownReader(TextReader):
+    """A TextReader that reads only the tabix regions that filters on the format's contig
+    and start columns allow (one file with a tabix index, no ``regions`` option)."""
+
+    def pushFilters(self, filters):
+        filters = list(filters)
+        options = self.options
+        if options.regions is None and len(options.paths) == 1 and self.parsed_header is not None:
+            from ..index.tabix import find_tabix_path, read_tabix
+            from ..text.filters import regions_from_text_filters
+
+            index_path = find_tabix_path(options.paths[0])
+            if index_path is not None:
+                contig = getattr(self.parsed_header, "contig_column", None)
+                start = getattr(self.parsed_header, "start_column", None)
+                options.regions = regions_from_text_filters(filters, contig, start, read_tabix(index_path))
+        # The regions select a superset of the matching records: Spark still applies every filter.
+        return filters
+
+
+class TextPushdownDataSource(TextDataSource):
+    """A text format with filter pushdown (``register(spark, pushdown=True)``)."""
+
+    def reader(self, schema) -> "TextPushdownReader":
+        return TextPushdownReader(self.format_name, self._setup())
+
+
+def _format_source(format_name: str, base: type = TextDataSource) -> type:
+    return type(f"{format_name.capitalize()}DataSource", (base,), {"format_name": format_name,
                 "__doc__": f"``spark.read.format({format_name!r})`` (see the module doc)."})
 
 
@@ -182,9 +209,11 @@ BedDataSource = _format_source("bed")
 GffDataSource = _format_source("gff")
 TabixDataSource = _format_source("tabix")
 TEXT_SOURCES = (BgzfTextDataSource, VcfDataSource, BedDataSource, GffDataSource, TabixDataSource)
+PUSHDOWN_SOURCES = tuple(_format_source(name, TextPushdownDataSource) for name in ("vcf", "bed", "gff", "tabix"))
 
 
-def register_text_sources(spark) -> None:
-    """Make the five text formats available in ``spark``."""
-    for source in TEXT_SOURCES:
+def register_text_sources(spark, pushdown: bool = False) -> None:
+    """Make the five text formats available in ``spark``; with ``pushdown``, filters on the
+    contig and start columns read only the tabix regions they allow."""
+    for source in (TEXT_SOURCES[:1] + PUSHDOWN_SOURCES) if pushdown else TEXT_SOURCES:
         spark.dataSource.register(source)
