@@ -53,7 +53,7 @@ class LineChunk(NamedTuple):
         lengths = self.ends - self.starts
         offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
         np.cumsum(lengths, out=offsets[1:])
-        body = self.data[content_mask(len(self.data), self.starts, self.ends)]
+        body = content_bytes(self.data, self.starts, self.ends)
         array = pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(body))
         try:
             array.validate(full=True)
@@ -74,13 +74,22 @@ class LineChunk(NamedTuple):
         return CorruptDataError("lines are not valid UTF-8 text", self.path)
 
 
-def content_mask(size: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """True on every byte inside a line: +1 at each start, -1 at each end, running sum
-    (lines are disjoint and ordered, so the sum is 0 or 1)."""
-    marks = np.zeros(size + 1, dtype=np.int8)
-    marks[starts] += 1  # starts are distinct, and so are ends: plain fancy indexing adds once
-    marks[ends] -= 1
-    return np.cumsum(marks[:-1], dtype=np.int8).view(np.bool_)
+def content_bytes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The bytes of every line, concatenated: the span from the first start to the last end
+    without the gaps between lines (terminators, or lines left out), vectorised."""
+    if not len(starts):
+        return data[:0]
+    first = int(starts[0])
+    span = data[first:int(ends[-1])]
+    gaps = starts[1:] - ends[:-1]
+    if not gaps.any():
+        return span
+    keep = np.ones(len(span), dtype=bool)
+    # Each gap's bytes: its first index repeated per byte, plus 0, 1, ... within the gap.
+    gap_first = np.repeat(ends[:-1] - first, gaps)
+    within = np.arange(len(gap_first)) - np.repeat(np.cumsum(gaps) - gaps, gaps)
+    keep[gap_first + within] = False
+    return span[keep]
 
 
 def line_bounds(data: np.ndarray, begin: int, final: bool):
