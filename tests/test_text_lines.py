@@ -89,3 +89,24 @@ def test_reader_start_is_none_for_a_range_inside_one_line(tmp_path):
     with LineReader(task) as reader:
         assert reader.start is None
         assert reader.count() == 0
+
+
+def test_tasks_travel_by_pickle_and_still_work(tmp_path):
+    import pickle
+
+    from sparkbam_py.text.regions import iter_region_lines, plan_region_partitions
+
+    fixture = build_text_fixture(tmp_path, "p", "small", sample_text(lines=200))
+    for task in plan_text_file(str(fixture.path), 4000):
+        copy = pickle.loads(pickle.dumps(task))
+        assert copy == task
+        assert [len(c) for c in iter_task_chunks(copy)] == [len(c) for c in iter_task_chunks(task)]
+    bed = tmp_path / "r.bed"
+    bed.write_text("".join(f"chr1\t{i}\t{i + 5}\n" for i in range(0, 5000, 10)))
+    import pysam
+
+    indexed = pysam.tabix_index(str(bed), preset="bed", force=True)
+    for partition in plan_region_partitions(indexed, "chr1:100-900", 300):
+        copy = pickle.loads(pickle.dumps(partition))
+        same = [lines.to_pylist() for _, lines in iter_region_lines(copy)]
+        assert same == [lines.to_pylist() for _, lines in iter_region_lines(partition)]
