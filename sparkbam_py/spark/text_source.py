@@ -37,8 +37,6 @@ FORMAT_OPTIONS: Dict[str, Tuple[str, ...]] = {
     "tabix": ("schema", "columns", "seqcolumn", "begincolumn", "endcolumn", "zerobased", "mode"),
 }
 LINE_COLUMN = "line"
-# BED's header lines (UCSC): besides comments, ``track`` and ``browser`` lines.
-HEADER_PREFIXES = {"bed": ("#", "track", "browser")}
 
 
 class TextOptions:
@@ -76,8 +74,10 @@ class TextInputPartition(InputPartition):
 
 def _header_of(path: str, options: TextOptions) -> FileHeader:
     """Header lines by the tabix index's meta/skip when there is one, else by prefixes."""
+    from ..text.bed import HEADER_PREFIXES as BED_HEADER_PREFIXES  # comments, track and browser lines
+
     config = tabix_config(path)
-    prefixes = HEADER_PREFIXES.get(options.format_name, (config.meta,) if config else ("#",))
+    prefixes = BED_HEADER_PREFIXES if options.format_name == "bed" else (config.meta,) if config else ("#",)
     return read_file_header(path, prefixes, config.skip if config else 0)
 
 
@@ -134,11 +134,33 @@ class TextReader(DataSourceReader):
 
     def partitions(self) -> List[InputPartition]:
         options = self.options
-        units = plan_units(options.paths, options.split_size, options.regions, options.verify,
-                           options.blocks_to_check)
-        header = None if options.include_header else self.header
-        partitions = [TextInputPartition(unit, header, self.parsed_header) for unit in units]
+        partitions = []
+        for path in options.paths:
+            header, parsed = self._header_for(path)
+            units = plan_units([path], options.split_size, options.regions, options.verify, options.blocks_to_check)
+            partitions += [TextInputPartition(unit, None if options.include_header else header, parsed)
+                           for unit in units]
         return partitions or [InputPartition(None)]  # Spark wants at least one
+
+    def _header_for(self, path: str):
+        """Each file's own header (a VCF's samples differ by file); its schema must be the
+        first file's, else the load fails here rather than mixing columns."""
+        if path == self.options.paths[0]:
+            return self.header, self.parsed_header
+        header = _header_of(path, self.options)
+        if self.format_name == "bgzf_text":
+            return header, None
+        from ..text.formats import FORMATS
+
+        text_format = FORMATS[self.format_name]
+        parser_options = _parser_options(path, self.options)
+        parsed = text_format.parse_header(list(header.lines), parser_options)
+        schema = text_format.schema(parsed, parser_options)
+        first = self.arrow_schema
+        if not schema.equals(pa.schema([first.field(n) for n in first.names if n in schema.names])):
+            raise ConfigError(f"{path} has another schema than {self.options.paths[0]} (different header "
+                              "fields or samples); load them separately")
+        return header, parsed
 
     def read(self, partition) -> Iterator[pa.RecordBatch]:
         if not isinstance(partition, TextInputPartition):
