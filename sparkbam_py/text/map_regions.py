@@ -6,7 +6,8 @@ balanced by compressed bytes (a large contig spread over several windows; small 
 sharing one), each task opens its own handles (nothing is shared with forked or spawned
 workers), and the same windows run in local worker processes (``spawn``: safe everywhere) or
 on Spark.  ``fn(window, rows)`` gets rows as ``pysam.TabixFile.fetch(..., parser=asTuple())``
-yields them (a tuple of the line's tab-separated fields), each record once, in file order.
+yields them (:class:`TabixRow`: indexable fields, ``str`` the line), each record once, in
+file order.
 """
 from __future__ import annotations
 
@@ -45,11 +46,57 @@ def plan_windows(path: str, regions: Union[None, str, Sequence[str]] = None,
     return [WindowTask(Window(path, k, asked), unit, header) for k, unit in enumerate(units)]
 
 
-def iter_rows(task: WindowTask) -> Iterator[Tuple[str, ...]]:
-    """The window's records as tuples of fields (pysam's ``asTuple`` rows)."""
+class TabixRow:
+    """One record as pysam's ``asTuple`` proxy behaves: ``row[i]``, ``len(row)``, iteration
+    over the fields, ``str(row)`` the line.  Fields are split only as far as asked for (a
+    VCF line with thousands of samples is not split to read its POS)."""
+
+    __slots__ = ("line", "_fields", "_whole")
+
+    def __init__(self, line: str):
+        self.line = line
+        self._fields: Tuple[str, ...] = ()
+        self._whole = False
+
+    def _split(self, upto: Optional[int]) -> Tuple[str, ...]:
+        if self._whole or (upto is not None and upto < len(self._fields) - 1):
+            return self._fields
+        fields = self.line.split("\t") if upto is None else self.line.split("\t", upto + 1)
+        self._whole = upto is None or len(fields) <= upto + 1
+        self._fields = tuple(fields)
+        return self._fields
+
+    def __getitem__(self, index):
+        if isinstance(index, int) and index >= 0:
+            fields = self._split(index)
+            if index < len(fields) - (0 if self._whole else 1):
+                return fields[index]
+        return self._split(None)[index]
+
+    def __len__(self) -> int:
+        return len(self._split(None))
+
+    def __iter__(self):
+        return iter(self._split(None))
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __str__(self) -> str:
+        return self.line
+
+    def __repr__(self) -> str:
+        return f"TabixRow({self.line!r})"
+
+
+def iter_rows(task: WindowTask) -> Iterator[TabixRow]:
+    """The window's records as :class:`TabixRow` (pysam's ``asTuple`` rows)."""
     for _, lines in iter_unit_lines(task.unit, task.header):
         for line in lines.to_pylist():
-            yield tuple(line.split("\t"))
+            yield TabixRow(line)
 
 
 def run_window(task: WindowTask, fn: Callable[[Window, Iterator[Tuple[str, ...]]], Any]) -> Any:
