@@ -16,7 +16,7 @@ take their parser's options (see ``handoff``/README: ``includeSampleIds``, ``sam
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, Tuple
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
