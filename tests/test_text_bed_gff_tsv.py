@@ -247,3 +247,17 @@ def test_corpus_tsv_all_lines_parse(name):
         else:
             assert [row[f"c{i}"] for i in range(width)] == \
                 [int(f) - 1 if i == 1 else f for i, f in enumerate(fields)]
+
+
+def test_headers_and_formats_pickle():
+    """Headers travel from the driver to executors; formats are looked up by name there."""
+    import pickle
+
+    vcf_header = FORMATS["vcf"].parse_header(['##INFO=<ID=DP,Number=1,Type=Integer,Description="d">',
+                                              "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1"], {})
+    tsv_header = TABIX.parse_header(["#a\tb"], {})
+    for fmt, header in ((FORMATS["vcf"], vcf_header), (TABIX, tsv_header), (BED, BED.parse_header([], {})),
+                        (GFF, GFF.parse_header(["##gff-version 3"], {}))):
+        copy = pickle.loads(pickle.dumps(header))
+        assert fmt.schema(copy, {}) == fmt.schema(header, {})
+        assert pickle.loads(pickle.dumps(fmt)).name == fmt.name

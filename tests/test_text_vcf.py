@@ -146,6 +146,10 @@ def test_sample_subset_and_without_ids(tmp_path):
     for row, whole in zip(batch.to_pylist(), full):
         assert [g["calls"] for g in row["genotypes"]] == \
             [whole["genotypes"][2]["calls"], whole["genotypes"][0]["calls"]]
+    single = VCF.parse(pa.array(EDGE_LINES), header, {"samples": "B"}, LineSource()).to_pylist()
+    assert [row["genotypes"] for row in single] == [[whole["genotypes"][1]] for whole in full]
+    none = VCF.parse(pa.array(EDGE_LINES), header, {"samples": ""}, LineSource())
+    assert none.column("genotypes").to_pylist() == [[]] * len(EDGE_LINES)
     with pytest.raises(ConfigError):
         VCF.parse(pa.array(EDGE_LINES), header, {"samples": "Z"}, LineSource())
 
@@ -216,6 +220,18 @@ def test_bad_header_and_options():
         VCF.parse(pa.array(EDGE_LINES), header, {"mode": "DROPMALFORMED"}, LineSource())
     with pytest.raises(ConfigError):
         VCF.schema(header, {"flattenInfoFields": "maybe"})
+
+
+def test_sliced_chunked_and_null_input():
+    header = VCF.parse_header(_header_lines(), {})
+    lines = [line for line in EDGE_LINES if "nan" not in line]
+    whole = VCF.parse(pa.array(lines), header, {}, LineSource()).to_pylist()
+    sliced = pa.array(["x"] + lines + ["y"]).slice(1, len(lines))
+    assert VCF.parse(sliced, header, {}, LineSource()).to_pylist() == whole
+    chunked = pa.chunked_array([lines[:2], lines[2:]])
+    assert VCF.parse(chunked, header, {}, LineSource()).to_pylist() == whole
+    with pytest.raises(ConfigError):
+        VCF.parse(pa.array([None, lines[0]]), header, {}, LineSource())
 
 
 def test_empty_batch_and_large_strings():

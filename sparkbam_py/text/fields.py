@@ -36,10 +36,11 @@ class TabFields:
         starts = self.offsets[:-1] if rows is None else self.offsets[rows]
         counts = self.counts if rows is None else self.counts[rows]
         absent = (index_in_row < 0) | (index_in_row >= counts)
-        flat = np.where(absent, 0, starts + index_in_row)
         if len(self.values) == 0:
-            return pa.nulls(len(flat), self.values.type)
-        return self.values.take(pa.array(flat, mask=absent))
+            return pa.nulls(len(absent), self.values.type)
+        if not absent.any():  # the usual case: no mask to build
+            return self.values.take(pa.array(starts + index_in_row))
+        return self.values.take(pa.array(np.where(absent, 0, starts + index_in_row), mask=absent))
 
     def rest_from(self, index: int) -> pa.Array:
         """Fields ``index..`` of each line as a list (empty when a line has fewer)."""
@@ -125,10 +126,12 @@ def typed_list(lists: pa.Array, type_: pa.DataType) -> Tuple[pa.Array, Optional[
 
 def scatter(values: pa.Array, rows: np.ndarray, num_rows: int) -> pa.Array:
     """An array of ``num_rows`` with ``values[i]`` at ``rows[i]`` and null elsewhere."""
-    index = np.full(num_rows, -1, dtype=np.int64)
-    index[rows] = np.arange(len(rows), dtype=np.int64)
     if len(values) == 0:
         return pa.nulls(num_rows, values.type)
+    if len(rows) == num_rows and (rows == np.arange(num_rows)).all():
+        return values  # every row has exactly one value, in order
+    index = np.full(num_rows, -1, dtype=np.int64)
+    index[rows] = np.arange(len(rows), dtype=np.int64)
     return values.take(pa.array(np.maximum(index, 0), mask=index < 0))
 
 

@@ -122,4 +122,6 @@ def as_string_array(lines: Any) -> pa.Array:
         lines = pa.array(lines, type=pa.string())
     if not (pa.types.is_string(lines.type) or pa.types.is_large_string(lines.type)):
         raise ConfigError(f"lines must be a string array, got {lines.type}")
+    if lines.null_count:
+        raise ConfigError("lines must not be null: every line is text, possibly empty")
     return lines

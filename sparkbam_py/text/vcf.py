@@ -83,7 +83,7 @@ class VcfFormat:
             columns.append(other_info_map(entries, [d.id for d in definitions]))
         else:
             columns.append(all_info_map(entries))
-        alt_counts = np.asarray(pc.list_value_length(columns[5]), dtype=np.int64)
+        alt_counts = np.asarray(pc.fill_null(pc.list_value_length(columns[5]), 0), dtype=np.int64)
         columns.append(genotypes_column(fields, header, sample_columns(header, options),
                                         bool_option(options, "includeSampleIds", True),
                                         alt_counts, problems))
@@ -96,11 +96,12 @@ def sample_columns(header: VcfHeader, options: Mapping) -> np.ndarray:
     if chosen is None:
         return np.arange(len(header.samples))
     names = [s.strip() for s in chosen.split(",")] if isinstance(chosen, str) else list(chosen)
+    names = [n for n in names if n]  # "" selects no sample (a sites-only read)
     index = {name: i for i, name in enumerate(header.samples)}
     unknown = [n for n in names if n not in index]
     if unknown:
         raise ConfigError(f"option samples names samples the VCF header lacks: {unknown[:5]}")
-    return np.array([index[n] for n in names if n], dtype=np.int64)
+    return np.array([index[n] for n in names], dtype=np.int64)
 
 
 def _check_column_counts(fields: TabFields, header: VcfHeader, problems: RowProblems) -> None:

@@ -51,23 +51,31 @@ def genotype_fields(header: VcfHeader, include_sample_ids: bool) -> List[pa.Fiel
 class SampleFields:
     """The ``:``-separated values of every selected sample of every line, flattened."""
 
-    def __init__(self, fields: TabFields, sample_columns: np.ndarray):
+    def __init__(self, fields: TabFields, sample_columns: np.ndarray, all_samples: int):
         num_rows, per_row = fields.num_rows, len(sample_columns)
         self.row_of = np.repeat(np.arange(num_rows), per_row)
-        # Split every tab field on ':' in place (no copy of the sample text first); the few
-        # fixed columns split along cost less than gathering the samples would.
+        column = np.tile(FIRST_SAMPLE_COLUMN + sample_columns, num_rows)
+        if 2 * per_row < all_samples:  # a small subset: split only the chosen samples
+            parts = pc.split_pattern(fields.gather(column, self.row_of), ":")
+            offsets = np.asarray(parts.offsets, dtype=np.int64)
+            self.starts, self.lengths, self.values = offsets[:-1], np.diff(offsets), parts.values
+        else:
+            self._split_in_place(fields, column)
+        encoded = pc.dictionary_encode(fields.column(FORMAT_COLUMN))
+        self.format_keys = [f.split(":") for f in encoded.dictionary.to_pylist()]
+        codes = np.asarray(pc.fill_null(encoded.indices, -1), dtype=np.int64)
+        self.format_of = codes[self.row_of]  # -1 (no FORMAT) indexes the table's last slot
+
+    def _split_in_place(self, fields: TabFields, column: np.ndarray) -> None:
+        """Split every tab field on ':' where it lies (no copy of the sample text first);
+        the few fixed columns split along cost less than gathering the samples would."""
         parts = pc.split_pattern(fields.values, ":")
         part_offsets = np.asarray(parts.offsets, dtype=np.int64)
-        column = np.tile(FIRST_SAMPLE_COLUMN + sample_columns, num_rows)
         present = column < fields.counts[self.row_of]
         field_index = np.where(present, fields.offsets[:-1][self.row_of] + column, 0)
         self.starts = part_offsets[field_index]
         self.lengths = np.where(present, part_offsets[field_index + 1] - self.starts, 0)
         self.values = parts.values
-        encoded = pc.dictionary_encode(fields.column(FORMAT_COLUMN))
-        self.format_keys = [f.split(":") for f in encoded.dictionary.to_pylist()]
-        codes = np.asarray(pc.fill_null(encoded.indices, -1), dtype=np.int64)
-        self.format_of = codes[self.row_of]  # -1 (no FORMAT) indexes the table's last slot
 
     def positions(self, key: str) -> np.ndarray:
         """Where ``key`` sits in each sample's values (-1 where its FORMAT lacks it)."""
@@ -97,7 +105,7 @@ def genotypes_column(fields: TabFields, header: VcfHeader, sample_columns: Seque
     """
     struct_fields = genotype_fields(header, include_sample_ids)
     sample_columns = np.asarray(sample_columns, dtype=np.int64)
-    samples = SampleFields(fields, sample_columns)
+    samples = SampleFields(fields, sample_columns, len(header.samples))
     calls, phased = _calls_and_phasing(samples.field(GT), samples.row_of, problems)
     _check_allele_indices(calls, samples.row_of, alt_counts, problems)
     arrays = []
@@ -113,7 +121,11 @@ def genotypes_column(fields: TabFields, header: VcfHeader, sample_columns: Seque
             arrays.append(_other_fields(samples, header))
         else:
             definition = header.formats[_format_key(spec.name)]
-            arrays.append(typed_values(samples.field(definition.id), definition, samples.row_of,
+            position = samples.positions(definition.id)
+            if (position < 0).all():  # no FORMAT of this batch has the key
+                arrays.append(pa.nulls(len(position), definition.arrow_type))
+                continue
+            arrays.append(typed_values(samples.text_at(position), definition, samples.row_of,
                                        problems, f"FORMAT {definition.id}"))
     struct = pa.StructArray.from_arrays(arrays, fields=struct_fields)
     per_row = len(sample_columns)
@@ -158,7 +170,7 @@ def _check_allele_indices(calls: pa.Array, row_of: np.ndarray, alt_counts: np.nd
     offsets = np.asarray(calls.offsets, dtype=np.int64)
     values = np.asarray(pc.fill_null(calls.values, MISSING_CALL), dtype=np.int64)
     values = values[offsets[0]:offsets[-1]]
-    element_row = row_of[np.repeat(np.arange(len(calls)), np.diff(offsets))]
+    element_row = np.repeat(row_of, np.diff(offsets))
     problems.flag(element_row[values > alt_counts[element_row]],
                   "GT names an allele index beyond the line's ALT alleles")
 

@@ -71,7 +71,11 @@ def info_columns(entries: InfoEntries, definitions: List[FieldDef],
     bounds = np.searchsorted(codes[order], np.arange(len(definitions) + 1))
     columns = []
     for k, definition in enumerate(definitions):
-        chosen = _first_of_repeats(entries, order[bounds[k]:bounds[k + 1]], definition, problems)
+        chosen = order[bounds[k]:bounds[k + 1]]
+        if chosen.size == 0 and not definition.is_flag:  # key absent from the whole batch
+            columns.append(pa.nulls(entries.num_rows, definition.arrow_type))
+            continue
+        chosen = _first_of_repeats(entries, chosen, definition, problems)
         rows = entries.row_of[chosen]
         if definition.is_flag:
             present = np.zeros(entries.num_rows, dtype=bool)
