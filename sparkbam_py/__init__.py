@@ -22,6 +22,7 @@ from .spark.map_splits import map_splits
 from .spark.coverage import compute_coverage
 from .splits import Split
 from .spark.cram_api import load_cram
+from .text.map_regions import map_regions
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ __all__ = [
     "load_splits_and_reads",
     "map_partitions",
     "read_table",
+    "map_regions",
     "register",
     "map_splits",
     "load_cram",

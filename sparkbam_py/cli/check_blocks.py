@@ -24,6 +24,10 @@ class CheckBlocks(Command):
         add_arguments(parser)
 
     def run(self, args) -> Result:
+        from ..text.sniff import is_bgzipped_text
+
+        if is_bgzipped_text(args.bam):  # bgzipped text: the line-start search from every block
+            return text_check_result(args.bam, args.print_limit)
         names = checker_names(args)
         with open_bam(args.bam, args.verify_checksums) as bam:
             _, _, tasks = plan(args, bam, names, previous_sizes=True)
@@ -109,3 +113,15 @@ def json_shape(merged: dict, names) -> dict:
 
 
 COMMAND = CheckBlocks()
+
+
+def text_check_result(path: str, print_limit: int) -> Result:
+    from ..text.checks import check_line_blocks
+
+    found = check_line_blocks(path, print_limit)
+    if found["mismatched"] == 0:
+        lines = [f"lines: First line-position matched in {found['blocks']} BGZF blocks"]
+    else:
+        lines = [f"lines: {found['mismatched']} of {found['blocks']} BGZF blocks give a wrong first line:"]
+        lines += [f"\t{block}: found {got}, expected {want}" for block, got, want in found["mismatches"]]
+    return Result(lines, found, exit_code=1 if found["mismatched"] else 0)

@@ -30,10 +30,13 @@ class ComputeSplits(Command):
         parser.add_argument("-u", "--hadoop-bam", "--upstream", action="store_true", help="only hadoop-bam's splits")
 
     def run(self, args) -> Result:
+        from ..text.sniff import is_bgzipped_text
         from .cram_cli import cram_splits, names_cram_file
 
         if names_cram_file(args.bam):  # CRAM: ours only (cli/cram_cli.py)
             return cram_splits(args, self.name)
+        if is_bgzipped_text(args.bam):  # bgzipped text: our line splits (hadoop-bam reads no text)
+            return text_splits_result(args.bam, args.split_size)
         both = args.sparkbam == args.hadoop_bam
         config = checker_config(args)
         ours: Optional[List[Split]] = None
@@ -89,6 +92,15 @@ def report_lines(ours, theirs, seconds) -> List[str]:
 def split_listing(splits: List[Split]) -> List[str]:
     lines = ["Split-size distribution:"] + stats_lines([split_length(s) for s in splits]) + [""]
     return lines + [f"{len(splits)} splits:"] + [f"\t{split}" for split in splits]
+
+
+def text_splits_result(path: str, split_size) -> Result:
+    from ..text.checks import compute_line_splits
+
+    with timed() as watch:
+        splits = compute_line_splits(path, split_size)
+    lines = [f"Get sparkbam line splits: {ms(watch.seconds)}ms", ""] + split_listing(splits)
+    return Result(lines, {"splits": split_pairs(splits), "seconds": {"sparkbam": round(watch.seconds, 3)}})
 
 
 COMMAND = ComputeSplits()

@@ -202,3 +202,6 @@ def register(spark, pushdown: bool = False) -> None:
     from .cram_source import register_cram
 
     register_cram(spark)
+    from .text_source import register_text_sources  # bgzf_text, vcf, bed, gff, tabix
+
+    register_text_sources(spark, pushdown)

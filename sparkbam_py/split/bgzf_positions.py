@@ -11,10 +11,22 @@ from typing import Optional
 
 import numpy as np
 
-from ..bgzf.constants import MIN_BLOCK_SIZE, TRAILER_SIZE
-from ..bgzf.header import block_size_at
+from ..bgzf.constants import (
+    CM_DEFLATE,
+    GZIP_ID1,
+    GZIP_ID2,
+    MAX_BLOCK_SIZE,
+    MIN_BLOCK_SIZE,
+    STANDARD_HEADER_SIZE,
+    TRAILER_SIZE,
+)
+from ..bgzf.header import block_size_at, parse_block_header
+from ..bgzf.inflate import inflate_block
+from ..errors import BlockNotFoundError, CorruptDataError
 from ..pos import Pos
 
+# SAMv1 §4.1: in the standard header (XLEN 6, only the BC subfield) BSIZE sits at bytes 16-17.
+BSIZE_OFFSET = 16
 # An empty block carrying extra gzip subfields is still far smaller than this.
 MAX_EMPTY_BLOCK_SIZE = 1024
 # An empty block's trailer: CRC32 of no data (0) and ISIZE 0 (RFC 1952 §2.3.1).
@@ -68,3 +80,36 @@ def first_block_in_range(reader, offset: int, blocks_to_check: int, stop: Option
     if block >= reader.size or (stop is not None and Pos(block, 0) >= stop):
         return None
     return block
+
+
+def block_before(channel, block: int) -> Optional[int]:
+    """The start of the block ending exactly at compressed offset ``block`` (None at 0).
+
+    Found from the bytes just before ``block`` alone (a block is at most 64 KiB, SAMv1
+    §4.1): a candidate header whose BSIZE reaches exactly ``block``, confirmed by inflating
+    it with its CRC32 checked, so a gzip-magic look-alike inside deflate data cannot pass.
+    """
+    if block <= 0:
+        return None
+    low = max(0, block - MAX_BLOCK_SIZE)
+    window = channel.read_at(low, block - low)
+    data = np.frombuffer(window, dtype=np.uint8)
+    magic = np.flatnonzero((data[:-2] == GZIP_ID1) & (data[1:-1] == GZIP_ID2) & (data[2:] == CM_DEFLATE))
+    # Most headers are the standard 18 bytes with BSIZE at 16 (SAMv1 §4.1): test those
+    # first, all at once; headers with other extra subfields go through block_size_at.
+    standard = magic[magic + STANDARD_HEADER_SIZE <= len(window)]
+    bsize = data[standard + BSIZE_OFFSET].astype(np.int64) | (data[standard + BSIZE_OFFSET + 1].astype(np.int64) << 8)
+    likely = standard[bsize + 1 == len(window) - standard]
+    for i in likely.tolist() + magic.tolist():
+        if block_size_at(window, i) == len(window) - i and _inflates(window[i:], low + i, channel.path):
+            return low + i
+    raise BlockNotFoundError(f"no BGZF block ends at compressed byte {block} (corrupt data before it?)",
+                             channel.path, block)
+
+
+def _inflates(raw: bytes, start: int, path) -> bool:
+    try:
+        inflate_block(raw, parse_block_header(raw, start, path), path, check_crc=True)
+    except CorruptDataError:
+        return False
+    return True
