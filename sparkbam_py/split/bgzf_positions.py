@@ -109,7 +109,7 @@ def block_before(channel, block: int) -> Optional[int]:
 
 def _inflates(raw: bytes, start: int, path) -> bool:
     try:
-        inflate_block(raw, parse_block_header(raw, start, path), path, check_crc=True)
+        inflate_block(raw, parse_block_header(raw, start, path), path, verify_checksums=True)
     except CorruptDataError:
         return False
     return True
