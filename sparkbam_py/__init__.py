@@ -17,6 +17,7 @@ from .spark import (
     register,
 )
 from .spark.intervals import load_intervals
+from .spark.convert import convert
 from .splits import Split
 
 __version__ = "0.1.0"
@@ -27,6 +28,7 @@ __all__ = [
     "Split",
     "__version__",
     "compute_splits",
+    "convert",
     "count_reads",
     "get_spark",
     "load_intervals",
