@@ -82,3 +82,18 @@ def test_the_command_line(spark, bams, tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["records"] == len(source_rows(spark, bams, ["query_name"]))
     assert cli_main(["convert", bams[0], "-o", out, "--json"]) == 2  # the output exists: refused
+
+
+def test_typed_tags_through_the_source_and_convert(spark, bams, tmp_path):
+    register(spark)
+    frame = spark.read.format("bam").option("tags", "NM:i,RG:Z").option("splitSize", SPLIT_SIZE).load(bams)
+    assert frame.schema["typed_tags"].dataType.simpleString() == "struct<NM:int,RG:string>"
+    for row in frame.select("tags", "typed_tags").collect():
+        tags = dict(row["tags"])
+        assert row["typed_tags"]["NM"] == (int(tags["NM"][2:]) if "NM" in tags else None)
+        assert row["typed_tags"]["RG"] == (tags["RG"][2:] if "RG" in tags else None)
+    convert(spark, bams, str(tmp_path / "out"), split_size=SPLIT_SIZE, columns=["query_name"], tags="auto")
+    back = spark.read.parquet(str(tmp_path / "out"))
+    discovered = spark.read.format("bam").option("tags", "auto").load(bams).select("query_name", "typed_tags")
+    assert back.schema["typed_tags"].dataType == discovered.schema["typed_tags"].dataType
+    assert comparable(back, ["query_name", "typed_tags"]) == comparable(discovered, ["query_name", "typed_tags"])

@@ -101,3 +101,52 @@ def test_a_fresh_process_loads_the_cached_kernel(tmp_path):
     hits, misses = (tuple(map(int, run.stdout.split())) for run in runs)
     assert hits[0] + misses[0] >= 1
     assert hits[1] >= 1 and misses[1] == 0
+
+
+# -- the tag walk ----------------------------------------------------------------------------
+
+def tag_bytes(kind: str, value: int) -> bytes:
+    """One tag of the given type with a small value (pysam-free: the layout is SAMv1 §4.2.4)."""
+    if kind in "cC":
+        return b"XA" + kind.encode() + bytes([value % 128])
+    if kind in "sS":
+        return b"XB" + kind.encode() + struct.pack("<h", value % 1000)
+    if kind in "iIf":
+        return b"XC" + kind.encode() + struct.pack("<i", value)
+    if kind in "ZH":
+        return b"XD" + kind.encode() + b"A" * (value % 7) + b"\0"
+    if kind == "A":
+        return b"XE" + b"A" + b"K"
+    width = {"i": 4, "f": 4, "S": 2}[kind[-1]]
+    return b"XF" + b"B" + kind[-1].encode() + struct.pack("<I", value % 4) + b"\1" * (value % 4) * width
+
+
+tag_kinds = st.sampled_from(list("cCsSiIfZHA") + ["Bi", "Bf", "BS"])
+regions = st.lists(st.lists(st.tuples(tag_kinds, st.integers(0, 1000)), max_size=6), max_size=12)
+
+
+def locate_with(monkeypatch, path_name, buffer, offsets):
+    from sparkbam_py.bam.spans import MalformedRecord
+    from sparkbam_py.bam.tags import locate_tags
+
+    monkeypatch.setenv(kernels.KERNELS_ENV, path_name)
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    try:
+        entries = locate_tags(data, offsets[:-1], offsets[1:], np.arange(len(offsets) - 1) + 100)
+        return entries.start.tolist(), entries.size.tolist(), entries.entry_offsets.tolist()
+    except MalformedRecord as bad:
+        return bad.message, bad.record
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=regions, cut=st.integers(0, 11), cut_bytes=st.integers(0, 6), junk=st.integers(0, 255))
+def test_random_tag_regions_walk_alike(monkeypatch, records, cut, cut_bytes, junk):
+    texts = [b"".join(tag_bytes(kind, value) for kind, value in tags) for tags in records]
+    if cut < len(texts) and texts[cut]:
+        # One corrupt record (the paths may name different ones when several are): its tags
+        # cut short, or a junk type byte.
+        texts[cut] = texts[cut][: max(0, len(texts[cut]) - cut_bytes)] if cut_bytes else \
+            texts[cut][:2] + bytes([junk]) + texts[cut][3:]
+    offsets = np.cumsum([0] + [len(text) for text in texts]).astype(np.int64)
+    buffer = b"".join(texts)
+    assert locate_with(monkeypatch, "numba", buffer, offsets) == locate_with(monkeypatch, "python", buffer, offsets)

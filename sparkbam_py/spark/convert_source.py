@@ -14,7 +14,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 from ..convert.target import OutputTarget
 from ..convert.writer import write_task
 from .executor import read_record_batches
-from .plan import ColumnPlan, ReadOptions, paths_from_options, plan_reads
+from .plan import ColumnPlan, ReadOptions, paths_from_options, plan_reads, tag_spec_option
 
 CONVERT_FORMAT = "bam_convert"
 TARGET_OPTION = "convertTarget"
@@ -51,7 +51,7 @@ class BamConvertReader(DataSourceReader):
         self.options = {k: v for k, v in options.items() if k.lower() not in (TARGET_OPTION.lower(), COLUMNS_OPTION.lower())}
         ReadOptions.from_options(self.options)
         self.target = target_from_json(lowered[TARGET_OPTION.lower()])
-        self.plan = ColumnPlan.of(json.loads(lowered[COLUMNS_OPTION.lower()]))
+        self.plan = ColumnPlan.of(json.loads(lowered[COLUMNS_OPTION.lower()]), tags=tag_spec_option(options))
 
     def partitions(self):
         tasks = plan_reads(paths_from_options(self.options), ReadOptions.from_options(self.options))
