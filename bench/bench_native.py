@@ -108,6 +108,22 @@ print(time.perf_counter() - started)
 """
 
 
+LOCAL_PARQUET = """
+import sys, time
+from sparkbam_py.bam.schema import bam_schema
+from sparkbam_py.convert.commit import commit
+from sparkbam_py.convert.target import OutputTarget
+from sparkbam_py.convert.writer import write_task
+from sparkbam_py.local import iter_batches
+if __name__ == "__main__":
+    started = time.perf_counter()
+    target = OutputTarget(sys.argv[2])
+    files = write_task(iter_batches(sys.argv[1], workers=2), bam_schema(), target, 0)
+    commit(target, "parquet", "error", bam_schema(), files)
+    print(time.perf_counter() - started)
+"""
+
+
 def median(values):
     return statistics.median(values)
 
@@ -165,17 +181,38 @@ def bench_parquet(bam, repeat, spark, scratch):
                               capture_output=True, text=True).stdout
         return float(text.strip().splitlines()[-1])
 
+    def local_reader():
+        shutil.rmtree(out, ignore_errors=True)
+        script = os.path.join(scratch, "local_parquet.py")
+        with open(script, "w") as handle:
+            handle.write(LOCAL_PARQUET)
+        subprocess.run([PYTHON, script, bam, out], check=True, capture_output=True)
+
     ours()  # warm the Python workers
     figures = {"ours_convert_wall_s": [], "polars_bio_wall_s": [], "jvm_write_parquet_wall_s": []}
+    if _has_local_reader():
+        figures["local_iter_batches_workers2_wall_s"] = []
     for _ in range(repeat):
         figures["ours_convert_wall_s"].append(wall(ours))
         started = time.perf_counter()
         polars_bio()
         figures["polars_bio_wall_s"].append(time.perf_counter() - started)
         figures["jvm_write_parquet_wall_s"].append(wall(jvm_path))
+        if "local_iter_batches_workers2_wall_s" in figures:
+            figures["local_iter_batches_workers2_wall_s"].append(wall(local_reader))
     result = {key: median(values) for key, values in figures.items()}
     result["ratio_vs_polars_bio"] = result["ours_convert_wall_s"] / result["polars_bio_wall_s"]
+    if "local_iter_batches_workers2_wall_s" in result:
+        result["local_ratio_vs_polars_bio"] = result["local_iter_batches_workers2_wall_s"] / result["polars_bio_wall_s"]
     return result
+
+
+def _has_local_reader() -> bool:
+    try:
+        import sparkbam_py.local.reader  # noqa: F401  (the Spark-free reader, once merged)
+    except ImportError:
+        return False
+    return True
 
 
 def bench_noop(bam, repeat, spark, records):

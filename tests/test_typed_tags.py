@@ -65,13 +65,13 @@ def test_values_equal_pysams(tmp_path):
 
 
 def test_lossless_conversions(tmp_path):
-    path = write_bam(tmp_path / "t.bam", [[("XA", "K", "A"), ("NM", 7, "C"), ("ML", array.array("B", [1, 2]), None)]])
-    assert decode(path, "XA:Z,NM:f,ML:B:f") == [{"XA": "K", "NM": 7.0, "ML": [1.0, 2.0]}]
+    path = write_bam(tmp_path / "t.bam", [[("XA", "K", "A"), ("NM", 7, "C"), ("ML", array.array("B", [1, 2]), None),
+                                           ("XU", 4_000_000_000, "I")]])
+    assert decode(path, "XA:Z,NM:f,ML:B:f,XU:i") == [{"XA": "K", "NM": 7.0, "ML": [1.0, 2.0], "XU": 4_000_000_000}]
 
 
 @pytest.mark.parametrize("tags, spec, message", [
     ([("MD", "10A5", "Z")], "MD:i", "tag MD is stored as type Z"),
-    ([("XU", 3_000_000_000, "I")], "XU:i", "does not fit a 32-bit int"),
     ([("XF", 0.5, "f")], "XF:i", "stored as type f"),
     ([("XB", 2**25 + 1, "i")], "XB:f", "too large for float32"),
     ([("FL", array.array("f", [0.5]), None)], "FL:B:i", "float array"),
@@ -99,6 +99,6 @@ def test_malformed_declarations_are_refused(spec):
 def test_the_plan_carries_the_struct_type():
     plan = ColumnPlan.of(tags=TagSpec.parse("NM:i,ML:B:i"))
     assert plan.arrow_schema.names[-1] == "typed_tags"
-    assert str(plan.spark_schema()["typed_tags"].dataType.simpleString()) == "struct<NM:int,ML:array<int>>"
+    assert str(plan.spark_schema()["typed_tags"].dataType.simpleString()) == "struct<NM:bigint,ML:array<bigint>>"
     with pytest.raises(ConfigError, match="tags option"):
         ColumnPlan.of(["typed_tags"])

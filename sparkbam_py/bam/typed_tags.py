@@ -6,12 +6,12 @@
 ==========  ==================  ===================================================
 declared    Arrow / Spark type  accepts (converted where lossless, else an error)
 ==========  ==================  ===================================================
-``i``       int32 / int         c C s S i I whose value fits in 32 bits signed
+``i``       int64 / bigint      c C s S i I (every SAM integer fits: lossless)
 ``f``       float32 / float     f; integers of magnitude up to 2**24 (exact in float32)
 ``A``       string              A
 ``Z``       string              Z, A, H
 ``H``       string              H
-``B:i``     array<int>          B arrays of an integer subtype (values fitting int32)
+``B:i``     array<bigint>       B arrays of an integer subtype
 ``B:f``     array<float>        B arrays of f, or of integers up to 2**24
 ==========  ==================  ===================================================
 
@@ -33,8 +33,8 @@ from .spans import MalformedRecord
 from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TYPE_ARRAY, TYPE_CHAR, TYPE_HEX, TYPE_STRING, TagEntries
 
 TYPED_TAGS = "typed_tags"
-_ARROW_TYPES = {"i": pa.int32(), "f": pa.float32(), "A": pa.string(), "Z": pa.string(), "H": pa.string(),
-                "B:i": pa.list_(pa.int32()), "B:f": pa.list_(pa.float32())}
+_ARROW_TYPES = {"i": pa.int64(), "f": pa.float32(), "A": pa.string(), "Z": pa.string(), "H": pa.string(),
+                "B:i": pa.list_(pa.int64()), "B:f": pa.list_(pa.float32())}
 # Which stored value types each declared type takes.
 _ACCEPTED = {
     "i": set(INTEGER_TYPES),
@@ -45,7 +45,6 @@ _ACCEPTED = {
     "B:i": {TYPE_ARRAY},
     "B:f": {TYPE_ARRAY},
 }
-_INT32 = (-(2**31), 2**31 - 1)
 FLOAT32_EXACT_INTEGER = 2**24  # float32's 24-bit significand holds every integer up to this
 
 
@@ -126,8 +125,7 @@ def _numbers(buffer, positions, types, records, key: bytes, kind: str) -> pa.Arr
     is_float = types == FLOAT_TYPE
     integers = read_integers(buffer, positions[~is_float], types[~is_float]) if (~is_float).any() else np.zeros(0, np.int64)
     if kind == "i":
-        _check_range(integers, _INT32, records[~is_float], key, "does not fit a 32-bit int")
-        return pa.array(integers.astype(np.int32), type=pa.int32())
+        return pa.array(integers, type=pa.int64())
     limit = (-FLOAT32_EXACT_INTEGER, FLOAT32_EXACT_INTEGER)
     _check_range(integers, limit, records[~is_float], key, "is an integer too large for float32 to hold exactly")
     values = np.empty(len(positions), dtype=np.float32)
