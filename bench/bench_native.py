@@ -54,7 +54,7 @@ from sparkbam_py.bam.kernels import compiled
 from sparkbam_py.bam.walk import chain_kernel
 compiled(chain_kernel)  # numba's import and cache load are a worker's one-time start-up, not per record
 with open_bam(sys.argv[1]) as bam:
-    bam.reader.check_crc = True
+    bam.reader.verify_checksums = True
     started = time.process_time()
     n = bam.count_records()
     print(n); print(time.process_time() - started)
@@ -64,7 +64,7 @@ INFLATE_ONLY = """
 import sys, time
 from sparkbam_py.bam.file import open_bam
 with open_bam(sys.argv[1]) as bam:
-    bam.reader.check_crc = True
+    bam.reader.verify_checksums = True
     started = time.process_time()
     n = sum(len(block.data) for block in bam.reader.iter_blocks(0))
     print(n); print(time.process_time() - started)
@@ -81,7 +81,7 @@ typed = len(sys.argv) > 2
 spec = discover_tags(sys.argv[1]) if typed else None
 columns = [c for c in DEFAULT_COLUMNS if c != "tags"] if typed else None
 with open_bam(sys.argv[1]) as bam:
-    bam.reader.check_crc = True
+    bam.reader.verify_checksums = True
     names = pa.array(bam.header.reference_names, pa.string())
     started = time.process_time()
     n = 0

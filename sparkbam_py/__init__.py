@@ -5,6 +5,7 @@ Nothing here imports pyspark at import time: the Spark entry points import it wh
 from __future__ import annotations
 
 from .errors import SparkBamError
+from .local import iter_batches, read_table
 from .pos import Pos
 from .spark import (
     compute_splits,
@@ -31,10 +32,12 @@ __all__ = [
     "convert",
     "count_reads",
     "get_spark",
+    "iter_batches",
     "load_intervals",
     "load_reads",
     "load_reads_and_positions",
     "load_splits_and_reads",
     "map_partitions",
+    "read_table",
     "register",
 ]

@@ -86,7 +86,7 @@ def compute_hadoop_bam_splits(path: str, split_size=DEFAULT_SPLIT_SIZE, config: 
     """Open ``path`` and compute hadoop-bam's splits as its driver would, timed (the header
     read included: hadoop-bam reads it on the driver too)."""
     started = time.perf_counter()
-    with open_bam(path, **channel_options) as bam:
+    with open_bam(path, config.verify_checksums, **channel_options) as bam:
         splits = hadoop_bam_splits(bam, compute_byte_ranges(bam.size, split_size), config)
     return BaselineResult(splits, time.perf_counter() - started)
 

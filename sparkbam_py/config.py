@@ -58,3 +58,5 @@ class CheckerConfig:
     reads_to_check: int = DEFAULT_READS_TO_CHECK
     max_read_size: int = DEFAULT_MAX_READ_SIZE
     bgzf_blocks_to_check: int = DEFAULT_BGZF_BLOCKS_TO_CHECK
+    # Check every inflated BGZF block's CRC32 (SAMv1 §4.1, RFC 1952 §2.3.1), as htslib does.
+    verify_checksums: bool = True

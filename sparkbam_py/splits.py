@@ -155,7 +155,7 @@ def plan_file(path: str, split_size=DEFAULT_SPLIT_SIZE, use_splitting_index: boo
               **task_options) -> Tuple[BamHeader, List[SplitTask]]:
     """Read one BAM's header (on the driver) and plan its tasks: from the ``.sbi`` beside the
     BAM when there is a current one (and ``use_splitting_index``), else by byte ranges."""
-    with open_bam(path) as bam:
+    with open_bam(path, task_options.get("config", CheckerConfig()).verify_checksums) as bam:
         header, size = bam.header, bam.size
     if use_splitting_index:
         sbi = find_sbi(str(path), size)
@@ -259,7 +259,7 @@ class SplitReader:
                 raise InputIOError(
                     f"the file is {self.channel.size} bytes now but was {task.file_size} when the "
                     "splits were computed; it changed while being read", task.path)
-            self.reader = BgzfReader(self.channel, cache_blocks=SEARCH_CACHE_BLOCKS)
+            self.reader = BgzfReader(self.channel, SEARCH_CACHE_BLOCKS, task.config.verify_checksums)
             self.header = header_for(task.path, task.file_size, task.header, self.reader)
         except BaseException:
             self.channel.close()

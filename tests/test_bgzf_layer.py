@@ -64,7 +64,7 @@ def test_blocks_and_inflate_round_trip(tmp_path):
     path = write_blocks(tmp_path / "a.bgzf", payloads)
     with open_channel(path) as channel:
         infos = list(iter_block_info(channel))
-        reader = BgzfReader(channel, check_crc=True)
+        reader = BgzfReader(channel)
         data = [block.data for block in reader.iter_blocks()]
     assert [i.uncompressed_size for i in infos] == [len(p) for p in payloads]  # EOF marker excluded
     assert data[:-1] == payloads and data[-1] == b""  # the iteration includes the EOF marker
@@ -134,15 +134,15 @@ def test_corrupt_deflate_and_isize(tmp_path):
         BgzfReader(channel).block(0)
 
 
-def test_crc_checked_on_request(tmp_path):
+def test_crc_checked_unless_turned_off(tmp_path):
     block = bytearray(compress_block(b"payload" * 10, 0))
     block[-8:-4] = struct.pack("<I", zlib.crc32(b"other"))
     path = tmp_path / "crc.bgzf"
     path.write_bytes(bytes(block))
     with open_channel(path) as channel:
-        assert BgzfReader(channel).block(0).data == b"payload" * 10
+        assert BgzfReader(channel, verify_checksums=False).block(0).data == b"payload" * 10
         with pytest.raises(CorruptBlockError, match="CRC32"):
-            BgzfReader(channel, check_crc=True).block(0)
+            BgzfReader(channel).block(0)
 
 
 def write_one_block_each(path, pieces):

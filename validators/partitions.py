@@ -82,7 +82,7 @@ def check_bam_partition(task: PartitionTask) -> dict:
            "checkers": {name: {"tp": 0, "fp": 0, "tn": 0, "fn": 0, "false_positives": [], "false_negatives": []}
                         for name in task.checkers}}
     truth = IndexedChecker(task.truth)
-    with open_bam(task.path) as bam:
+    with open_bam(task.path, task.config.verify_checksums) as bam:
         full = FullChecker(References.of(bam.header), task.config.reads_to_check)
         checkers = {name: make_checker(name, bam, task.config) for name in task.checkers}
         for blocks in contiguous_stretches(task.blocks):
@@ -114,7 +114,7 @@ def full_check_partition(task: PartitionTask) -> dict:
     truth = IndexedChecker(task.truth)
     masks: List[np.ndarray] = []
     counts: Dict[Tuple[int, int], int] = {}
-    with open_bam(task.path) as bam:
+    with open_bam(task.path, task.config.verify_checksums) as bam:
         full = FullChecker(References.of(bam.header), task.config.reads_to_check)
         for blocks in contiguous_stretches(task.blocks):
             stretch = read_stretch(bam.reader, blocks)
@@ -153,7 +153,7 @@ def check_blocks_partition(task: PartitionTask) -> dict:
     truth = IndexedChecker(task.truth)
     out = {"blocks": 0, "compressed": 0, "first_offsets": [],
            "checkers": {name: {"mismatched": 0, "bad_positions": 0, "mismatches": []} for name in task.checkers}}
-    with open_bam(task.path) as bam:
+    with open_bam(task.path, task.config.verify_checksums) as bam:
         checkers = {name: make_checker(name, bam, task.config) for name in task.checkers}
         for block, previous_size in zip(task.blocks, task.previous_sizes):
             start = Pos(block.start, 0)

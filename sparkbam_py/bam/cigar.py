@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from .layout import (
     CG_TAG,
+    CIGAR_CONSUMES_QUERY,
     CIGAR_CONSUMES_REF,
     CIGAR_OP_MASK,
     CIGAR_OP_SHIFT,
@@ -125,6 +126,23 @@ def check_op_codes(ops: CigarOps) -> CigarOps:
     if bad.size:
         record = int(np.searchsorted(ops.offsets, bad[0], side="right") - 1)
         raise MalformedRecord(f"CIGAR op code {int(ops.codes[bad[0]])} is not one of {CIGAR_OPS}", record)
+    return ops
+
+
+def check_query_lengths(spans: RecordSpans, ops: CigarOps) -> CigarOps:
+    """``ops``, after htslib's ``bam_read1`` check: a mapped record with a sequence and a CIGAR
+    must have as many query bases as its CIGAR consumes (M, I, S, = and X ops).  A record
+    garbled by corruption that keeps its block_size chain intact rarely passes this."""
+    consumed = np.where(CIGAR_CONSUMES_QUERY[ops.codes], ops.lengths, 0)
+    running = np.zeros(len(consumed) + 1, dtype=np.int64)
+    np.cumsum(consumed, out=running[1:])
+    query_length = running[ops.offsets[1:]] - running[ops.offsets[:-1]]
+    checked = (np.diff(ops.offsets) > 0) & (spans.l_seq > 0) & ((spans.fixed["flag"] & FLAG_UNMAPPED) == 0)
+    bad = np.flatnonzero(checked & (query_length != spans.l_seq))
+    if bad.size:
+        record = int(bad[0])
+        raise MalformedRecord(f"CIGAR consumes {int(query_length[record])} query bases but l_seq is "
+                              f"{int(spans.l_seq[record])}", record)
     return ops
 
 

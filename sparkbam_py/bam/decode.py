@@ -19,6 +19,7 @@ from .cigar import (
     CigarOps,
     LongCigars,
     check_op_codes,
+    check_query_lengths,
     cigar_column,
     find_long_cigars,
     gather_cigar_ops,
@@ -142,8 +143,10 @@ class _BatchDecoder:
     def cigar_ops(self) -> CigarOps:
         """The real CIGAR ops: long CIGARs taken from their CG tag."""
         if len(self.long_cigars.records) == 0:
-            return check_op_codes(self.stored_cigar_ops)
-        return check_op_codes(gather_cigar_ops(self.data, self.spans, self.long_cigars))
+            ops = check_op_codes(self.stored_cigar_ops)
+        else:
+            ops = check_op_codes(gather_cigar_ops(self.data, self.spans, self.long_cigars))
+        return check_query_lengths(self.spans, ops)
 
     def int32_column(self, field: str) -> pa.Int32Array:
         return pa.array(self.fixed[field].astype(np.int32), type=pa.int32())

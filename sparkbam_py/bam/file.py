@@ -16,10 +16,10 @@ class BamFile:
     Use it as a context manager; each Spark task opens its own (channels hold handles).
     """
 
-    def __init__(self, path, **channel_options):
+    def __init__(self, path, verify_checksums: bool = True, **channel_options):
         self.channel = open_channel(path, **channel_options)
         try:
-            self.reader = BgzfReader(self.channel)
+            self.reader = BgzfReader(self.channel, verify_checksums=verify_checksums)
             self.header: BamHeader = read_header(self.reader)
         except BaseException:
             self.channel.close()
@@ -49,5 +49,6 @@ class BamFile:
         self.close()
 
 
-def open_bam(path, **channel_options) -> BamFile:
-    return BamFile(path, **channel_options)
+def open_bam(path, verify_checksums: bool = True, **channel_options) -> BamFile:
+    """Open ``path``; every BGZF block's CRC32 is checked unless ``verify_checksums`` is False."""
+    return BamFile(path, verify_checksums, **channel_options)

@@ -31,11 +31,14 @@ class Block(NamedTuple):
 
 
 class BgzfReader:
-    """Inflated blocks of one BGZF file, over a channel (``path``, ``size``, ``read_at``)."""
+    """Inflated blocks of one BGZF file, over a channel (``path``, ``size``, ``read_at``).
 
-    def __init__(self, channel, cache_blocks: int = DEFAULT_INFLATED_BLOCK_CACHE, check_crc: bool = False):
+    Every block's CRC32 is checked unless ``verify_checksums`` is False.
+    """
+
+    def __init__(self, channel, cache_blocks: int = DEFAULT_INFLATED_BLOCK_CACHE, verify_checksums: bool = True):
         self.channel = channel
-        self.check_crc = check_crc
+        self.verify_checksums = verify_checksums
         self._cache: LRUCache = LRUCache(maxsize=cache_blocks)
 
     @property
@@ -51,7 +54,7 @@ class BgzfReader:
         block = self._cache.get(start)
         if block is None:
             header, raw = read_raw_block(self.channel, start)
-            block = Block(start, header.block_size, inflate_block(raw, header, self.path, self.check_crc))
+            block = Block(start, header.block_size, inflate_block(raw, header, self.path, self.verify_checksums))
             self._cache[start] = block
         return block
 
@@ -61,7 +64,7 @@ class BgzfReader:
         Sequential: reads large spans and bypasses the block cache.
         """
         for header, raw in iter_raw_blocks(self.channel, start, stop):
-            yield Block(header.start, header.block_size, inflate_block(raw, header, self.path, self.check_crc))
+            yield Block(header.start, header.block_size, inflate_block(raw, header, self.path, self.verify_checksums))
 
     def find_block_start(self, offset: int, blocks_to_check: int = DEFAULT_BGZF_BLOCKS_TO_CHECK) -> int:
         return find_block_start(self.channel, offset, blocks_to_check)

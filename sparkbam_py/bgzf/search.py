@@ -3,13 +3,16 @@
 A candidate offset is accepted only when N consecutive block headers chain from it (each
 block's BSIZE leads to the next valid header); reaching the end of the file first also
 counts. Eight fixed header bytes per block make a false chain of 5 all but impossible.
+A true block whose chain runs into a damaged header is an error, never skipped.
 """
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 from ..config import DEFAULT_BGZF_BLOCKS_TO_CHECK
-from ..errors import BlockNotFoundError, TruncatedError
+from ..errors import BlockNotFoundError, CorruptBlockError, TruncatedError
 from .constants import CM_DEFLATE, GZIP_ID1, GZIP_ID2, MAX_BLOCK_SIZE, STANDARD_HEADER_SIZE
-from .header import block_size_at, header_prefix_size
+from .header import block_size_at, header_prefix_size, parse_block_header
 
 _MAGIC3 = bytes([GZIP_ID1, GZIP_ID2, CM_DEFLATE])
 
@@ -18,8 +21,11 @@ def find_block_start(channel, offset: int, blocks_to_check: int = DEFAULT_BGZF_B
     """The compressed start of the first block at or after ``offset``; the file size if none.
 
     Raises BlockNotFoundError when 64 KiB (the largest block) pass without a chain, which
-    can only mean corruption, and TruncatedError when a valid chain runs into a block that
-    the end of the file cuts short.
+    can only mean corruption; TruncatedError when a valid chain runs into a block that the
+    end of the file cuts short; and CorruptBlockError when a candidate that is a whole valid
+    header chains into an invalid one.  A valid BGZF header fixes 10 bytes, so outside
+    corruption one appears by chance about once in 2^80 positions: its chain breaking means
+    a damaged block, and moving on to the next chain would silently skip the blocks between.
     """
     size = channel.size
     if offset >= size:
@@ -28,8 +34,11 @@ def find_block_start(channel, offset: int, blocks_to_check: int = DEFAULT_BGZF_B
     window = channel.read_at(offset, MAX_BLOCK_SIZE + STANDARD_HEADER_SIZE)
     i = window.find(_MAGIC3)
     while 0 <= i < MAX_BLOCK_SIZE:
-        if _chains(channel, offset + i, blocks_to_check, size):
+        links, broken_at = _chain(channel, offset + i, blocks_to_check, size)
+        if broken_at is None:
             return offset + i
+        if links:
+            _raise_broken_chain(channel, offset + i, links, broken_at)
         i = window.find(_MAGIC3, i + 1)
     if offset + MAX_BLOCK_SIZE >= size:
         return size  # offset lies inside the last block: no block starts after it
@@ -40,17 +49,22 @@ def find_block_start(channel, offset: int, blocks_to_check: int = DEFAULT_BGZF_B
     )
 
 
-def _chains(channel, start: int, blocks_to_check: int, size: int) -> bool:
+def _header_at(channel, pos: int) -> bytes:
+    head = channel.read_at(pos, STANDARD_HEADER_SIZE)
+    if header_prefix_size(head) > len(head):
+        head = channel.read_at(pos, header_prefix_size(head))
+    return head
+
+
+def _chain(channel, start: int, blocks_to_check: int, size: int) -> Tuple[int, Optional[int]]:
+    """(valid headers chained from ``start``, where the chain broke or None if it held)."""
     pos = start
-    for _ in range(blocks_to_check):
+    for links in range(blocks_to_check):
         if pos == size:
-            return True
-        head = channel.read_at(pos, STANDARD_HEADER_SIZE)
-        if header_prefix_size(head) > len(head):
-            head = channel.read_at(pos, header_prefix_size(head))
-        block_size = block_size_at(head)
+            return links, None
+        block_size = block_size_at(_header_at(channel, pos))
         if block_size is None:
-            return False
+            return links, pos
         if pos + block_size > size:
             # A full valid header (8 fixed bytes) whose block the file cuts short: this is
             # truncation, and answering "no block here" would silently drop its records.
@@ -60,4 +74,13 @@ def _chains(channel, start: int, blocks_to_check: int, size: int) -> bool:
                 pos,
             )
         pos += block_size
-    return True
+    return blocks_to_check, None
+
+
+def _raise_broken_chain(channel, start: int, links: int, broken_at: int) -> None:
+    try:
+        parse_block_header(_header_at(channel, broken_at), broken_at, channel.path)
+    except CorruptBlockError as error:
+        raise CorruptBlockError(f"{error.detail}, after {links} valid BGZF blocks chained from compressed "
+                                f"byte {start}", channel.path, broken_at) from None
+    raise AssertionError("a header block_size_at refused must not parse")  # pragma: no cover

@@ -28,7 +28,7 @@ class CheckBam(Command):
 
     def run(self, args) -> Result:
         names = checker_names(args)
-        with open_bam(args.bam) as bam:
+        with open_bam(args.bam, args.verify_checksums) as bam:
             _, _, tasks = plan(args, bam, names)
         parts = run_tasks("sparkbam check-bam", check_bam_partition, tasks)
         merged = merge_check_bam(parts, names, args.print_limit)

@@ -25,7 +25,7 @@ class CheckBlocks(Command):
 
     def run(self, args) -> Result:
         names = checker_names(args)
-        with open_bam(args.bam) as bam:
+        with open_bam(args.bam, args.verify_checksums) as bam:
             _, _, tasks = plan(args, bam, names, previous_sizes=True)
             file_size = bam.size
         parts = run_tasks("sparkbam check-blocks", check_blocks_partition, tasks)

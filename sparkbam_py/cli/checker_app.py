@@ -20,6 +20,7 @@ from ..errors import ConfigError, IndexFormatError
 from ..validators.flags import show
 from ..validators.indexed import record_positions
 from ..validators.partitions import CHECKER_NAMES, PartitionTask, truth_slice
+from .common import add_verify_checksums_argument
 
 # spark-bam's check commands cut partitions of 2 MB of compressed blocks.
 DEFAULT_CHECK_SPLIT_SIZE = "2m"
@@ -42,6 +43,7 @@ def add_arguments(parser, with_checkers: bool = True) -> None:
                         help="positions a search may try before giving up (default 100000000)")
     parser.add_argument("-l", "--print-limit", type=int, default=DEFAULT_PRINT_LIMIT,
                         help="at most this many positions listed per kind (default 1000000)")
+    add_verify_checksums_argument(parser)
     if with_checkers:
         parser.add_argument("--checkers", default=",".join(CHECKER_NAMES),
                             help="checkers to compare with the truth (default eager,hadoop_bam)")
@@ -114,7 +116,8 @@ def plan(args, bam: BamFile, checkers: Tuple[str, ...], previous_sizes: bool = F
     """The driver's work: blocks, truth, and one task per partition."""
     blocks = load_blocks(bam, args.blocks_path)
     truth, _ = record_positions(bam, args.records_path)
-    config = CheckerConfig(reads_to_check=args.reads_to_check, max_read_size=args.max_read_size)
+    config = CheckerConfig(reads_to_check=args.reads_to_check, max_read_size=args.max_read_size,
+                           verify_checksums=args.verify_checksums)
     sizes = {block.start + block.compressed_size: block.compressed_size for block in blocks}
     chosen = select_blocks(blocks, parse_ranges(args.ranges))
     tasks = []

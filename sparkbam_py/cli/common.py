@@ -41,6 +41,13 @@ def output_file(path: Optional[str]):
         yield handle
 
 
+def add_verify_checksums_argument(parser: argparse.ArgumentParser) -> None:
+    """``--no-verify-checksums``: skip the CRC32 check of every BGZF block (``args.verify_checksums``)."""
+    parser.add_argument("--no-verify-checksums", dest="verify_checksums", action="store_false",
+                        help="do not check each BGZF block's CRC32 (faster by a few percent; a corrupted "
+                             "byte may then pass unnoticed)")
+
+
 class Progress:
     """A one-line progress meter on stderr, at most once a second, only for terminals
     (or when forced), so logs and pipes stay clean."""

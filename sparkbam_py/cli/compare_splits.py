@@ -26,7 +26,7 @@ from .comparison import (add_split_arguments, checker_config, diff_lines, diff_s
 
 def sequential_splits(path: str, split_size, config: CheckerConfig):
     """Our splits, every range's start searched in turn on one channel (header included)."""
-    with open_bam(path) as bam:
+    with open_bam(path, config.verify_checksums) as bam:
         ranges = compute_byte_ranges(bam.size, split_size)
         starts = [find_split_start(bam.reader, bam.header, r.start, config, stop=Pos(r.end, 0)) for r in ranges]
         return splits_from_starts(starts, bam.size)
@@ -38,7 +38,7 @@ def compare_one(task) -> dict:
     result = {"path": path, "name": os.path.basename(path), "error": None}
     try:
         with timed() as theirs_time:
-            with open_bam(path) as bam:
+            with open_bam(path, config.verify_checksums) as bam:
                 theirs = hadoop_bam_splits(bam, compute_byte_ranges(bam.size, split_size), config)
         with timed() as ours_time:
             ours = sequential_splits(path, split_size, config)

@@ -16,6 +16,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 from ..config import (DEFAULT_BGZF_BLOCKS_TO_CHECK, DEFAULT_MAX_READ_SIZE, DEFAULT_READS_TO_CHECK,
                       DEFAULT_SPLIT_SIZE, CheckerConfig)
 from ..splits import Split
+from .common import add_verify_checksums_argument
 
 # spark-bam's Split.length: compressed bytes, counting inflated offsets at an assumed
 # compression ratio of 3 (spark-bam reference §3.3).
@@ -37,11 +38,12 @@ def add_split_arguments(parser) -> None:
                         help=f"records that must chain after a candidate start (default {DEFAULT_READS_TO_CHECK})")
     parser.add_argument("--max-read-size", type=int, default=DEFAULT_MAX_READ_SIZE,
                         help=f"positions a start search may try before failing (default {DEFAULT_MAX_READ_SIZE})")
+    add_verify_checksums_argument(parser)
 
 
 def checker_config(args) -> CheckerConfig:
     return CheckerConfig(reads_to_check=args.reads_to_check, max_read_size=args.max_read_size,
-                         bgzf_blocks_to_check=args.bgzf_blocks_to_check)
+                         bgzf_blocks_to_check=args.bgzf_blocks_to_check, verify_checksums=args.verify_checksums)
 
 
 def split_length(split: Split) -> int:

@@ -42,7 +42,8 @@ class ComputeSplits(Command):
             spark = session("sparkbam compute-splits")
             warm_up_seconds = warm_up(spark, args.bam, args.method)
             options = dict(reads_to_check=config.reads_to_check, max_read_size=config.max_read_size,
-                           bgzf_blocks_to_check=config.bgzf_blocks_to_check, method=args.method)
+                           bgzf_blocks_to_check=config.bgzf_blocks_to_check, method=args.method,
+                           verify_checksums=config.verify_checksums)
             with timed() as watch:
                 ours = compute_splits(spark, args.bam, args.split_size, **options)
             seconds["sparkbam"] = watch.seconds

@@ -33,7 +33,7 @@ def count_ours(spark, args) -> int:
     config = checker_config(args)
     return count_reads(spark, args.bam, args.split_size, reads_to_check=config.reads_to_check,
                        max_read_size=config.max_read_size, bgzf_blocks_to_check=config.bgzf_blocks_to_check,
-                       method=args.method)
+                       method=args.method, verify_checksums=config.verify_checksums)
 
 
 def count_theirs(spark, args) -> int:

@@ -28,7 +28,7 @@ class FullCheck(Command):
         add_arguments(parser, with_checkers=False)
 
     def run(self, args) -> Result:
-        with open_bam(args.bam) as bam:
+        with open_bam(args.bam, args.verify_checksums) as bam:
             _, _, tasks = plan(args, bam, ("full",))
         parts = run_tasks("sparkbam full-check", full_check_partition, tasks)
         merged = merge_full_check(parts, args.print_limit)

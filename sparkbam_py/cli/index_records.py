@@ -11,7 +11,7 @@ import numpy as np
 
 from ..bam.file import open_bam
 from ..pos import UOFFSET_BITS, UOFFSET_MASK
-from .common import Command, Progress, Result, output_file
+from .common import Command, Progress, Result, add_verify_checksums_argument, output_file
 
 
 class IndexRecords(Command):
@@ -20,13 +20,14 @@ class IndexRecords(Command):
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
+        add_verify_checksums_argument(parser)
         parser.add_argument("out", nargs="?", help="output path (default BAM.records; '-' for stdout)")
 
     def run(self, args) -> Result:
         out_path = args.out or f"{args.bam}.records"
         started = time.perf_counter()
         records = 0
-        with open_bam(args.bam) as bam, output_file(out_path) as out:
+        with open_bam(args.bam, args.verify_checksums) as bam, output_file(out_path) as out:
             progress = Progress(self.name, bam.size, args.progress)
             for chunk in bam.iter_record_chunks():
                 virtual = chunk.virtual_offsets()

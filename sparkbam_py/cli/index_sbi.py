@@ -12,7 +12,7 @@ from ..bam.file import open_bam
 from ..errors import ConfigError
 from ..index.sbi import DEFAULT_GRANULARITY, compute_sbi, sbi_path_for, write_sbi
 from ..pos import Pos
-from .common import Command, Progress, Result
+from .common import Command, Progress, Result, add_verify_checksums_argument
 
 
 def positive_int(text: str) -> int:
@@ -28,6 +28,7 @@ class IndexSbi(Command):
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
+        add_verify_checksums_argument(parser)
         parser.add_argument("out", nargs="?", help="output path (default BAM.sbi; required for a URL)")
         parser.add_argument("-g", "--granularity", type=positive_int, default=DEFAULT_GRANULARITY,
                             help=f"index every g-th record (default {DEFAULT_GRANULARITY}, htsjdk's; "
@@ -40,7 +41,7 @@ class IndexSbi(Command):
             raise ConfigError("the index is written to a local file: give OUT for a BAM at a URL", args.bam)
         out_path = args.out or sbi_path_for(args.bam)
         started = time.perf_counter()
-        with open_bam(args.bam) as bam:
+        with open_bam(args.bam, args.verify_checksums) as bam:
             progress = Progress(self.name, bam.size, args.progress)
             index = compute_sbi(bam, args.granularity, md5=args.md5,
                                 progress=lambda done, records: progress.update(done, f"{records} records"))

@@ -55,7 +55,8 @@ def collect_ours(spark, args) -> List[str]:
     from ..spark.plan import ReadOptions, plan_reads
 
     config = checker_config(args)
-    options = ReadOptions.of(args.split_size, config.reads_to_check, config.max_read_size, config.bgzf_blocks_to_check)
+    options = ReadOptions.of(args.split_size, config.reads_to_check, config.max_read_size, config.bgzf_blocks_to_check,
+                             verify_checksums=config.verify_checksums)
     tasks = plan_reads(args.bam, options)
     names = spark.sparkContext.parallelize(tasks, len(tasks)).map(our_first_read).collect()
     return [name for name in names if name is not None]  # empty ranges hold no partition's first read

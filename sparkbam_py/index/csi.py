@@ -20,7 +20,9 @@ import os
 import zlib
 from typing import Optional, Tuple
 
-from ..errors import IndexFormatError
+from ..bgzf.header import block_size_at
+from ..bgzf.inflate import inflate_bgzf_bytes
+from ..errors import CorruptBlockError, IndexFormatError, TruncatedError
 from .bai import (
     BAI_MAGIC,
     BamIndex,
@@ -45,10 +47,20 @@ MAX_POSITION_BITS = 63
 MIN_CSI_REFERENCE_SIZE = 4
 
 
-def inflate_bgzf(data: bytes, path: Optional[str] = None) -> bytes:
-    """The concatenated payload of every gzip member in ``data`` (a BGZF file is one)."""
+def inflate_bgzf(data: bytes, path: Optional[str] = None, verify_checksums: bool = True) -> bytes:
+    """The concatenated payload of every gzip member in ``data`` (a BGZF file is one).
+
+    BGZF goes through the library's block inflater (every CRC32 checked unless
+    ``verify_checksums`` is False; errors name the block); plain gzip through the standard
+    library, which always checks its CRC32.
+    """
     try:
+        if block_size_at(data) is not None:
+            return inflate_bgzf_bytes(data, path, verify_checksums)
         return gzip.decompress(data)
+    except (CorruptBlockError, TruncatedError) as exc:
+        raise IndexFormatError(f"cannot inflate the BGZF-compressed index: {exc.detail}", path,
+                               exc.where) from exc
     except (OSError, EOFError, zlib.error) as exc:
         # gzip raises BadGzipFile (an OSError) for bad headers, EOFError for truncation.
         raise IndexFormatError(f"cannot inflate the BGZF-compressed index: {exc}", path) from exc

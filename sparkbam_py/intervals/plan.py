@@ -50,6 +50,8 @@ class IntervalPartition:
     intervals: Tuple[Interval, ...]
     header: Optional[BamHeader]
     estimated_bytes: int
+    # Check every BGZF block's CRC32 while reading (see bgzf.inflate).
+    verify_checksums: bool = True
 
     def __str__(self) -> str:
         return f"partition {self.index}: {len(self.pieces)} pieces, ~{self.estimated_bytes} bytes"
@@ -68,23 +70,25 @@ def resolve_regions(regions: RegionsLike, header: BamHeader) -> Tuple[List[Regio
 
 
 def plan_interval_partitions(path, regions: RegionsLike, split_size=None, *,
-                             index_path: Optional[str] = None, use_bai_json: bool = True) -> List[IntervalPartition]:
+                             index_path: Optional[str] = None, use_bai_json: bool = True,
+                             verify_checksums: bool = True) -> List[IntervalPartition]:
     """The partitions that read exactly the records overlapping ``regions`` (see module doc).
 
     ``regions``: samtools region strings (``"chr1:1,000-2,000"``, ``"chr2"``, ``"{HLA:1}"``,
     ``"*"``), or :class:`Region` objects taken as they are (0-based, half-open, not capped:
     :func:`regions_from_filters` makes such).  ``split_size`` caps the estimated compressed
     bytes per partition (default 32 MiB).  An empty list means no record can match.
+    ``verify_checksums=False`` skips the BGZF CRC32 checks, here and in the partitions' reads.
     """
     path = str(path)
-    with open_bam(path) as bam:
+    with open_bam(path, verify_checksums) as bam:
         header, file_size = bam.header, bam.size
     with open_index(path, index_path, use_bai_json) as index:
-        return plan_with_index(path, file_size, header, index, regions, split_size)
+        return plan_with_index(path, file_size, header, index, regions, split_size, verify_checksums)
 
 
 def plan_with_index(path: str, file_size: int, header: BamHeader, index: IndexAccess,
-                    regions: RegionsLike, split_size=None) -> List[IntervalPartition]:
+                    regions: RegionsLike, split_size=None, verify_checksums: bool = True) -> List[IntervalPartition]:
     """:func:`plan_interval_partitions` with the header and index already open."""
     cap = parse_size(split_size if split_size is not None else DEFAULT_SPLIT_SIZE)
     placed, unplaced = resolve_regions(regions, header)
@@ -98,7 +102,7 @@ def plan_with_index(path: str, file_size: int, header: BamHeader, index: IndexAc
     shipped = shippable_header(header)
     return [
         IntervalPartition(path, file_size, i, tuple(group), intervals[i], shipped,
-                          int(sum(piece.cost for piece in group)))
+                          int(sum(piece.cost for piece in group)), verify_checksums)
         for i, group in enumerate(groups)
     ]
 

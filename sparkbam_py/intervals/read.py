@@ -26,6 +26,7 @@ from ..bam.schema import resolve_columns
 from ..bam.walk import DEFAULT_CHUNK_BYTES, RecordChunk, iter_record_chunks
 from ..bgzf.reader import BgzfReader
 from ..channel import open_channel
+from ..config import CheckerConfig
 from ..errors import InputIOError, SplitVerificationError
 from ..splits import ByteRange, SplitReader, SplitTask, header_for, physical_pos
 from .pieces import ChunkPiece, TailRange
@@ -108,7 +109,7 @@ def read_interval_partition(partition: IntervalPartition, columns: Optional[Sequ
         raise InputIOError(
             f"the file is {channel.size} bytes now but was {partition.file_size} when the "
             "intervals were planned; it changed while being read", partition.path)
-    reader = BgzfReader(channel)
+    reader = BgzfReader(channel, verify_checksums=partition.verify_checksums)
     header = header_for(partition.path, partition.file_size, partition.header, reader)
     overlap = OverlapTest(partition.intervals)
     decoder = _Decoder(header, names, with_file_position, partition.path)
@@ -205,7 +206,8 @@ def _tail_range_chunks(partition: IntervalPartition, piece: TailRange,
                        header: BamHeader) -> Iterator[Tuple[RecordChunk, np.ndarray]]:
     """A byte range of the unplaced tail, through the split reader (record-start search and
     boundary verification)."""
-    task = SplitTask(partition.path, partition.file_size, ByteRange(piece.start, piece.end), header)
+    task = SplitTask(partition.path, partition.file_size, ByteRange(piece.start, piece.end), header,
+                     CheckerConfig(verify_checksums=partition.verify_checksums))
     with SplitReader(task) as split:
         for chunk in split.iter_chunks():
             yield chunk, chunk.fixed_fields()

@@ -40,13 +40,15 @@ def register(spark, pushdown: bool = False) -> None:
 
 def load_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None, *,
                reads_to_check=None, max_read_size=None, bgzf_blocks_to_check=None, verify_splits: bool = True,
-               method: str = "auto"):
+               method: str = "auto", verify_checksums: bool = True):
     """A DataFrame of the reads of ``path`` (a file, glob, directory or list; local or URL).
 
     ``columns`` picks the columns (pysam names; ``file_position`` and ``file_path`` may be
     added); ``split_size`` (default 32 MiB, ``"64m"`` accepted) sets the partition size.
+    ``verify_checksums=False`` skips the BGZF CRC32 check of every block (on by default).
     """
-    options = ReadOptions.of(split_size, reads_to_check, max_read_size, bgzf_blocks_to_check, verify_splits)
+    options = ReadOptions.of(split_size, reads_to_check, max_read_size, bgzf_blocks_to_check, verify_splits,
+                             verify_checksums=verify_checksums)
     return _load(spark, path, options, ColumnPlan.of(columns), method)
 
 
@@ -104,7 +106,8 @@ def map_partitions(spark, path: PathsArgument, fn: Callable, split_size=None, **
 
 
 def _checker_options(options: dict) -> dict:
-    known = ("reads_to_check", "max_read_size", "bgzf_blocks_to_check", "verify_splits", "use_splitting_index")
+    known = ("reads_to_check", "max_read_size", "bgzf_blocks_to_check", "verify_splits", "use_splitting_index",
+             "verify_checksums")
     unknown = sorted(set(options) - set(known) - {"method"})
     if unknown:
         raise ConfigError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known + ('method',))}")

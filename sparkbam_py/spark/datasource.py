@@ -59,9 +59,10 @@ def _partitions(options) -> list:
 
 
 def _interval_partitions(options, regions) -> list:
-    split_size = ReadOptions.from_options(options, extra=(INTERVALS_OPTION,)).split_size
+    read_options = ReadOptions.from_options(options, extra=(INTERVALS_OPTION,))
     partitions = [IntervalInputPartition(planned) for path in paths_from_options(options)
-                  for planned in plan_interval_partitions(path, regions, split_size)]
+                  for planned in plan_interval_partitions(path, regions, read_options.split_size,
+                                                          verify_checksums=read_options.config.verify_checksums)]
     # Spark wants at least one partition; an empty one reads nothing.
     return partitions or [InputPartition(None)]
 
@@ -70,7 +71,7 @@ class BamDataSource(DataSource):
     """Reads BAM records; the default schema is pysam's field names (see ``bam.schema``).
 
     Options: ``splitSize`` (bytes or ``"64m"``), ``readsToCheck``, ``maxReadSize``,
-    ``bgzfBlocksToCheck``, ``verifySplits``; ``intervals`` (samtools regions, comma-separated)
+    ``bgzfBlocksToCheck``, ``verifySplits``, ``verifyChecksums`` (BGZF CRC32s, default true); ``intervals`` (samtools regions, comma-separated)
     reads only the reads overlapping them, through the BAI/CSI beside each BAM.  A narrower ``.schema(...)`` decodes only
     those columns; ``file_position`` (bigint) and ``file_path`` (string) may be added.
     """

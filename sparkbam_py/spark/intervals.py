@@ -18,7 +18,7 @@ from ..intervals.plan import RegionsLike
 
 def load_intervals(spark, path, intervals: RegionsLike, split_size=None, columns: Optional[Sequence[str]] = None,
                    *, with_file_position: bool = False, index_path: Optional[str] = None,
-                   use_bai_json: bool = True):
+                   use_bai_json: bool = True, verify_checksums: bool = True):
     """The reads of ``path`` overlapping ``intervals``, each once, in file order.
 
     ``intervals``: samtools region strings, as a list or one comma-separated string
@@ -27,10 +27,10 @@ def load_intervals(spark, path, intervals: RegionsLike, split_size=None, columns
     compressed bytes per partition (default 32 MiB; ``"4m"`` works).  ``columns`` projects
     (pysam names, see :mod:`~sparkbam_py.bam.schema`); ``with_file_position`` adds each
     read's virtual offset.  Needs a ``.bai``/``.csi`` (or ``.bai.json`` + ``.bai``) beside
-    the BAM, or ``index_path``.
+    the BAM, or ``index_path``.  ``verify_checksums=False`` skips the BGZF CRC32 checks.
     """
     partitions = plan_interval_partitions(path, intervals, split_size, index_path=index_path,
-                                          use_bai_json=use_bai_json)
+                                          use_bai_json=use_bai_json, verify_checksums=verify_checksums)
     return dataframe_of_partitions(spark, partitions, columns, with_file_position)
 
 

@@ -66,13 +66,14 @@ class ReadOptions:
 
     @classmethod
     def of(cls, split_size=None, reads_to_check=None, max_read_size=None, bgzf_blocks_to_check=None,
-           verify_splits=True, use_splitting_index=True) -> "ReadOptions":
+           verify_splits=True, use_splitting_index=True, verify_checksums=True) -> "ReadOptions":
         defaults = CheckerConfig()
         config = CheckerConfig(
             reads_to_check=defaults.reads_to_check if reads_to_check is None else _parse_count("reads_to_check", reads_to_check),
             max_read_size=defaults.max_read_size if max_read_size is None else _parse_count("max_read_size", max_read_size),
             bgzf_blocks_to_check=(defaults.bgzf_blocks_to_check if bgzf_blocks_to_check is None
                                   else _parse_count("bgzf_blocks_to_check", bgzf_blocks_to_check)),
+            verify_checksums=bool(verify_checksums),
         )
         size = DEFAULT_SPLIT_SIZE if split_size is None else parse_size(split_size)
         return cls(size, config, bool(verify_splits), bool(use_splitting_index))
@@ -90,6 +91,8 @@ class ReadOptions:
             keywords["verify_splits"] = parse_bool("verifySplits", keywords["verify_splits"])
         if "use_splitting_index" in keywords:
             keywords["use_splitting_index"] = parse_bool("useSplittingIndex", keywords["use_splitting_index"])
+        if "verify_checksums" in keywords:
+            keywords["verify_checksums"] = parse_bool("verifyChecksums", keywords["verify_checksums"])
         return cls.of(**keywords)
 
     def to_options(self) -> Dict[str, str]:
@@ -101,10 +104,12 @@ class ReadOptions:
             "bgzfBlocksToCheck": str(self.config.bgzf_blocks_to_check),
             "verifySplits": str(self.verify).lower(),
             "useSplittingIndex": str(self.use_splitting_index).lower(),
+            "verifyChecksums": str(self.config.verify_checksums).lower(),
         }
 
 
-_OPTION_NAMES = ("splitSize", "readsToCheck", "maxReadSize", "bgzfBlocksToCheck", "verifySplits", "useSplittingIndex")
+_OPTION_NAMES = ("splitSize", "readsToCheck", "maxReadSize", "bgzfBlocksToCheck", "verifySplits", "useSplittingIndex",
+                 "verifyChecksums")
 _OPTION_KEYWORDS = {
     "splitsize": "split_size",
     "readstocheck": "reads_to_check",
@@ -112,6 +117,7 @@ _OPTION_KEYWORDS = {
     "bgzfblockstocheck": "bgzf_blocks_to_check",
     "verifysplits": "verify_splits",
     "usesplittingindex": "use_splitting_index",
+    "verifychecksums": "verify_checksums",
 }
 
 
