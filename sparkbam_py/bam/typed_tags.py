@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ConfigError, SparkBamError
-from .littleendian import FLOAT_TYPE, INTEGER_TYPES, read_float32, read_integers
+from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers
 from .ragged import string_array, take_byte_ranges
 from .spans import MalformedRecord
 from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TYPE_ARRAY, TYPE_CHAR, TYPE_HEX, TYPE_STRING, TagEntries
@@ -90,15 +90,19 @@ def typed_tags_column(entries: TagEntries, n_records: int, spec: TagSpec, droppe
     usable = np.ones(len(entries), dtype=bool)
     if dropped is not None and len(dropped):
         usable[dropped] = False
-    children = [_field(entries, n_records, tag.encode("ascii"), kind, usable) for tag, kind in spec.fields]
+    # Each entry's two tag characters as one uint16, read once for all the fields.
+    keys = np.where(usable, at_every_byte(entries.buffer, np.dtype("<u2"))[entries.start], 0)
+    children = [_field(entries, n_records, tag.encode("ascii"), kind, keys) for tag, kind in spec.fields]
     return pa.StructArray.from_arrays(children, fields=list(spec.arrow_type()))
 
 
-def _field(entries: TagEntries, n_records: int, key: bytes, kind: str, usable: np.ndarray) -> pa.Array:
-    found = np.flatnonzero(entries.keys_equal(key) & usable)
+def _field(entries: TagEntries, n_records: int, key: bytes, kind: str, keys: np.ndarray) -> pa.Array:
+    found = np.flatnonzero(keys == int.from_bytes(key, "little"))
     records = entries.records[entries.walked_record_of(found)]
-    records, first = np.unique(records, return_index=True)  # entries are in record order
-    found = found[first]
+    # Entries are in record order: a record's first entry of the tag is the one that counts.
+    first = np.ones(len(records), dtype=bool)
+    first[1:] = records[1:] != records[:-1]
+    found, records = found[first], records[first]
     value_type = entries.type[found]
     accepted = np.isin(value_type, list(_ACCEPTED[kind]))
     if not accepted.all():
