@@ -20,6 +20,7 @@ from .spark import (
 from .spark.intervals import load_intervals
 from .spark.map_splits import map_splits
 from .spark.coverage import compute_coverage
+from .spark.convert import convert
 from .splits import Split
 from .spark.cram_api import load_cram
 from .text.map_regions import map_regions
@@ -33,6 +34,7 @@ __all__ = [
     "__version__",
     "compute_splits",
     "compute_coverage",
+    "convert",
     "count_reads",
     "get_spark",
     "iter_batches",

@@ -27,11 +27,12 @@ from .cigar import (
     reference_end_column,
 )
 from .ragged import string_array, take_byte_ranges
-from .schema import bam_schema, resolve_columns
+from .schema import FILE_POSITION, bam_schema, resolve_columns
 from .sequence import decode_query_qualities, decode_query_sequence
 from .spans import MalformedRecord, RecordSpans, compute_record_spans
 from .tag_text import build_tags_column
 from .tags import TagEntries, locate_tags
+from .typed_tags import TYPED_TAGS, TagSpec, TagTypeError, UnconvertibleTag, typed_tags_column
 
 
 def decode_records(
@@ -42,6 +43,7 @@ def decode_records(
     file_positions: Optional[np.ndarray] = None,
     *,
     path: Optional[str] = None,
+    typed_tags: Optional[TagSpec] = None,
 ) -> pa.RecordBatch:
     """Decode the records starting at ``offsets`` (their block_size field) in ``data``.
 
@@ -50,7 +52,9 @@ def decode_records(
     ``columns`` picks and orders the columns (default: all of :data:`schema.DEFAULT_COLUMNS`);
     ``file_positions`` (int64 virtual offsets, one per record) adds a last ``file_position``
     column.  ``path`` only serves error messages.  The batch has exactly the schema
-    ``bam_schema(columns, with_file_position=file_positions is not None)``.
+    ``bam_schema(columns, with_file_position=file_positions is not None)``, with a
+    ``typed_tags`` struct column (see :mod:`.typed_tags`) before ``file_position`` when
+    ``typed_tags`` declares tags.
     """
     names = resolve_columns(columns)
     data = _as_bytes(data)
@@ -63,6 +67,9 @@ def decode_records(
     try:
         batch = _BatchDecoder(data, offsets, reference_names, names)
         arrays = [_COLUMN_BUILDERS[name](batch) for name in names]
+        if typed_tags is not None:
+            arrays.append(batch.typed_tags_column(typed_tags))
+            schema = _with_typed_tags(schema, typed_tags)
     except MalformedRecord as bad:
         raise _located_error(bad, offsets, file_positions, path) from None
     if file_positions is not None:
@@ -79,13 +86,19 @@ def _as_bytes(data) -> np.ndarray:
     return np.ascontiguousarray(data).view(np.uint8).reshape(-1)
 
 
+def _with_typed_tags(schema: pa.Schema, spec: TagSpec) -> pa.Schema:
+    at = len(schema) - (FILE_POSITION in schema.names)
+    return schema.insert(at, pa.field(TYPED_TAGS, spec.arrow_type(), nullable=False))
+
+
 def _located_error(bad: MalformedRecord, offsets, file_positions, path) -> CorruptRecordError:
     """A CorruptRecordError naming the record's batch index, data offset and file position."""
     where = None
     if file_positions is not None:
         where = Pos.from_virtual(int(file_positions[bad.record]))
     message = f"record {bad.record} of the batch (data offset {int(offsets[bad.record])}): {bad.message}"
-    return CorruptRecordError(message, path, where)
+    error_type = TagTypeError if isinstance(bad, UnconvertibleTag) else CorruptRecordError
+    return error_type(message, path, where)
 
 
 class _BatchDecoder:
@@ -148,6 +161,9 @@ class _BatchDecoder:
         # l_read_name counts the NUL terminator, which the name leaves out.
         lengths = self.fixed["l_read_name"].astype(np.int64) - 1
         return string_array(take_byte_ranges(self.data, spans.name_start, lengths))
+
+    def typed_tags_column(self, spec: TagSpec) -> pa.StructArray:
+        return typed_tags_column(self.tag_entries, len(self.spans), spec, dropped=self.long_cigars.entries)
 
     def tags_column(self) -> pa.MapArray:
         # A CG tag that became the CIGAR is part of the CIGAR now, not a tag (as in pysam).

@@ -18,7 +18,8 @@ import numpy as np
 
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, read_unsigned
 from .ragged import take_byte_ranges
-from .spans import require
+from .kernels import compiled
+from .spans import MalformedRecord, require
 
 # SAMv1 §4.2.4: two tag characters, then one value-type character, then the value.
 TAG_HEADER_BYTES = 3
@@ -84,29 +85,96 @@ def locate_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, records:
     """Locate the tags in ``data[starts[i]:ends[i]]`` for each record ``records[i]``."""
     regions = take_byte_ranges(data, starts, ends - starts)
     buffer = regions.values
+    kernel = compiled(tag_walk_kernel)
+    if kernel is None:
+        start = _tag_starts_by_rounds(buffer, regions.offsets, records)
+    else:
+        start = np.empty(len(buffer) // TAG_HEADER_BYTES + 1, dtype=np.int64)
+        found, bad_region, problem = kernel(buffer, regions.offsets, FIXED_VALUE_BYTES, ARRAY_ELEMENT_BYTES, start)
+        if problem:
+            raise MalformedRecord(_PROBLEMS[problem], int(records[bad_region]))
+        start = start[:found]
+    # A tag ends where the next one (or the last region) starts.
+    size = np.diff(start, append=len(buffer)) - TAG_HEADER_BYTES
+    entry_offsets = np.searchsorted(start, regions.offsets)
+    return TagEntries(buffer, records, regions.offsets, entry_offsets, start, buffer[start + 2], size)
+
+
+# The kernel's problem codes and the messages both paths give for them.
+_PROBLEMS = {
+    1: "tag header runs past the end of the record",
+    2: "tag value runs past the end of the record",
+    3: "Z/H tag value lacks its NUL",
+    4: "B tag header truncated",
+    5: "B tag with an unknown element subtype",
+    6: "tag with an unknown value type",
+}
+
+
+def tag_walk_kernel(buffer, region_offsets, fixed_bytes, element_bytes, starts):
+    """Every region's tags, one record after the other (numba-compiled; see :mod:`.kernels`).
+
+    Fills ``starts`` with each tag's position and returns ``(tags, region, problem)``:
+    ``problem`` is a :data:`_PROBLEMS` code (0: none) for the first bad ``region``.
+    """
+    found = 0
+    for region in range(len(region_offsets) - 1):
+        at = region_offsets[region]
+        limit = region_offsets[region + 1]
+        while at < limit:
+            if at + 3 > limit:
+                return found, region, 1
+            starts[found] = at
+            found += 1
+            value = at + 3
+            value_type = buffer[value - 1]
+            size = fixed_bytes[value_type]
+            if size == 0:
+                if value_type == 90 or value_type == 72:  # 'Z', 'H': up to and including the NUL
+                    nul = value
+                    while nul < limit and buffer[nul] != 0:
+                        nul += 1
+                    if nul >= limit:
+                        return found, region, 3
+                    size = nul - value + 1
+                elif value_type == 66:  # 'B': subtype, uint32 count, elements
+                    if value + 5 > limit:
+                        return found, region, 4
+                    width = element_bytes[buffer[value]]
+                    if width == 0:
+                        return found, region, 5
+                    count = (np.int64(buffer[value + 1]) | (np.int64(buffer[value + 2]) << 8)
+                             | (np.int64(buffer[value + 3]) << 16) | (np.int64(buffer[value + 4]) << 24))
+                    size = 5 + width * count
+                else:
+                    return found, region, 6
+            at = value + size
+            if at > limit:
+                return found, region, 2
+    return found, 0, 0
+
+
+def _tag_starts_by_rounds(buffer: np.ndarray, region_offsets: np.ndarray, records: np.ndarray) -> np.ndarray:
+    """The pure-numpy tag walk: round k finds the k-th tag of every record that has one."""
     nul_positions = np.flatnonzero(buffer == 0)
     # Each round marks where the tags it found start.  The regions lie back to back and the
     # tags tile them, so the marks in buffer order are every tag in record order.
     is_tag_start = np.zeros(len(buffer), dtype=bool)
     # The records still walking: their index, next tag position and region end.
-    walking = np.flatnonzero(regions.offsets[:-1] < regions.offsets[1:])
-    at = regions.offsets[:-1][walking]
-    limit = regions.offsets[1:][walking]
+    walking = np.flatnonzero(region_offsets[:-1] < region_offsets[1:])
+    at = region_offsets[:-1][walking]
+    limit = region_offsets[1:][walking]
     while walking.size:
-        _check(at + TAG_HEADER_BYTES <= limit, records, walking, "tag header runs past the end of the record")
+        _check(at + TAG_HEADER_BYTES <= limit, records, walking, _PROBLEMS[1])
         is_tag_start[at] = True
         size = _value_sizes(buffer, nul_positions, at + TAG_HEADER_BYTES, limit, records, walking)
         following = at + TAG_HEADER_BYTES + size
-        _check(following <= limit, records, walking, "tag value runs past the end of the record")
+        _check(following <= limit, records, walking, _PROBLEMS[2])
         more = following < limit
         if not more.all():
             walking, following, limit = walking[more], following[more], limit[more]
         at = following
-    start = np.flatnonzero(is_tag_start)
-    # A tag ends where the next one (or the last region) starts.
-    size = np.diff(start, append=len(buffer)) - TAG_HEADER_BYTES
-    entry_offsets = np.searchsorted(start, regions.offsets)
-    return TagEntries(buffer, records, regions.offsets, entry_offsets, start, buffer[start + 2], size)
+    return np.flatnonzero(is_tag_start)
 
 
 def _check(ok: np.ndarray, records: np.ndarray, walking: np.ndarray, message: str) -> None:
@@ -131,14 +199,14 @@ def _value_sizes(buffer, nul_positions, value_start, limit, records, walking) ->
         found = np.minimum(np.searchsorted(nul_positions, begin), len(nul_positions) - 1)
         nul = nul_positions[found] if len(nul_positions) else begin - 1
         ok = (nul >= begin) & (nul < limit[strings])
-        _check(ok, records, walking[strings], "Z/H tag value lacks its NUL")
+        _check(ok, records, walking[strings], _PROBLEMS[3])
         size[strings] = nul - begin + 1
     arrays = special[special_type == TYPE_ARRAY]
     if arrays.size:
         begin = value_start[arrays]
-        _check(begin + ARRAY_HEADER_BYTES <= limit[arrays], records, walking[arrays], "B tag header truncated")
+        _check(begin + ARRAY_HEADER_BYTES <= limit[arrays], records, walking[arrays], _PROBLEMS[4])
         element_bytes = ARRAY_ELEMENT_BYTES[buffer[begin]]
-        _check(element_bytes > 0, records, walking[arrays], "B tag with an unknown element subtype")
+        _check(element_bytes > 0, records, walking[arrays], _PROBLEMS[5])
         size[arrays] = ARRAY_HEADER_BYTES + element_bytes * read_unsigned(buffer, begin + 1, 4)
-    _check(size[special] > 0, records, walking[special], "tag with an unknown value type")
+    _check(size[special] > 0, records, walking[special], _PROBLEMS[6])
     return size

@@ -31,7 +31,7 @@ def read_record_batches(task: SplitTask, plan: ColumnPlan) -> Iterator[pa.Record
         for chunk in split.iter_chunks():
             positions = chunk.virtual_offsets() if plan.with_file_position else None
             decoded = decode_records(chunk.run.data, chunk.offsets, names, plan.record_columns, positions,
-                                     path=task.path)
+                                     path=task.path, typed_tags=plan.tag_spec)
             yield plan.arrange(decoded, task.path)
 
 

@@ -14,6 +14,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import pyarrow as pa
 
 from ..bam.schema import COLUMNS, DEFAULT_COLUMNS, FILE_POSITION, FILE_POSITION_TYPE
+from ..bam.typed_tags import TYPED_TAGS, TagSpec, resolve_tag_spec
 from ..config import DEFAULT_SPLIT_SIZE, CheckerConfig, parse_size
 from ..errors import ConfigError
 from ..splits import SplitTask, plan_file
@@ -31,6 +32,8 @@ HEADER_READ_THREADS = 16
 # Data source option names (Spark lower-cases them) and how each is read.
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 PATH_OPTIONS = ("path", "paths")
+# option("tags", "NM:i,MD:Z") or "auto[:N]": a typed_tags struct column (see bam.typed_tags).
+TAGS_OPTION = "tags"
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -79,7 +82,7 @@ class ReadOptions:
     def from_options(cls, options: Mapping[str, str], extra: Sequence[str] = ()) -> "ReadOptions":
         """From data source options; unknown names are an error (a typo must not pass silently)."""
         given = {key.lower(): value for key, value in options.items()}
-        known = set(_OPTION_KEYWORDS) | set(PATH_OPTIONS) | {name.lower() for name in extra}
+        known = set(_OPTION_KEYWORDS) | set(PATH_OPTIONS) | {TAGS_OPTION} | {name.lower() for name in extra}
         unknown = sorted(set(given) - known)
         if unknown:
             raise ConfigError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(_OPTION_NAMES))}")
@@ -151,38 +154,43 @@ class ColumnPlan:
     record_columns: Tuple[str, ...]
     with_file_position: bool
     with_file_path: bool
+    tag_spec: Optional[TagSpec] = None  # set when the typed_tags column is requested
 
     @classmethod
-    def of(cls, columns: Optional[Sequence[str]] = None, with_file_position: bool = False) -> "ColumnPlan":
+    def of(cls, columns: Optional[Sequence[str]] = None, with_file_position: bool = False,
+           tags: Optional[TagSpec] = None) -> "ColumnPlan":
         names = list(DEFAULT_COLUMNS if columns is None else _as_names(columns))
+        if tags is not None and columns is None:
+            names.append(TYPED_TAGS)
         if with_file_position and FILE_POSITION not in names:
             names.append(FILE_POSITION)
-        return cls._build(pa.schema([pa.field(name, *_column_type(name)) for name in names]))
+        return cls._build(pa.schema([pa.field(name, *_column_type(name, tags)) for name in names]), tags)
 
     @classmethod
-    def from_spark_schema(cls, schema) -> "ColumnPlan":
+    def from_spark_schema(cls, schema, tags: Optional[TagSpec] = None) -> "ColumnPlan":
         """From a user's Spark schema: known names, our types; nullable is fine, but NOT NULL
         on a column that can be null is refused (Spark would trust it and mislead)."""
         from pyspark.sql.pandas.types import to_arrow_schema
 
         arrow = to_arrow_schema(schema)
         for wanted in arrow:
-            ours, nullable = _column_type(wanted.name)
+            ours, nullable = _column_type(wanted.name, tags)
             if not wanted.type.equals(ours):
                 raise ConfigError(f"column {wanted.name} is {ours} here, not {wanted.type}")
             if nullable and not wanted.nullable:
                 raise ConfigError(f"column {wanted.name} can be null; declare it without NOT NULL")
-        return cls._build(arrow)
+        return cls._build(arrow, tags)
 
     @classmethod
-    def _build(cls, arrow: pa.Schema) -> "ColumnPlan":
+    def _build(cls, arrow: pa.Schema, tags: Optional[TagSpec] = None) -> "ColumnPlan":
         names = arrow.names
         if not names:
             raise ConfigError("select at least one column")
         if len(set(names)) != len(names):
             raise ConfigError(f"columns requested more than once in {names}")
         records = tuple(name for name in names if name in COLUMNS)
-        return cls(arrow, records, FILE_POSITION in names, FILE_PATH in names)
+        return cls(arrow, records, FILE_POSITION in names, FILE_PATH in names,
+                   tags if TYPED_TAGS in names else None)
 
     def spark_schema(self):
         from pyspark.sql.pandas.types import from_arrow_schema
@@ -206,7 +214,23 @@ def _as_names(columns: Sequence[str]) -> List[str]:
     return list(columns)
 
 
-def _column_type(name: str) -> Tuple[pa.DataType, bool]:
+def tag_spec_option(options: Mapping[str, str]) -> Optional[TagSpec]:
+    """The ``tags`` option's declared (or discovered) typed tags; None without the option."""
+    given = {key.lower(): value for key, value in options.items()}
+    if TAGS_OPTION not in given:
+        return None
+    text = given[TAGS_OPTION]
+    first = None
+    if str(text).strip().lower().startswith("auto"):
+        first = next(iter(paths_from_options(options)), None)
+    return resolve_tag_spec(text, first)
+
+
+def _column_type(name: str, tags: Optional[TagSpec] = None) -> Tuple[pa.DataType, bool]:
+    if name == TYPED_TAGS:
+        if tags is None:
+            raise ConfigError(f"column {TYPED_TAGS} needs the tags option (e.g. tags='NM:i,MD:Z' or 'auto')")
+        return tags.arrow_type(), False
     if name in COLUMNS:
         return COLUMNS[name]
     if name in EXTRA_COLUMNS:

@@ -1,0 +1,285 @@
+"""Native-speed benchmarks (issue 12): ours against samtools, oxbow and polars-bio, same run.
+
+    .venv/bin/python bench/bench_native.py BAM [--jobs count,decode,parquet,noop,delta] [--repeat 3] [--json OUT]
+
+* ``count``: one core (``taskset -c 0``), CPU seconds: our chain walk from compressed bytes,
+  BGZF CRC32 checked (compiled and pure-Python walks) vs ``samtools view -c -@0``.
+* ``decode``: one core, CPU seconds: all 13 columns with the ``tags`` map into Arrow vs
+  oxbow ``from_bam(BAM).with_tags()`` batches (and our ``typed_tags`` struct instead of the map).
+* ``parquet``: wall seconds on the 2 cores: ``sparkbam_py.convert`` on ``local[2]`` vs
+  polars-bio ``read_bam(BAM).write_parquet(OUT)`` with 2 threads, and the JVM row path
+  (``spark.read.format("bam").load().write.parquet()``) for reference.
+* ``noop``: the full-schema DataFrame on ``local[2]`` into ``write.format("noop")``, with the
+  map and with typed tags instead; records/s per core.
+* ``delta``: ``convert --to delta``; the table read by deltalake and its files by Spark.
+
+Every figure is a median of ``--repeat`` runs; the peers run in the same invocation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PYTHON = sys.executable
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def child_cpu(command, env=None) -> float:
+    """User + system CPU seconds of a child process (and its children), pinned to core 0."""
+    before = os.times()
+    subprocess.run(["taskset", "-c", "0", *command], check=True, env=env, stdout=subprocess.DEVNULL)
+    after = os.times()
+    return (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def python_cpu(snippet: str, bam: str, env_extra=None, extra_args=()) -> float:
+    """CPU seconds a Python snippet reports for itself (imports excluded), pinned to core 0."""
+    env = dict(os.environ, **(env_extra or {}))
+    out = subprocess.run(["taskset", "-c", "0", PYTHON, "-c", snippet, bam, *extra_args], check=True, env=env,
+                         capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+COUNT_OURS = """
+import sys, time
+from sparkbam_py.bam.file import open_bam
+from sparkbam_py.bam.kernels import compiled
+from sparkbam_py.bam.walk import chain_kernel
+compiled(chain_kernel)  # numba's import and cache load are a worker's one-time start-up, not per record
+with open_bam(sys.argv[1]) as bam:
+    bam.reader.verify_checksums = True
+    started = time.process_time()
+    n = bam.count_records()
+    print(n); print(time.process_time() - started)
+"""
+
+INFLATE_ONLY = """
+import sys, time
+from sparkbam_py.bam.file import open_bam
+with open_bam(sys.argv[1]) as bam:
+    bam.reader.verify_checksums = True
+    started = time.process_time()
+    n = sum(len(block.data) for block in bam.reader.iter_blocks(0))
+    print(n); print(time.process_time() - started)
+"""
+
+DECODE_OURS = """
+import sys, time
+import pyarrow as pa
+from sparkbam_py.bam.decode import decode_records
+from sparkbam_py.bam.file import open_bam
+from sparkbam_py.bam.typed_tags import discover_tags
+from sparkbam_py.bam.schema import DEFAULT_COLUMNS
+typed = len(sys.argv) > 2
+spec = discover_tags(sys.argv[1]) if typed else None
+columns = [c for c in DEFAULT_COLUMNS if c != "tags"] if typed else None
+with open_bam(sys.argv[1]) as bam:
+    bam.reader.verify_checksums = True
+    names = pa.array(bam.header.reference_names, pa.string())
+    started = time.process_time()
+    n = 0
+    for chunk in bam.iter_record_chunks():
+        n += decode_records(chunk.run.data, chunk.offsets, names, columns, typed_tags=spec).num_rows
+    print(n); print(time.process_time() - started)
+"""
+
+DECODE_OXBOW = """
+import sys, time
+import oxbow as ox
+started = time.process_time()
+n = sum(batch.num_rows for batch in ox.from_bam(sys.argv[1]).with_tags().batches())
+print(n); print(time.process_time() - started)
+"""
+
+POLARS_BIO = """
+import os, sys, time
+import polars_bio as pb
+pb.set_option(pb.POLARS_BIO_MAX_THREADS, "2")
+started = time.perf_counter()
+pb.read_bam(sys.argv[1]).write_parquet(sys.argv[2])
+print(time.perf_counter() - started)
+"""
+
+
+LOCAL_PARQUET = """
+import sys, time
+from sparkbam_py.bam.schema import bam_schema
+from sparkbam_py.convert.commit import commit
+from sparkbam_py.convert.target import OutputTarget
+from sparkbam_py.convert.writer import write_task
+from sparkbam_py.local import iter_batches
+if __name__ == "__main__":
+    started = time.perf_counter()
+    target = OutputTarget(sys.argv[2])
+    files = write_task(iter_batches(sys.argv[1], workers=2), bam_schema(), target, 0)
+    commit(target, "parquet", "error", bam_schema(), files)
+    print(time.perf_counter() - started)
+"""
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def bench_count(bam, repeat):
+    ours = [python_cpu(COUNT_OURS, bam) for _ in range(repeat)]
+    python_walk = [python_cpu(COUNT_OURS, bam, {"SPARKBAM_KERNELS": "python"}) for _ in range(repeat)]
+    samtools = [child_cpu(["samtools", "view", "-c", "-@0", bam]) for _ in range(repeat)]
+    inflate = [python_cpu(INFLATE_ONLY, bam) for _ in range(repeat)]
+    return {"ours_cpu_s": median(ours), "ours_python_walk_cpu_s": median(python_walk),
+            "inflate_and_crc_only_cpu_s": median(inflate),
+            "samtools_cpu_s": median(samtools), "ratio": median(samtools) / median(ours)}
+
+
+def bench_decode(bam, repeat):
+    ours = [python_cpu(DECODE_OURS, bam) for _ in range(repeat)]
+    typed = [python_cpu(DECODE_OURS, bam, extra_args=["typed"]) for _ in range(repeat)]
+    oxbow = [python_cpu(DECODE_OXBOW, bam) for _ in range(repeat)]
+    return {"ours_cpu_s": median(ours), "ours_typed_tags_cpu_s": median(typed), "oxbow_with_tags_cpu_s": median(oxbow),
+            "ratio": median(oxbow) / median(ours), "ratio_typed": median(oxbow) / median(typed)}
+
+
+def spark_session():
+    from sparkbam_py.spark.session import get_spark
+
+    spark = get_spark("bench-native", master="local[2]")
+    import sparkbam_py
+
+    sparkbam_py.register(spark)
+    return spark
+
+
+def wall(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def bench_parquet(bam, repeat, spark, scratch):
+    import sparkbam_py
+
+    out = os.path.join(scratch, "out")
+
+    def ours():
+        shutil.rmtree(out, ignore_errors=True)
+        sparkbam_py.convert(spark, bam, out)
+
+    def jvm_path():
+        spark.read.format("bam").load(bam).write.mode("overwrite").parquet(out)
+
+    def polars_bio():
+        shutil.rmtree(out, ignore_errors=True)
+        env = dict(os.environ, POLARS_MAX_THREADS="2")
+        text = subprocess.run([PYTHON, "-c", POLARS_BIO, bam, out + ".parquet"], check=True, env=env,
+                              capture_output=True, text=True).stdout
+        return float(text.strip().splitlines()[-1])
+
+    def local_reader():
+        shutil.rmtree(out, ignore_errors=True)
+        script = os.path.join(scratch, "local_parquet.py")
+        with open(script, "w") as handle:
+            handle.write(LOCAL_PARQUET)
+        subprocess.run([PYTHON, script, bam, out], check=True, capture_output=True)
+
+    ours()  # warm the Python workers
+    figures = {"ours_convert_wall_s": [], "polars_bio_wall_s": [], "jvm_write_parquet_wall_s": []}
+    if _has_local_reader():
+        figures["local_iter_batches_workers2_wall_s"] = []
+    for _ in range(repeat):
+        figures["ours_convert_wall_s"].append(wall(ours))
+        started = time.perf_counter()
+        polars_bio()
+        figures["polars_bio_wall_s"].append(time.perf_counter() - started)
+        figures["jvm_write_parquet_wall_s"].append(wall(jvm_path))
+        if "local_iter_batches_workers2_wall_s" in figures:
+            figures["local_iter_batches_workers2_wall_s"].append(wall(local_reader))
+    result = {key: median(values) for key, values in figures.items()}
+    result["ratio_vs_polars_bio"] = result["ours_convert_wall_s"] / result["polars_bio_wall_s"]
+    if "local_iter_batches_workers2_wall_s" in result:
+        result["local_ratio_vs_polars_bio"] = result["local_iter_batches_workers2_wall_s"] / result["polars_bio_wall_s"]
+    return result
+
+
+def _has_local_reader() -> bool:
+    try:
+        import sparkbam_py.local.reader  # noqa: F401  (the Spark-free reader, once merged)
+    except ImportError:
+        return False
+    return True
+
+
+def bench_noop(bam, repeat, spark, records):
+    from sparkbam_py.bam.schema import DEFAULT_COLUMNS
+
+    def full():
+        spark.read.format("bam").load(bam).write.format("noop").mode("overwrite").save()
+
+    def typed():
+        frame = spark.read.format("bam").option("tags", "auto").load(bam)
+        frame.select(*[c for c in DEFAULT_COLUMNS if c != "tags"], "typed_tags").write.format("noop").mode("overwrite").save()
+
+    full()
+    seconds = median([wall(full) for _ in range(repeat)])
+    typed_seconds = median([wall(typed) for _ in range(repeat)])
+    return {"full_wall_s": seconds, "full_rec_per_s_per_core": records / seconds / 2,
+            "typed_tags_wall_s": typed_seconds, "typed_tags_rec_per_s_per_core": records / typed_seconds / 2,
+            "ratio_vs_234k": records / seconds / 2 / 234_199}
+
+
+def bench_delta(bam, spark, scratch):
+    import deltalake
+
+    import sparkbam_py
+
+    out = os.path.join(scratch, "delta")
+    seconds = wall(lambda: sparkbam_py.convert(spark, bam, out, to="delta"))
+    table = deltalake.DeltaTable(out)
+    return {"convert_wall_s": seconds, "deltalake_rows": table.count(),
+            "spark_rows_of_its_files": spark.read.parquet(*table.file_uris()).count(), "files": len(table.file_uris())}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("bam")
+    parser.add_argument("--jobs", default="count,decode,parquet,noop,delta")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", default=None, help="write the figures here too")
+    args = parser.parse_args(argv)
+    jobs = args.jobs.split(",")
+    records = int(subprocess.run(["samtools", "view", "-c", args.bam], check=True, capture_output=True,
+                                 text=True).stdout)
+    results = {"bam": os.path.basename(args.bam), "records": records, "repeat": args.repeat,
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    if "count" in jobs:
+        results["count"] = bench_count(args.bam, args.repeat)
+        print(json.dumps({"count": results["count"]}), flush=True)
+    if "decode" in jobs:
+        results["decode"] = bench_decode(args.bam, args.repeat)
+        print(json.dumps({"decode": results["decode"]}), flush=True)
+    spark_jobs = [job for job in jobs if job in ("parquet", "noop", "delta")]
+    if spark_jobs:
+        spark = spark_session()
+        with tempfile.TemporaryDirectory(prefix="bench-native-") as scratch:
+            if "parquet" in jobs:
+                results["parquet"] = bench_parquet(args.bam, args.repeat, spark, scratch)
+                print(json.dumps({"parquet": results["parquet"]}), flush=True)
+            if "noop" in jobs:
+                results["noop"] = bench_noop(args.bam, args.repeat, spark, records)
+                print(json.dumps({"noop": results["noop"]}), flush=True)
+            if "delta" in jobs:
+                results["delta"] = bench_delta(args.bam, spark, scratch)
+                print(json.dumps({"delta": results["delta"]}), flush=True)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""BAM to Parquet or Delta, written by the executors themselves (no JVM row conversion).
+
+The ``bam_convert`` data source (``convert_source``) does the work: each partition decodes
+its split into Arrow and writes its Parquet files itself (pyarrow, into a staging folder,
+under attempt-unique names), then yields one row per file.  The driver collects those rows
+(Spark keeps only the successful attempt's) and commits exactly those files.  Being a data
+source, it runs the same under Spark Connect (the server plans and writes; the client only
+collects a few rows).  pyspark is imported when ``convert`` runs, not when this module is.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import List, Optional, Sequence
+
+from ..bam.typed_tags import AUTO, TYPED_TAGS, resolve_tag_spec
+from ..convert.commit import ConvertResult, abort, commit, prepare_output
+from ..convert.target import OutputTarget, storage_items
+from ..convert.writer import WrittenFile
+from ..errors import ConfigError
+from .paths import PathsArgument, expand_paths
+from .plan import ColumnPlan, ReadOptions
+
+
+def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", partition_by: Optional[str] = None,
+            columns: Optional[Sequence[str]] = None, mode: str = "error", split_size=None,
+            row_group_bytes: Optional[int] = None, compression: Optional[str] = None,
+            storage_options: Optional[dict] = None, tags: Optional[str] = None, **read_options) -> ConvertResult:
+    """Convert BAMs to Parquet files (with ``_SUCCESS``) or a Delta table at ``out`` (any fsspec URL).
+
+    The columns and types are exactly those of ``spark.read.format("bam")`` (``columns``
+    narrows them), so reading the output back gives the same rows.  ``partition_by``
+    (``"reference_name"``) writes Hive-style folders.  ``mode``: ``error`` (default) refuses
+    a non-empty output, ``overwrite`` replaces it, ``append`` adds to a Delta table.
+    ``tags`` (``"NM:i,MD:Z"`` or ``"auto"``) adds the ``typed_tags`` struct column, as the
+    ``bam`` source's ``tags`` option does.  ``read_options`` are the ``bam`` source's (``reads_to_check``, ``verify_splits``, ...).
+    """
+    options = ReadOptions.of(split_size=split_size, **read_options)
+    plan = _column_plan(paths, columns, tags)
+    if partition_by is not None and partition_by not in plan.arrow_schema.names:
+        raise ConfigError(f"partition column {partition_by!r} is not among the converted columns")
+    extra = {k: v for k, v in (("row_group_bytes", row_group_bytes), ("compression", compression)) if v is not None}
+    target = OutputTarget(os.fspath(out), to, partition_by=partition_by,
+                          storage_options=storage_items(storage_options), **extra)
+    prepare_output(target, to, mode)
+    try:
+        files = _write_files(spark, paths, options, plan, target)
+        return commit(target, to, mode, plan.arrow_schema, files)
+    except BaseException:
+        abort(target)
+        raise
+
+
+def _write_files(spark, paths, options: ReadOptions, plan: ColumnPlan, target: OutputTarget) -> List[WrittenFile]:
+    from .convert_source import COLUMNS_OPTION, CONVERT_FORMAT, TARGET_OPTION, BamConvertDataSource, target_to_json
+    from .plan import TAGS_OPTION
+
+    spark.dataSource.register(BamConvertDataSource)
+    reader = (spark.read.format(CONVERT_FORMAT).options(**options.to_options())
+              .option(TARGET_OPTION, target_to_json(target))
+              .option(COLUMNS_OPTION, json.dumps(list(plan.arrow_schema.names))))
+    if plan.tag_spec is not None:
+        reader = reader.option(TAGS_OPTION, str(plan.tag_spec))
+    load_argument = os.fspath(paths) if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
+    return [WrittenFile(*row) for row in reader.load(load_argument).collect()]
+
+
+
+
+
+def _column_plan(paths, columns: Optional[Sequence[str]], tags: Optional[str]) -> ColumnPlan:
+    if tags is None:
+        return ColumnPlan.of(columns)
+    first = next(iter(expand_paths(paths)), None) if str(tags).strip().lower().startswith(AUTO) else None
+    spec = resolve_tag_spec(tags, first)
+    if columns is not None and TYPED_TAGS not in columns:
+        columns = list(columns) + [TYPED_TAGS]
+    return ColumnPlan.of(columns, tags=spec)
