@@ -17,6 +17,7 @@ from .spark import (
     register,
 )
 from .spark.intervals import load_intervals
+from .spark.write_api import write_bam
 from .splits import Split
 
 __version__ = "0.1.0"
@@ -35,4 +36,5 @@ __all__ = [
     "load_splits_and_reads",
     "map_partitions",
     "register",
+    "write_bam",
 ]

@@ -176,3 +176,7 @@ def register(spark, pushdown: bool = False) -> None:
         spark.conf.set(PUSHDOWN_CONF, "true")
     spark.dataSource.register(BamPushdownDataSource if pushdown else BamDataSource)
     spark.dataSource.register(BamSplitsDataSource)
+    # Writing: the same "bam" source, able to write too (df.write.format("bam"), Spark >= 4).
+    from .bam_writer import with_writer
+
+    spark.dataSource.register(with_writer(BamPushdownDataSource if pushdown else BamDataSource))

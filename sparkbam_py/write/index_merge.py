@@ -55,13 +55,12 @@ class MergedIndex:
     def _merge_chunks(self, ref, bins, beg, end) -> None:
         order = np.lexsort((beg, bins, ref))
         ref, bins, beg, end = ref[order], bins[order], beg[order], end[order]
-        same_bin = np.concatenate([[False], (ref[1:] == ref[:-1]) & (bins[1:] == bins[:-1])])
-        running_end = end.copy()
-        # A chunk joins the previous one when it starts in the block the previous one ends in.
-        joins = same_bin & (np.concatenate([[0], beg[1:] >> 16]) <= np.concatenate([[0], end[:-1] >> 16]))
+        # A chunk joins the previous one of its bin when it starts in the block that one ends in.
+        joins = np.zeros(len(ref), dtype=bool)
+        joins[1:] = (ref[1:] == ref[:-1]) & (bins[1:] == bins[:-1]) & ((beg[1:] >> 16) <= (end[:-1] >> 16))
         first = np.flatnonzero(~joins)
         self.chunk_ref, self.chunk_bin, self.chunk_beg = ref[first], bins[first], beg[first]
-        self.chunk_end = np.maximum.reduceat(running_end, first) if len(first) else running_end
+        self.chunk_end = np.maximum.reduceat(end, first) if len(first) else end
 
     def _merge_windows(self, ref, window, offset) -> None:
         key = (ref << 40) | window

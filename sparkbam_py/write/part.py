@@ -118,10 +118,15 @@ class PartWriter:
         return written
 
     def to_virtual(self, u: np.ndarray) -> np.ndarray:
-        """Inflated part offsets to virtual offsets relative to the first record block."""
+        """Inflated part offsets to virtual offsets relative to the first record block.
+
+        The end of the part is named by the next block at offset 0, as htslib's reader (and
+        htsjdk's ``.sbi`` indexer) name a position at the end of a block.
+        """
         u = np.asarray(u, dtype=np.int64)
         starts = np.asarray(self._block_starts, dtype=np.int64)
-        return (starts[u // DEFAULT_BLOCK_DATA_SIZE] << 16) | (u % DEFAULT_BLOCK_DATA_SIZE)
+        virtual = (starts[u // DEFAULT_BLOCK_DATA_SIZE] << 16) | (u % DEFAULT_BLOCK_DATA_SIZE)
+        return np.where(u == self._inflated, np.int64(self.compressed) << 16, virtual)
 
     def finish(self, path: str, partition: int, attempt: int, eof: bool = False) -> PartSummary:
         """Flush the last block (and the EOF marker when ``eof``); the part's summary."""
