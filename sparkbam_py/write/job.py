@@ -68,7 +68,7 @@ class WriteJob:
         fs, local = filesystem(self.part_path(partition, attempt))
         header = self.header.to_bytes() if self.sharded else None
         with fs.open(local, "wb") as out:
-            writer = PartWriter(out, self.header.names_array, self.settings, header=header)
+            writer = PartWriter(out, self.header.names_array, self.settings, header=header, path=self.path)
             for number, batch in enumerate(batches):
                 if batch.num_rows:
                     writer.write_batch(batch, number)

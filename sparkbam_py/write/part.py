@@ -60,8 +60,9 @@ class PartWriter:
     """Encodes batches and writes them as BGZF blocks to ``out``; :meth:`finish` summarises."""
 
     def __init__(self, out: BinaryIO, reference_names: pa.Array, settings: WriteSettings,
-                 header: Optional[bytes] = None):
+                 header: Optional[bytes] = None, path: Optional[str] = None):
         self.out = out
+        self.path = path  # the output, for error messages
         self.reference_names = reference_names
         self.settings = settings
         self.header_size = 0
@@ -81,7 +82,7 @@ class PartWriter:
         try:
             records = encode_batch(batch, self.reference_names)
         except RecordEncodeError as error:
-            raise type(error)(f"batch {batch_number} of the task, {error.detail}") from None
+            raise type(error)(f"batch {batch_number} of the task, {error.detail}", self.path) from None
         starts = self._inflated + records.offsets[:-1]
         ends = self._inflated + records.offsets[1:]
         g = self.settings.sbi_granularity
