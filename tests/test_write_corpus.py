@@ -19,8 +19,8 @@ from write_helpers import index_disagreements, quickcheck, samtools_index, write
 from sparkbam_py.errors import NotBgzfError
 
 # Larger files only slow the SAM-text comparison down; the bench covers big ones.
-MAX_FILE_BYTES = 3_000_000
-MAX_INDEXED_BYTES = 1_000_000
+MAX_FILE_BYTES = 1_000_000
+MAX_INDEXED_BYTES = 500_000
 # Two ways to cut the same file: one part, and many small parts of small batches.
 CUTS = [(1, 100_000), (5, 113)]
 
