@@ -131,3 +131,18 @@ def test_connect_datasource_write(source, tmp_path):
     assert summary["records"] == 3000
     assert_same_reads(out, source)
     assert Path(str(out) + ".bai").exists()
+
+
+def test_local_view_command_filters_like_samtools(source, tmp_path):
+    activate("local")
+    from sparkbam_py.cli.main import main
+
+    indexed = tmp_path / "in.bam"
+    indexed.write_bytes(Path(source).read_bytes())
+    samtools_index(indexed, str(indexed) + ".bai")
+    out = tmp_path / "view.bam"
+    assert main(["view", str(indexed), "-o", str(out), "--region", "chr1:1-1500000", "--region", "chr2",
+                 "-f", "0x2", "-F", "0x10", "-q", "20"]) == 0
+    expected = os.popen(f"samtools view -f 0x2 -F 0x10 -q 20 {indexed} chr1:1-1500000 chr2").read()
+    assert sam_records(out) == expected.encode().splitlines()
+    assert Path(str(out) + ".bai").exists()
