@@ -87,3 +87,6 @@ class View(Command):
         records = summary.get("records")
         lines = [f"Wrote {args.output}" + (f": {records} reads" if records is not None else "")]
         return Result(lines, {"inputs": args.bam, **summary})
+
+
+COMMAND = View()
