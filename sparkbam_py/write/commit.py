@@ -22,7 +22,6 @@ from typing import Dict, List, Optional, Sequence
 
 from ..bgzf.constants import EOF_MARKER
 from ..bgzf.writer import compress_block
-from ..index.sbi import write_sbi
 from .errors import CommitError
 from .index_merge import MergedIndex, merge_sbi
 from .job import WriteJob, filesystem
@@ -144,13 +143,13 @@ def _remove_stale_indexes(bam_path: str) -> None:
 def _write_bytes(path: str, data: bytes) -> None:
     fs, local = filesystem(path)
     if _is_local(fs):
-        write_sbi_like(local, data)
+        _write_local_atomically(local, data)
         return
     with fs.open(local, "wb") as out:
         out.write(data)
 
 
-def write_sbi_like(local: str, data: bytes) -> None:
+def _write_local_atomically(local: str, data: bytes) -> None:
     """Write ``data`` atomically to a local path (a partial file renamed into place)."""
     partial = f"{local}.partial-{uuid.uuid4().hex}"
     with open(partial, "wb") as out:

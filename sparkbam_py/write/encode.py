@@ -10,8 +10,6 @@ no CIGAR, no sequence or qualities, no tags.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -263,10 +261,3 @@ def _refuse_second_cg(batch: pa.RecordBatch, long_records: np.ndarray) -> None:
     if has_cg.size:
         raise encode_error(int(long_records[has_cg[0]]),
                            "CIGAR has more than 65535 ops and a CG tag already: the ops would go to CG")
-
-
-def encode_table(table: pa.Table, reference_names: Sequence[str]) -> EncodedRecords:
-    """:func:`encode_batch` for a whole table (convenience for tests and small inputs)."""
-    names = pa.array(list(reference_names), type=pa.string())
-    return encode_batch(table.combine_chunks().to_batches()[0] if table.num_rows else
-                        pa.RecordBatch.from_pylist([], schema=table.schema), names)
