@@ -79,8 +79,9 @@ class MergedIndex:
 
     def linear_index(self, ref: int, ref_beg: int) -> np.ndarray:
         """Reference ``ref``'s windows 0..last, empty ones filled as the module says."""
-        mine = self.window_ref == ref
-        windows, offsets = self.window[mine], self.window_offset[mine]
+        # Windows are sorted by (reference, window): each reference's are one slice.
+        lo, hi = np.searchsorted(self.window_ref, [ref, ref + 1])
+        windows, offsets = self.window[lo:hi], self.window_offset[lo:hi]
         if not len(windows):
             return np.zeros(0, np.int64)
         dense = np.zeros(int(windows.max()) + 1, np.int64)
@@ -97,10 +98,9 @@ class MergedIndex:
         return blocks
 
     def _reference_block(self, ref: int, chunks: slice, with_loffset: bool) -> bytes:
-        meta = np.flatnonzero(self.meta_ref == ref)
-        if not len(meta):
+        m = int(np.searchsorted(self.meta_ref, ref))  # meta_ref is sorted and unique
+        if m == len(self.meta_ref) or self.meta_ref[m] != ref:
             return struct.pack("<i", 0) + (b"" if with_loffset else struct.pack("<i", 0))
-        m = int(meta[0])
         ref_beg = int(self.meta_beg[m])
         linear = self.linear_index(ref, ref_beg)
         bins, begs, ends = self.chunk_bin[chunks], self.chunk_beg[chunks], self.chunk_end[chunks]
