@@ -108,7 +108,8 @@ def _write_index(job: WriteJob, parts: List[PartSummary], starts: List[int], bam
     if job.index_kind is None:
         return None
     if not _in_coordinate_order(parts):
-        warnings.warn(f"{bam_path}: the records are not coordinate-sorted; no .{job.index_kind} written",
+        warnings.warn(f"{bam_path}: the records are not coordinate-sorted (or lie past the end the "
+                      f"index can reach); no .{job.index_kind} written",
                       UnsortedOutputWarning, stacklevel=3)
         return None
     min_shift, depth = job.settings.index_scheme

@@ -91,6 +91,11 @@ class PartIndexBuilder:
         ref = records.ref_id[placed].astype(np.int64)
         beg = np.maximum(records.pos[placed], 0)
         end = np.maximum(records.end[placed], beg + 1)
+        if np.any(end > 1 << (self.min_shift + 3 * self.depth)):
+            # A read past the scheme's reach (2^29 for BAI; the header's lengths chose the
+            # scheme, and a read lies beyond its reference): no valid index exists.
+            self.sorted = False
+            return
         starts, ends = starts_u[placed], ends_u[placed]
         self._add_runs(ref, reg2bin_array(beg, end, self.min_shift, self.depth), starts, ends)
         self._add_windows(ref, beg, end, starts)
