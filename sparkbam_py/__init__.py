@@ -1,4 +1,4 @@
-"""sparkbam_py: split BAM files across Spark executors, every read exactly once.
+"""sparkbam_py: split BAM, CRAM and bgzipped text across Spark executors, every record exactly once.
 
 Nothing here imports pyspark at import time: the Spark entry points import it when called.
 """
@@ -17,35 +17,37 @@ from .spark import (
     map_partitions,
     register,
 )
+from .spark.convert import convert
+from .spark.coverage import compute_coverage
+from .spark.cram_api import load_cram
 from .spark.intervals import load_intervals
 from .spark.map_splits import map_splits
-from .spark.coverage import compute_coverage
-from .spark.convert import convert
+from .spark.write_api import write_bam
 from .splits import Split
-from .spark.cram_api import load_cram
 from .text.map_regions import map_regions
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Pos",
     "SparkBamError",
     "Split",
     "__version__",
-    "compute_splits",
     "compute_coverage",
+    "compute_splits",
     "convert",
     "count_reads",
     "get_spark",
     "iter_batches",
+    "load_cram",
     "load_intervals",
     "load_reads",
     "load_reads_and_positions",
     "load_splits_and_reads",
     "map_partitions",
-    "read_table",
     "map_regions",
-    "register",
     "map_splits",
-    "load_cram",
+    "read_table",
+    "register",
+    "write_bam",
 ]

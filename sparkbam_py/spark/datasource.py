@@ -199,12 +199,12 @@ def register(spark, pushdown: bool = False) -> None:
     """
     if pushdown:
         spark.conf.set(PUSHDOWN_CONF, "true")
-    spark.dataSource.register(BamPushdownDataSource if pushdown else BamDataSource)
-    spark.dataSource.register(BamSplitsDataSource)
-    # CRAM: format("cram") and format("cram_splits") (spark/cram_source.py).
+    # The "bam" source writes too (df.write.format("bam"), spark/bam_writer.py).
+    from .bam_writer import with_writer
     from .cram_source import register_cram
+    from .text_source import register_text_sources
 
-    register_cram(spark)
-    from .text_source import register_text_sources  # bgzf_text, vcf, bed, gff, tabix
-
-    register_text_sources(spark, pushdown)
+    spark.dataSource.register(with_writer(BamPushdownDataSource if pushdown else BamDataSource))
+    spark.dataSource.register(BamSplitsDataSource)
+    register_cram(spark)  # format("cram") and format("cram_splits")
+    register_text_sources(spark, pushdown)  # bgzf_text, vcf, bed, gff, tabix

@@ -1,0 +1,121 @@
+"""``sparkbam_py.write_bam(df, path, ...)``: write a DataFrame of reads as BAM.
+
+Imports pyspark only when called (the package imports without it).  See
+:mod:`sparkbam_py.spark.bam_writer` for the data source it writes through, and
+:mod:`sparkbam_py.write` for the pyspark-free encoding, parts and commit.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Optional
+
+from ..errors import ConfigError
+from ..write.commit import abort, commit
+from ..write.header import WriteHeader, check_references, resolve_header
+from ..write.job import WriteJob, filesystem
+
+# Spark's DDL of mapInArrow's output: one pickled PartSummary per task.
+SUMMARY_SCHEMA = "summary binary"
+# Where rows with no reference sort (after every reference id, as samtools puts them).
+_UNPLACED_SORT_KEY = 2**31 - 1
+
+
+def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, sort: bool = False,
+              sharded: bool = False, overwrite: bool = False, index: bool = True,
+              compression_level: Optional[int] = None, deflate: str = "", sbi_granularity: Optional[int] = None,
+              check_refs: bool = True, partitions: Optional[int] = None, engine: str = "datasource") -> dict:
+    """Write the reads of ``df`` (the read schema, or any subset a record needs) as BAM.
+
+    ``header``: SAM header text (or a :class:`WriteHeader`); ``header_from``: a BAM whose
+    header to use.  ``sort``: coordinate-sort first (``SO:coordinate``; unplaced reads last),
+    range-partitioned into ``partitions`` (default ``spark.sql.shuffle.partitions``).
+    ``sharded``: a folder of complete BAMs, one per partition, instead of one BAM.  ``index``:
+    write ``.bai`` (``.csi`` past 2^29 bases) when the output is coordinate-sorted.
+    ``engine``: ``"datasource"`` (Spark >= 4) or ``"arrow"`` (``mapInArrow``; Spark 3.5).
+    Returns what was written (path, records, indexes).
+    """
+    resolved = resolve_header(header, header_from)
+    if check_refs:
+        check_references(resolved, _named_references(df))
+    if sort:
+        resolved = resolved.with_sort_order("coordinate")
+        df = sort_by_coordinate(df, resolved, partitions)
+    if engine == "datasource":
+        return _write_through_datasource(df, path, resolved, sharded, overwrite, index, compression_level,
+                                         deflate, sbi_granularity)
+    if engine != "arrow":
+        raise ConfigError(f"engine must be 'datasource' or 'arrow', not {engine!r}")
+    job = WriteJob.create(path, resolved, overwrite=overwrite, sharded=sharded, index=index,
+                          level=compression_level, backend=deflate, sbi_granularity=sbi_granularity)
+    try:
+        rows = df.mapInArrow(_arrow_task(job), SUMMARY_SCHEMA).collect()
+    except BaseException:
+        abort(job)
+        raise
+    return commit(job, [pickle.loads(row.summary) for row in rows])
+
+
+def _arrow_task(job: WriteJob):
+    def write_partition(batches):
+        import pyarrow as pa
+
+        from .bam_writer import task_identity
+
+        partition, attempt = task_identity()
+        summary = job.write_part(batches, partition, attempt)
+        yield pa.RecordBatch.from_pydict({"summary": [pickle.dumps(summary)]})
+
+    return write_partition
+
+
+def _write_through_datasource(df, path, header: WriteHeader, sharded, overwrite, index, level, deflate,
+                              granularity) -> dict:
+    from .bam_writer import RESOLVED_HEADER_OPTION
+    from .datasource import register
+
+    spark = df.sparkSession
+    register(spark)
+    options = {RESOLVED_HEADER_OPTION: json.dumps({"text": header.text, "names": list(header.reference_names),
+                                                   "lengths": list(header.reference_lengths)}),
+               "sharded": str(sharded).lower(), "index": str(index).lower(), "deflate": deflate}
+    if level is not None:
+        options["compressionLevel"] = str(level)
+    if granularity is not None:
+        options["sbiGranularity"] = str(granularity)
+    _refuse_existing(path, overwrite)
+    df.write.format("bam").options(**options).mode("overwrite").save(path)
+    if sharded:
+        return {"path": path, "sharded": True}
+    from ..index.sbi import read_sbi
+
+    return {"path": path, "sharded": False, "records": read_sbi(path + ".sbi").record_count}
+
+
+def _refuse_existing(path: str, overwrite: bool) -> None:
+    fs, local = filesystem(path)
+    if fs.exists(local) and not overwrite:
+        raise ConfigError("the output exists; pass overwrite=True to replace it", path)
+
+
+def _named_references(df):
+    columns = [c for c in ("reference_name", "next_reference_name") if c in df.columns]
+    names = set()
+    for column in columns:
+        names.update(row[0] for row in df.select(column).distinct().collect())
+    return names
+
+
+def sort_by_coordinate(df, header: WriteHeader, partitions: Optional[int] = None):
+    """``df`` range-partitioned and sorted by (reference id, position); no reference last."""
+    from pyspark.sql import functions as F
+
+    spark = df.sparkSession
+    ids = spark.createDataFrame(list(zip(header.reference_names, range(len(header.reference_names)))),
+                                "_sparkbam_name string, _sparkbam_ref int")
+    keyed = (df.join(F.broadcast(ids), df["reference_name"] == ids["_sparkbam_name"], "left")
+             .withColumn("_sparkbam_ref", F.coalesce(F.col("_sparkbam_ref"), F.lit(_UNPLACED_SORT_KEY)))
+             .drop("_sparkbam_name"))
+    keys = [F.col("_sparkbam_ref"), F.col("reference_start")]
+    ranged = keyed.repartitionByRange(partitions, *keys) if partitions else keyed.repartitionByRange(*keys)
+    return ranged.sortWithinPartitions(*keys).drop("_sparkbam_ref")
