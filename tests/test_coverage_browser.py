@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("waitress")
 pytest.importorskip("PIL")
-from coverage.served_data import build_served_data  # noqa: E402 (after the skip guards)
-from coverage.server import ServedApp  # noqa: E402 (after the skip guards)
+from depth_fixtures.served_data import build_served_data  # noqa: E402 (after the skip guards)
+from depth_fixtures.server import ServedApp  # noqa: E402 (after the skip guards)
 from sparkbam_py.serve.app import create_app  # noqa: E402 (after the skip guards)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

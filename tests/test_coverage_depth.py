@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from coverage.data import CONTIGS, samtools_depth, write_coverage_bam
+from depth_fixtures.data import CONTIGS, samtools_depth, write_coverage_bam
 from fixtures import build_fixture
 from fixtures.content_special import long_cigar
 from sparkbam_py.coverage.blocks import DEFAULT_EXCLUDE_FLAGS, DepthFilter

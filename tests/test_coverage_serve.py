@@ -17,8 +17,8 @@ pytest.importorskip("PIL")
 
 from PIL import Image  # noqa: E402 (after the skip guards)
 
-from coverage.served_data import build_served_data  # noqa: E402 (after the skip guards)
-from coverage.server import ServedApp  # noqa: E402 (after the skip guards)
+from depth_fixtures.served_data import build_served_data  # noqa: E402 (after the skip guards)
+from depth_fixtures.server import ServedApp  # noqa: E402 (after the skip guards)
 from sparkbam_py.coverage.store import CoverageStore  # noqa: E402 (after the skip guards)
 from sparkbam_py.serve.app import create_app  # noqa: E402 (after the skip guards)
 from sparkbam_py.serve.png import PALETTE  # noqa: E402 (after the skip guards)

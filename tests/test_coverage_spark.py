@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from coverage.data import CONTIGS, samtools_depth, write_coverage_bam
+from depth_fixtures.data import CONTIGS, samtools_depth, write_coverage_bam
 from spark.engines import spark_engine  # noqa: F401  (session fixture shared by the Spark tests)
 from sparkbam_py.coverage.compute import compute_coverage_local
 from sparkbam_py.coverage.store import CoverageStore
