@@ -137,7 +137,10 @@ def main(argv=None) -> int:
     report(result)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
-    return 0
+    # A wrong record or an untyped error is a failure; a typed InputIOError after retries is not.
+    bad = sum(row["ended"]["WRONG"] + row["ended"]["other"] for store in result["stores"]
+              for row in store["faults"].values())
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
