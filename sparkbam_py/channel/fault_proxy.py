@@ -28,9 +28,11 @@ import random
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Dict, Mapping, Optional
 from urllib.parse import urlsplit
+
+from .http_server import BackgroundServer
 
 FAULT_KINDS = ("drop", "500", "503", "cut", "short", "stall")
 # Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business, not forwarded.
@@ -111,7 +113,7 @@ class _FaultHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class FaultProxy(ThreadingHTTPServer):
+class FaultProxy(BackgroundServer):
     """Forwards to ``upstream`` (``http://host:port``) on a free loopback port, injecting
     faults at ``rates`` (kind -> probability, summing to at most 1), seeded by ``seed``.
 
@@ -133,7 +135,6 @@ class FaultProxy(ThreadingHTTPServer):
         self._counts: Counter = Counter()
         self._rates: Dict[str, float] = {}
         self.set_rates(rates or {})
-        self._thread: Optional[threading.Thread] = None
         super().__init__(("127.0.0.1", 0), _FaultHandler)
 
     def set_rates(self, rates: Mapping[str, float]) -> None:
@@ -182,21 +183,3 @@ class FaultProxy(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         pass  # clients hanging up on a stalled or cut answer are the point here
-
-    def start(self) -> "FaultProxy":
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
-
-    def __enter__(self) -> "FaultProxy":
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()

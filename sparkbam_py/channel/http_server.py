@@ -96,7 +96,33 @@ class _RangeHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-class RangeHTTPServer(ThreadingHTTPServer):
+class BackgroundServer(ThreadingHTTPServer):
+    """A threading HTTP server on loopback that serves from a daemon thread between
+    ``start()`` and ``stop()`` (or as a context manager)."""
+
+    _thread: Optional[threading.Thread] = None
+
+    def start(self):
+        # A short poll interval so stop() returns promptly (the default waits up to 0.5 s).
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+class RangeHTTPServer(BackgroundServer):
     """Serves the files under ``directory`` on ``127.0.0.1`` at a free port, in a thread.
 
     ``delay`` seconds are slept before answering each request; ``ignore_range`` makes it
@@ -144,27 +170,6 @@ class RangeHTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         pass  # quiet: clients hanging up mid-response are normal here, and nothing to fix
-
-    def start(self) -> "RangeHTTPServer":
-        # A short poll interval so stop() returns promptly (the default waits up to 0.5 s).
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
-
-    def __enter__(self) -> "RangeHTTPServer":
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
 
 def main() -> None:
