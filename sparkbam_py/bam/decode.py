@@ -65,7 +65,7 @@ def decode_records(
             raise ConfigError(f"{len(file_positions)} file positions for {len(offsets)} records", path)
     schema = bam_schema(names, with_file_position=file_positions is not None)
     try:
-        batch = _BatchDecoder(data, offsets, reference_names, names)
+        batch = BatchDecoder(data, offsets, reference_names, names)
         arrays = [_COLUMN_BUILDERS[name](batch) for name in names]
         if typed_tags is not None:
             arrays.append(batch.typed_tags_column(typed_tags))
@@ -101,7 +101,7 @@ def _located_error(bad: MalformedRecord, offsets, file_positions, path) -> Corru
     return error_type(message, path, where)
 
 
-class _BatchDecoder:
+class BatchDecoder:
     """One batch's records and the intermediate results its columns share."""
 
     def __init__(self, data: np.ndarray, offsets: np.ndarray, reference_names: Sequence[str], columns):
@@ -170,8 +170,8 @@ class _BatchDecoder:
         return build_tags_column(self.tag_entries, len(self.spans), dropped=self.long_cigars.entries)
 
 
-_COLUMN_BUILDERS: Dict[str, Callable[[_BatchDecoder], pa.Array]] = {
-    "query_name": _BatchDecoder.query_name_column,
+_COLUMN_BUILDERS: Dict[str, Callable[[BatchDecoder], pa.Array]] = {
+    "query_name": BatchDecoder.query_name_column,
     "flag": lambda batch: batch.int32_column("flag"),
     "reference_name": lambda batch: batch.reference_name_column("ref_id"),
     "reference_start": lambda batch: batch.int32_column("pos"),
@@ -183,5 +183,5 @@ _COLUMN_BUILDERS: Dict[str, Callable[[_BatchDecoder], pa.Array]] = {
     "template_length": lambda batch: batch.int32_column("tlen"),
     "query_sequence": lambda batch: decode_query_sequence(batch.data, batch.spans),
     "query_qualities": lambda batch: decode_query_qualities(batch.data, batch.spans),
-    "tags": _BatchDecoder.tags_column,
+    "tags": BatchDecoder.tags_column,
 }

@@ -16,6 +16,8 @@ import zlib
 from typing import BinaryIO, List, NamedTuple, Optional, Union
 
 from ..pos import Pos
+# isal's hardware CRC32 where installed (the reader's choice): zlib's is ~15x slower per block.
+from .inflate import RAW_DEFLATE_WBITS, crc32
 from .constants import (
     BC_SI1,
     BC_SI2,
@@ -39,8 +41,6 @@ DEFAULT_LEVEL = 6
 # Deflate implementations: zlib (samtools' levels exactly) or isal (several times faster).
 ZLIB_BACKEND = "zlib"
 ISAL_BACKEND = "isal"
-# Raw deflate (RFC 1951), no zlib wrapper: the gzip member supplies header and CRC.
-RAW_DEFLATE_WBITS = -15
 # RFC 1952 §2.3.1: MTIME 0 (unknown), XFL 0, OS 255 (unknown), as htslib writes them.
 _MTIME = 0
 _XFL = 0
@@ -125,7 +125,7 @@ def _assemble_block(data: bytes, payload: bytes, extra_subfields: bytes) -> byte
     )
     bsize = _block_size(payload, extra_subfields) - 1
     bc_subfield = struct.pack("<BBHH", BC_SI1, BC_SI2, BC_SLEN, bsize)
-    trailer = struct.pack("<II", zlib.crc32(data), len(data))
+    trailer = struct.pack("<II", crc32(data), len(data))
     return header + extra_subfields + bc_subfield + payload + trailer
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..bam.cigar import CigarOps
-from ..bam.decode import _BatchDecoder  # the decoder's shared CIGAR (long CIGARs included) and spans
+from ..bam.decode import BatchDecoder  # the decoder's CIGAR handling (long CIGARs included) and spans
 from ..bam.layout import CIGAR_CONSUMES_REF, CIGAR_OPS
 from ..bam.ragged import string_array, take_byte_ranges
 from ..bam.tags import TYPE_STRING, locate_tags
@@ -84,7 +84,7 @@ def find_blocks(data: np.ndarray, offsets: np.ndarray, reference_names: pa.Array
 
     ``read_group_ids`` (the file's @RG IDs) asks for each kept read's group code too.
     """
-    batch = _BatchDecoder(data, offsets, reference_names, ("cigar",))
+    batch = BatchDecoder(data, offsets, reference_names, ("cigar",))
     fixed = batch.fixed
     flags = fixed["flag"].astype(np.int64)
     kept = ((fixed["ref_id"] >= 0) & (fixed["pos"] >= 0)
@@ -121,7 +121,7 @@ def _blocks_of(ops: CigarOps, fixed: np.ndarray, kept: np.ndarray, lengths: np.n
     return Blocks(ref_id[inside], start[inside], end[inside], kept_index[read[inside]])
 
 
-def _read_group_codes(batch: _BatchDecoder, kept: np.ndarray, read_group_ids: Sequence[str]) -> np.ndarray:
+def _read_group_codes(batch: BatchDecoder, kept: np.ndarray, read_group_ids: Sequence[str]) -> np.ndarray:
     """Per kept read, the index of its RG:Z value in ``read_group_ids``; -1 if none or unknown."""
     codes = np.full(len(kept), -1, dtype=np.int64)
     if not len(kept) or not len(read_group_ids):
