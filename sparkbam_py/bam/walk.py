@@ -15,6 +15,7 @@ import numpy as np
 
 from ..bgzf.reader import BgzfReader
 from ..bgzf.run import InflatedRun
+from ..bgzf.sequential import open_runs
 from ..errors import CorruptRecordError, TruncatedError
 from ..pos import Pos
 from .kernels import compiled
@@ -45,19 +46,22 @@ class RecordChunk(NamedTuple):
 
 
 def iter_record_chunks(
-    reader: BgzfReader, start: Pos, stop: Optional[Pos] = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    reader: BgzfReader, start: Pos, stop: Optional[Pos] = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    reuse_buffer: bool = False,
 ) -> Iterator[RecordChunk]:
     """Records whose start position is at or after ``start`` and below ``stop``.
 
     ``start`` must be a record start (the header's end, or a checked split start). The
     last record before ``stop`` is read whole even when it runs past ``stop``.
+    ``reuse_buffer``: each chunk's data overwrites the previous one's (for callers that
+    keep nothing of a chunk once they ask for the next).
     """
     stop_virtual = None if stop is None else stop.virtual
     carry: Optional[InflatedRun] = None
     index = start.offset
-    blocks = reader.iter_blocks(start.block_pos)
+    runs = open_runs(reader, start.block_pos, chunk_bytes, reuse_buffer)
     while True:
-        run = _next_run(blocks, carry, chunk_bytes)
+        run = runs.next_run(carry)
         offsets, index = walk_chain(run, index, reader.path)
         if stop_virtual is not None and len(offsets):
             keep = run.virtual_offsets(offsets) < stop_virtual
@@ -72,20 +76,6 @@ def iter_record_chunks(
         if stop_virtual is not None and run.virtual_offsets([index])[0] >= stop_virtual:
             return
         carry, index = run.tail(index), 0
-
-
-def _next_run(blocks: Iterator, carry: Optional[InflatedRun], chunk_bytes: int) -> InflatedRun:
-    taken: List = []
-    # New blocks bring at least as much as is carried: a record longer than a chunk makes
-    # the runs grow geometrically, so its bytes are copied a bounded number of times.
-    have = -len(carry) if carry is not None else 0
-    for block in blocks:
-        taken.append(block)
-        have += len(block.data)
-        if have >= chunk_bytes:
-            return InflatedRun.from_blocks(taken, block.end, False, carry)
-    next_block = taken[-1].end if taken else int(carry.block_starts[-1]) if carry is not None else 0
-    return InflatedRun.from_blocks(taken, next_block, True, carry)
 
 
 def walk_chain(run: InflatedRun, index: int, path: Optional[str] = None) -> Tuple[np.ndarray, int]:
@@ -180,4 +170,5 @@ def _check_clean_end(run: InflatedRun, index: int, path: Optional[str]) -> None:
 
 def count_records(reader: BgzfReader, start: Pos, stop: Optional[Pos] = None) -> int:
     """How many records start in ``[start, stop)``: the chain walk alone, nothing decoded."""
-    return sum(len(chunk) for chunk in iter_record_chunks(reader, start, stop, COUNT_CHUNK_BYTES))
+    chunks = iter_record_chunks(reader, start, stop, COUNT_CHUNK_BYTES, reuse_buffer=True)
+    return sum(len(chunk) for chunk in chunks)

@@ -115,6 +115,18 @@ class CachingChannel:
             parts.append(memoryview(page)[max(offset, page_start) - page_start : end - page_start])
         return b"".join(parts)
 
+    def read_through(self, offset: int, n: int) -> bytes:
+        """:meth:`read_at` past the page cache, in one request (with the same retries): for
+        sequential scans, whose bytes are read once and would only evict the pages record
+        searches revisit."""
+        if offset < 0 or n < 0:
+            raise ValueError(f"offset and length must be non-negative, got offset={offset} n={n}")
+        end = min(offset + n, self.size)
+        if offset >= end:
+            return b""
+        self.stats.misses += (end - 1) // self.page_size - offset // self.page_size + 1
+        return self._fetch(offset, end - offset)
+
     def read_fully(self, offset: int, n: int, what: str = "bytes") -> bytes:
         """Exactly ``n`` bytes, or :class:`TruncatedError` saying what was cut short."""
         data = self.read_at(offset, n)
