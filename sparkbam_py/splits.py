@@ -186,16 +186,21 @@ class SplitReader(RangeReader):
     def place(self, pos: Pos) -> Optional[Pos]:
         return physical_pos(self.reader, pos)
 
-    def iter_chunks(self) -> Iterator[RecordChunk]:
-        """The range's records in file order; verifies the boundary once the walk is done."""
+    def iter_chunks(self, reuse_buffer: bool = False) -> Iterator[RecordChunk]:
+        """The range's records in file order; verifies the boundary once the walk is done.
+
+        ``reuse_buffer``: each chunk's data overwrites the previous one's (see
+        :func:`~sparkbam_py.bam.walk.iter_record_chunks`).
+        """
         if self.task.exact is not None:
-            yield from self._iter_exact(self.task.exact)
+            yield from self._iter_exact(self.task.exact, reuse_buffer)
             return
         start = self.start
         if start is None:
             return
         landing = start
-        for chunk in iter_record_chunks(self.reader, start, self.task.end_pos, self._walk_chunk_bytes()):
+        walk = iter_record_chunks(self.reader, start, self.task.end_pos, self._walk_chunk_bytes(), reuse_buffer)
+        for chunk in walk:
             if not len(chunk):
                 continue
             chunk, landing, done = self._owned_part(chunk)
@@ -206,11 +211,12 @@ class SplitReader(RangeReader):
         if self.task.verify:
             self.verify_boundary(landing)
 
-    def _iter_exact(self, split: Split) -> Iterator[RecordChunk]:
+    def _iter_exact(self, split: Split, reuse_buffer: bool) -> Iterator[RecordChunk]:
         """A split from the splitting index: records named in [start, end), then a check
         that the chain lands exactly on ``end`` (a same-length rewrite of the BAM would not)."""
         landing = split.start
-        for chunk in iter_record_chunks(self.reader, split.start, split.end, self._walk_chunk_bytes()):
+        walk = iter_record_chunks(self.reader, split.start, split.end, self._walk_chunk_bytes(), reuse_buffer)
+        for chunk in walk:
             if len(chunk):
                 last = int(chunk.offsets[-1])
                 landing = chunk.run.pos_at(last + BLOCK_SIZE_BYTES + _INT32.unpack_from(chunk.run.raw, last)[0])
@@ -235,7 +241,7 @@ class SplitReader(RangeReader):
 
     def count(self) -> int:
         """How many records the range owns: the block_size chain alone, nothing decoded."""
-        return sum(len(chunk) for chunk in self.iter_chunks())
+        return sum(len(chunk) for chunk in self.iter_chunks(reuse_buffer=True))
 
     def close(self) -> None:
         self.channel.close()
