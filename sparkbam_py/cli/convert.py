@@ -27,6 +27,8 @@ class Convert(Command):
         parser.add_argument("--mode", choices=("error", "overwrite", "append"), default="error",
                             help="when the output exists: refuse (default), replace it, or append (Delta)")
         parser.add_argument("--compression", default=None, help="Parquet codec (default snappy, like Spark)")
+        parser.add_argument("--tags", default=None,
+                            help='add the typed_tags struct: "NM:i,MD:Z,..." or "auto" (discovered from the first reads)')
         add_split_arguments(parser)
 
     def run(self, args) -> Result:
@@ -37,9 +39,9 @@ class Convert(Command):
         columns = None if args.columns is None else [c.strip() for c in args.columns.split(",") if c.strip()]
         started = time.monotonic()
         result = convert(spark, args.bams, args.output, to=args.to, partition_by=args.partition_by, columns=columns,
-                         mode=args.mode, split_size=args.split_size, compression=args.compression,
+                         mode=args.mode, split_size=args.split_size, compression=args.compression, tags=args.tags,
                          reads_to_check=config.reads_to_check, max_read_size=config.max_read_size,
-                         bgzf_blocks_to_check=config.bgzf_blocks_to_check)
+                         bgzf_blocks_to_check=config.bgzf_blocks_to_check, verify_checksums=config.verify_checksums)
         seconds = time.monotonic() - started
         data = {"output": result.out, "format": result.format, "files": result.files, "records": result.rows,
                 "bytes": result.bytes, "seconds": round(seconds, 3)}
