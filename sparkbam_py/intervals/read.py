@@ -23,6 +23,7 @@ from ..bam.decode import decode_records
 from ..bam.header import BamHeader
 from ..bam.layout import BLOCK_SIZE_BYTES
 from ..bam.schema import resolve_columns
+from ..bam.typed_tags import TagSpec
 from ..bam.walk import DEFAULT_CHUNK_BYTES, RecordChunk, iter_record_chunks
 from ..bgzf.reader import BgzfReader
 from ..channel import open_channel
@@ -92,9 +93,11 @@ def reference_ends(chunk: RecordChunk, records: np.ndarray, pos: np.ndarray,
 
 
 def read_interval_partition(partition: IntervalPartition, columns: Optional[Sequence[str]] = None,
-                            with_file_position: bool = False, channel=None) -> Iterator[pa.RecordBatch]:
+                            with_file_position: bool = False, channel=None,
+                            typed_tags: Optional[TagSpec] = None) -> Iterator[pa.RecordBatch]:
     """The records of ``partition`` as batches of :func:`~sparkbam_py.bam.schema.bam_schema`
-    (``columns``, optionally ``file_position``); only non-empty batches are yielded.
+    (``columns``, the ``typed_tags`` struct when a spec is given, optionally ``file_position``);
+    only non-empty batches are yielded.
 
     ``channel``: an open channel over the partition's file to read through (the caller keeps
     it, e.g. to read its counters); by default the task opens and closes its own.  Tail
@@ -102,7 +105,7 @@ def read_interval_partition(partition: IntervalPartition, columns: Optional[Sequ
     """
     if channel is None:
         with open_channel(partition.path) as own:
-            yield from read_interval_partition(partition, columns, with_file_position, own)
+            yield from read_interval_partition(partition, columns, with_file_position, own, typed_tags)
         return
     names = resolve_columns(columns)
     if channel.size != partition.file_size:
@@ -112,7 +115,7 @@ def read_interval_partition(partition: IntervalPartition, columns: Optional[Sequ
     reader = BgzfReader(channel, verify_checksums=partition.verify_checksums)
     header = header_for(partition.path, partition.file_size, partition.header, reader)
     overlap = OverlapTest(partition.intervals)
-    decoder = _Decoder(header, names, with_file_position, partition.path)
+    decoder = _Decoder(header, names, with_file_position, partition.path, typed_tags)
     for piece in partition.pieces:
         unplaced = isinstance(piece, TailRange) or piece.unplaced
         chunks = _tail_range_chunks(partition, piece, header) if isinstance(piece, TailRange) \
@@ -124,14 +127,16 @@ def read_interval_partition(partition: IntervalPartition, columns: Optional[Sequ
 
 
 class _Decoder:
-    def __init__(self, header: BamHeader, columns, with_file_position: bool, path: str):
+    def __init__(self, header: BamHeader, columns, with_file_position: bool, path: str,
+                 typed_tags: Optional[TagSpec] = None):
         self.names, self.columns = header.reference_names, columns
-        self.with_file_position, self.path = with_file_position, path
+        self.with_file_position, self.path, self.typed_tags = with_file_position, path, typed_tags
 
     def decode(self, chunk: RecordChunk, keep: np.ndarray) -> pa.RecordBatch:
         offsets = chunk.offsets[keep]
         positions = chunk.run.virtual_offsets(offsets) if self.with_file_position else None
-        return decode_records(chunk.run.data, offsets, self.names, self.columns, positions, path=self.path)
+        return decode_records(chunk.run.data, offsets, self.names, self.columns, positions, path=self.path,
+                              typed_tags=self.typed_tags)
 
 
 def _piece_chunks(reader: BgzfReader, piece: ChunkPiece) -> Iterator[Tuple[RecordChunk, np.ndarray]]:
