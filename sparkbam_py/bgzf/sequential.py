@@ -25,7 +25,9 @@ from ..errors import TruncatedError
 from .blocks import MissingEofMarkerWarning, read_raw_block
 from .constants import EMPTY_DEFLATE_PAYLOAD, MAX_BLOCK_SIZE, MAX_INFLATED_SIZE, MIN_BLOCK_SIZE
 from .inflate import inflate_block
+from .reader import BgzfReader
 from .run import InflatedRun
+from . import native
 from .native import NEEDS_INPUT, NEEDS_PYTHON
 
 # Compressed bytes per read request: large enough that remote sources see few requests
@@ -40,9 +42,7 @@ def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = F
     ``reuse_buffer``: each run overwrites the previous one's buffer (for a caller that keeps
     nothing of a run once it asks for the next, such as a count).
     """
-    from . import native
-    from .reader import BgzfReader
-
+    # Readers of another kind supply their own blocks (e.g. block by block through caches).
     if type(reader) is BgzfReader and native.available():
         return NativeRuns(reader, start_block, chunk_bytes, reuse_buffer)
     return BlockRuns(reader.iter_blocks(start_block), chunk_bytes)
@@ -72,11 +72,8 @@ class NativeRuns:
     """Runs inflated by the compiled kernel, many blocks per call (see the module docstring)."""
 
     def __init__(self, reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False):
-        from . import native
-
         self.reader, self.chunk_bytes, self.reuse_buffer = reader, chunk_bytes, reuse_buffer
         self.kernel = _compiled_kernel()
-        self.decompressor = native.decompressor()
         self.position = start_block  # the compressed offset of the next block to inflate
         self.span, self.span_start = np.empty(0, dtype=np.uint8), start_block
         self.buffer = np.empty(0, dtype=np.uint8)
@@ -109,13 +106,15 @@ class NativeRuns:
     def _fill(self, out: np.ndarray, produced: int, wanted: int, starts: List, data_starts: List) -> int:
         """Inflate blocks into ``out`` from ``produced`` until ``wanted`` or the end of file."""
         size = self.reader.size
+        # The calling thread's decompressor: a walk may be resumed on another thread.
+        decompressor = native.decompressor()
         while produced < wanted and self.position < size:
             offset = self._span_offset()
             table = max(2, (len(self.span) - offset) // MIN_BLOCK_SIZE + 1)
             block_starts = np.empty(table, dtype=np.int64)
             block_data = np.empty(table, dtype=np.int64)
             count, offset, produced, status, last_empty = self.kernel(
-                self.decompressor, self.span, offset, self.span_start, out, produced, wanted,
+                decompressor, self.span, offset, self.span_start, out, produced, wanted,
                 block_starts, block_data, self.reader.verify_checksums)
             if count:
                 self.last_block_empty = bool(last_empty)
