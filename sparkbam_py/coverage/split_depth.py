@@ -1,15 +1,15 @@
 """One split's depth: what a Spark task (or a local loop) computes from its byte range.
 
 The task walks its records with :class:`~sparkbam_py.splits.SplitReader` (start search,
-boundary verification), finds each batch's covered blocks, and returns per-chunk events
-(:mod:`.partials`) as Arrow batches of :data:`PARTIALS_SCHEMA`.
+boundary verification), turns each batch into per-chunk depth events (:mod:`.partials`)
+with the compiled kernel (:mod:`.depth_kernel`) or the numpy path (:mod:`.blocks`), and
+on Spark writes them beside the store (:mod:`.partial_files`).
 """
 from __future__ import annotations
 
 import functools
-import pickle
 from dataclasses import dataclass
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -20,18 +20,18 @@ from ..bam.decode import _located_error as located_error  # the decoder's error 
 from ..bam.spans import MalformedRecord
 from .blocks import DepthFilter, find_blocks, read_group_codes
 from .depth_kernel import DepthParams, TrackMap, batch_events, compiled_depth_kernel
-from .partials import ChunkEvents, PartialDepth
+from .partial_files import write_partial
+from .partials import PartialDepth
 from .tracks import TrackLayout
 
-PARTIALS_SCHEMA = pa.schema([
+# The index rows of partial_files.PIECES_SPARK_SCHEMA.
+PIECES_SCHEMA = pa.schema([
     pa.field("contig", pa.int32(), nullable=False),
     pa.field("chunk", pa.int32(), nullable=False),
-    pa.field("starts", pa.binary(), nullable=False),
-    pa.field("ends", pa.binary(), nullable=False),
+    pa.field("file", pa.string(), nullable=False),
+    pa.field("offset", pa.int64(), nullable=False),
+    pa.field("events", pa.int64(), nullable=False),
 ])
-PARTIALS_SPARK_SCHEMA = "contig int, chunk int, starts binary, ends binary"
-# Arrow binary arrays have int32 offsets: keep each batch's blobs well under 2 GiB.
-MAX_BATCH_BLOB_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -119,34 +119,13 @@ def _add_kernel_events(partial: PartialDepth, kernel, chunks, numpy_path, path: 
         partial.add_keyed_events(np.concatenate(keys), np.concatenate(starts), np.concatenate(ends))
 
 
-def partial_batches(partial: PartialDepth) -> Iterator[pa.RecordBatch]:
-    """``partial`` as Arrow batches of :data:`PARTIALS_SCHEMA`, one row per chunk."""
-    rows, size = [], 0
-    for key, events in partial.merged():
-        rows.append((key, events))
-        size += events.starts.nbytes + events.ends.nbytes
-        if size >= MAX_BATCH_BLOB_BYTES:
-            yield _batch(rows)
-            rows, size = [], 0
-    if rows:
-        yield _batch(rows)
-
-
-def _batch(rows) -> pa.RecordBatch:
-    contig = pa.array([key[0] for key, _ in rows], type=pa.int32())
-    chunk = pa.array([key[1] for key, _ in rows], type=pa.int32())
-    starts = pa.array([events.starts.astype("<u4", copy=False).tobytes() for _, events in rows], type=pa.binary())
-    ends = pa.array([events.ends.astype("<u4", copy=False).tobytes() for _, events in rows], type=pa.binary())
-    return pa.RecordBatch.from_arrays([contig, chunk, starts, ends], schema=PARTIALS_SCHEMA)
-
-
-def events_of_row(starts: bytes, ends: bytes) -> ChunkEvents:
-    """The events of one :data:`PARTIALS_SCHEMA` row."""
-    return ChunkEvents(np.frombuffer(starts, dtype="<u4"), np.frombuffer(ends, dtype="<u4"))
-
-
-def depth_task_column(batches: Iterator[pa.RecordBatch], job: CoverageJob) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` body: the partial depth of every pickled task in the ``task`` column."""
+def pieces_task_column(batches: Iterator[pa.RecordBatch], job: CoverageJob, tasks: Sequence[SplitTask],
+                       folder: str, storage_options: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` body over ``spark.range`` ids: the depth of split ``tasks[id]``,
+    written to ``folder`` (:mod:`.partial_files`), as index rows of :data:`PIECES_SCHEMA`."""
     for batch in batches:
-        for blob in batch.column("task").to_pylist():
-            yield from partial_batches(compute_split_depth(pickle.loads(blob), job))
+        for index in batch.column(0).to_pylist():
+            pieces = write_partial(compute_split_depth(tasks[index], job), folder, storage_options)
+            if pieces:
+                yield pa.RecordBatch.from_arrays([pa.array(column, type=field.type) for column, field
+                                                  in zip(zip(*pieces), PIECES_SCHEMA)], schema=PIECES_SCHEMA)
