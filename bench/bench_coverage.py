@@ -14,7 +14,7 @@ Our ``all`` track is checked against samtools' output at every base.  mosdepth's
 output (its default, mate overlaps corrected) and ``-x`` (fast mode) are both timed; neither
 follows samtools' exact rules, they are the speed reference.
 
-Usage: python bench/bench_coverage.py BAM [--repeat 3] [--split-size 32m] [--out bench/out/coverage.json]
+Usage: python bench/bench_coverage.py BAM [--repeat 3] [--split-size SIZE] [--out bench/out/coverage.json]
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ import numpy as np
 
 from sparkbam_py.coverage.compute import compute_coverage_local
 from sparkbam_py.coverage.store import CoverageStore
-from sparkbam_py.config import parse_size
+from sparkbam_py.config import DEFAULT_SPLIT_SIZE, parse_size
 from sparkbam_py.spark.coverage import compute_coverage
 from sparkbam_py.spark.session import get_spark
 
@@ -94,7 +94,7 @@ def in_process_breakdown(bam: str, split_size: str) -> dict:
     from sparkbam_py.coverage.split_depth import compute_split_depth
     from sparkbam_py.splits import SplitReader
 
-    plan = plan_coverage([bam], split_size=parse_size(split_size))
+    plan = plan_coverage([bam], split_size=parse_size(split_size or DEFAULT_SPLIT_SIZE))
     started = time.process_time()
     for task in plan.tasks:
         with SplitReader(task) as split:
@@ -119,7 +119,7 @@ def in_process_breakdown(bam: str, split_size: str) -> dict:
 def timed_local(bam: str, out: Path, split_size: str):
     """(wall, CPU) of our tasks run one after another in this process."""
     cpu, started = time.process_time(), time.perf_counter()
-    compute_coverage_local([bam], str(out), split_size=parse_size(split_size))
+    compute_coverage_local([bam], str(out), split_size=parse_size(split_size or DEFAULT_SPLIT_SIZE))
     return time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -165,7 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bam")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--split-size", default="32m")
+    parser.add_argument("--split-size", default=None, help="default: the library's (two tasks per core here)")
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-coverage-"))

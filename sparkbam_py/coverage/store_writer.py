@@ -11,9 +11,10 @@ A sparse contig (imported per-base tables, where most bases have no value) adds
 ``contigs/000000.positions.npy`` (ascending 0-based positions); its depth rows are those
 positions' values and the reader finds a range's rows with ``searchsorted``.
 
-Contigs are written one at a time.  Their values are first gathered in a local scratch
-memmap (the final dtype depends on the maximum, known only at the end), then streamed to
-the store in slabs, so memory stays bounded whatever the contig's length.
+Contigs are written one at a time.  Their values are first gathered in a scratch array (the
+final dtype depends on the maximum, known only at the end): in memory for contigs of up to
+``IN_MEMORY_SCRATCH_CELLS``, else a local memmap; then streamed to the store in slabs, so
+memory stays bounded whatever the contig's length.
 """
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ STORE_FORMAT = "sparkbam-coverage"
 STORE_FORMAT_VERSION = 1
 CONTIG_FOLDER = "contigs"
 SLAB_ROWS = 1 << 22  # rows streamed per write: 4 M bases
+# Contigs of up to this many cells (bases x tracks; 128 MiB of uint32) are gathered in memory,
+# longer ones in a scratch memmap.
+IN_MEMORY_SCRATCH_CELLS = 1 << 25
 
 
 def contig_files(index: int) -> Tuple[str, str, str]:
@@ -59,6 +63,12 @@ class StoreWriter:
     def write_contig(self, index: int, slabs: Iterable[Tuple[int, np.ndarray]], scratch_dtype=np.uint32) -> None:
         """Contig ``index`` from ``(first row, rows x tracks array)`` slabs; rows not given are 0."""
         name, length = self.contigs[index]
+        if length * len(self.tracks) <= IN_MEMORY_SCRATCH_CELLS:
+            # Small enough for memory: no scratch file to create, fault in and remove.
+            scratch = np.zeros((length, len(self.tracks)), dtype=scratch_dtype)
+            _fill(scratch, slabs, name)
+            self.written[index] = self._stream(index, scratch)
+            return
         with tempfile.TemporaryDirectory(prefix="sparkbam-coverage-") as scratch_dir:
             scratch = np.lib.format.open_memmap(os.path.join(scratch_dir, "values.npy"), mode="w+",
                                                 dtype=scratch_dtype, shape=(length, len(self.tracks)))

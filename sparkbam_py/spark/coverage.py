@@ -21,8 +21,13 @@ from ..coverage.partial_files import (PIECES_SPARK_SCHEMA, new_partials_folder, 
                                       remove_folder)
 from ..coverage.split_depth import pieces_task_column
 from .paths import PathsArgument, expand_paths
+from .session import is_connect
 
 log = logging.getLogger(__name__)
+TASKS_PER_CORE = 2
+MIN_BALANCED_SPLIT_SIZE = 1 << 20
+MAX_BALANCED_SPLIT_SIZE = 128 << 20
+CONNECT_PARALLELISM_GUESS = 8
 
 
 def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, tracks: Sequence[str] = (),
@@ -31,6 +36,7 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
                      storage_options: Optional[dict] = None) -> dict:
     """Per-base depth of every contig of ``paths``, as ``samtools depth -a`` counts it, stored at ``out``.
 
+    ``split_size`` defaults to what gives two tasks per core, within 1..128 MiB.
     ``tracks`` adds groupings beside ``all``: ``"strand"`` (``+``/``-``), ``"read_group"``
     (``rg:<ID>``), ``"sample"`` (``sample:<SM>``).  ``min_mapq`` (``-Q``), ``exclude_flags``
     (``-G``; default UNMAP|SECONDARY|QCFAIL|DUP), ``require_flags`` and ``count_deletions``
@@ -39,17 +45,19 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
     manifest.
     """
     depth_filter = DepthFilter(exclude_flags, require_flags, min_mapq, count_deletions)
-    size = DEFAULT_SPLIT_SIZE if split_size is None else parse_size(split_size)
     phases = {"started": time.perf_counter()}
-    plan = plan_coverage(expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter,
-                         split_size=size, use_splitting_index=use_splitting_index)
+    planned = partial(plan_coverage, expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter,
+                      use_splitting_index=use_splitting_index)
+    plan = planned(split_size=DEFAULT_SPLIT_SIZE if split_size is None else parse_size(split_size))
+    if split_size is None:
+        size = balanced_split_size(plan.tasks, _parallelism(spark))
+        if size != DEFAULT_SPLIT_SIZE:
+            plan = planned(split_size=size)
     phases["planned"] = time.perf_counter()
     folder = new_partials_folder(out)
     try:
         pieces = []
         if plan.tasks:
-            # One id per split, one split per Spark task: tasks of a few seconds balance
-            # well over the cores and cost ~30 ms each to launch.
             ids = spark.range(0, len(plan.tasks), 1, numPartitions=len(plan.tasks))
             body = partial(pieces_task_column, job=plan.job, tasks=plan.tasks, folder=folder,
                            storage_options=storage_options)
@@ -61,6 +69,24 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
     finally:
         remove_folder(folder, storage_options)
         _log_phases(phases, len(plan.tasks))
+
+
+def balanced_split_size(tasks, cores: int) -> int:
+    """A split size giving ``TASKS_PER_CORE`` tasks per core for these inputs, within
+    ``MIN_/MAX_BALANCED_SPLIT_SIZE``: fewer, larger tasks cut Spark's fixed cost per task
+    (~0.1 CPU s for a Python task, on the JVM and in the worker), a few per core still
+    balance the load, and the cap bounds a task's memory (its events: ~16 bytes per read)."""
+    total = sum({task.path: task.file_size for task in tasks}.values())
+    size = -(-total // max(1, cores * TASKS_PER_CORE))
+    return min(MAX_BALANCED_SPLIT_SIZE, max(MIN_BALANCED_SPLIT_SIZE, size))
+
+
+def _parallelism(spark) -> int:
+    """The session's task slots: the SparkContext's default parallelism; under Spark Connect
+    (no SparkContext) ``spark.default.parallelism`` when the server sets it, else a guess."""
+    if not is_connect(spark):
+        return int(spark.sparkContext.defaultParallelism)
+    return int(spark.conf.get("spark.default.parallelism", str(CONNECT_PARALLELISM_GUESS)))
 
 
 def _log_phases(phases: dict, n_tasks: int) -> None:
