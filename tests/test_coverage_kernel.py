@@ -81,7 +81,9 @@ def test_long_cigars_take_the_numpy_path_and_agree(tmp_path, monkeypatch):
     assert_same_events(plan, monkeypatch)
 
 
-def test_a_bad_op_code_raises_the_numpy_paths_error(coverage_bam, tmp_path, monkeypatch):
+@pytest.mark.parametrize("groupings", [(), ("read_group",)])
+@pytest.mark.parametrize("corruption, message", [("op code", "op code 9"), ("name end", "not NUL-terminated")])
+def test_a_bad_record_raises_the_numpy_paths_typed_error(tmp_path, monkeypatch, groupings, corruption, message):
     import pysam
 
     header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrA", "LN": 1000}]}
@@ -91,14 +93,19 @@ def test_a_bad_op_code_raises_the_numpy_paths_error(coverage_bam, tmp_path, monk
         read.query_name, read.reference_id, read.reference_start = "readX", 0, 10
         read.cigarstring, read.query_sequence = "4M", "ACGT"
         out.write(read)
-    # Rewrite the op code in the inflated record (pysam refuses to write code 9).
+    # Corrupt the inflated record (pysam writes only valid ones), then compress it again.
     raw = bytearray(gzip.decompress(path.read_bytes()))
-    op_at = raw.index(b"readX\x00") + len(b"readX\x00")
-    raw[op_at] = (raw[op_at] & 0xF0) | 0x9  # the low 4 bits of the little-endian op: its code
+    name_end = raw.index(b"readX\x00") + len(b"readX")
+    if corruption == "op code":
+        op_at = name_end + 1  # the first CIGAR op, little-endian: its low 4 bits are the code
+        raw[op_at] = (raw[op_at] & 0xF0) | 0x9
+    else:
+        raw[name_end] = ord("Y")
     with BgzfWriter(str(path)) as out:
         out.write(bytes(raw))
-    plan = plan_coverage([str(path)])
+    plan = plan_coverage([str(path)], groupings=groupings)
     for kernels in ("numba", "python"):
         monkeypatch.setenv(KERNELS_ENV, kernels)
-        with pytest.raises(CorruptRecordError, match="op code 9"):
+        with pytest.raises(CorruptRecordError, match=message) as raised:
             compute_split_depth(plan.tasks[0], plan.job)
+        assert str(path) in str(raised.value)

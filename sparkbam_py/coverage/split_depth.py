@@ -104,8 +104,12 @@ def _add_kernel_events(partial: PartialDepth, kernel, chunks, numpy_path, path: 
         data, offsets = chunk.run.data, chunk.offsets
         codes = no_codes
         if groups.shape[1]:
-            decoded = BatchDecoder(data, offsets, names, ())
-            codes = read_group_codes(decoded, np.arange(len(offsets)), list(read_group_ids or ()))
+            try:
+                decoded = BatchDecoder(data, offsets, names, ())
+                codes = read_group_codes(decoded, np.arange(len(offsets)), list(read_group_ids or ()))
+            except MalformedRecord:
+                numpy_path(chunk.run, offsets)  # raises the typed error naming the record
+                continue
         events = batch_events(kernel, data, offsets, len(names), params, TrackMap(strand, groups, codes))
         if events.bad:
             numpy_path(chunk.run, offsets)  # raises the typed error naming the record
