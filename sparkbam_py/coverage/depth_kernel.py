@@ -122,37 +122,35 @@ def depth_events_kernel(data, offsets, first, n_refs, contig_of_ref, lengths, ex
                 deferred[n_deferred] = record
                 n_deferred += 1
                 continue
-        # The op-code and query-length checks apply to every record, counted or not.
+        kept = not (ref_id < 0 or pos < 0 or (flag & exclude) != 0 or (flag & require) != require
+                    or np.int64(data[at + OFF_MAPQ]) < min_mapq)
+        contig = np.int64(0)
+        contig_length = np.int64(0)
+        if kept:
+            tracks[0] = 0
+            t = 1
+            if len(strand):
+                tracks[t] = strand[1] if (flag & 0x10) else strand[0]  # SAMv1 §1.4.2: 0x10 reverse strand
+                t += 1
+            for g in range(groups.shape[1]):
+                tracks[t] = groups[codes[record], g]  # code -1 picks the last row, "none"
+                t += 1
+            contig = contig_of_ref[ref_id]
+            contig_length = lengths[contig]
+        # One pass over the ops: the op-code and query-length checks (every record, counted
+        # or not) and, for kept reads, the events.
+        written = n
+        cursor = pos
         query = np.int64(0)
         for k in range(n_ops):
             op = _u32(data, cigar_start + 4 * k)
             code = op & CIGAR_OP_MASK
-            if code > _MAX_OP:
-                return BAD, n, record, n_deferred
-            if (_CONSUMES_QUERY_MASK >> code) & 1:
-                query += op >> CIGAR_OP_SHIFT
-        if n_ops > 0 and l_seq > 0 and (flag & FLAG_UNMAPPED) == 0 and query != l_seq:
-            return BAD, n, record, n_deferred
-        if (ref_id < 0 or pos < 0 or (flag & exclude) != 0 or (flag & require) != require
-                or np.int64(data[at + OFF_MAPQ]) < min_mapq):
-            continue
-        tracks[0] = 0
-        t = 1
-        if len(strand):
-            tracks[t] = strand[1] if (flag & 0x10) else strand[0]  # SAMv1 §1.4.2: 0x10 reverse strand
-            t += 1
-        for g in range(groups.shape[1]):
-            tracks[t] = groups[codes[record], g]  # code -1 picks the last row, "none"
-            t += 1
-        contig = contig_of_ref[ref_id]
-        contig_length = lengths[contig]
-        written = n
-        cursor = pos
-        for k in range(n_ops):
-            op = _u32(data, cigar_start + 4 * k)
-            code = op & CIGAR_OP_MASK
             length = op >> CIGAR_OP_SHIFT
-            if not (_CONSUMES_REF_MASK >> code) & 1:
+            if code > _MAX_OP:
+                return BAD, written, record, n_deferred
+            if (_CONSUMES_QUERY_MASK >> code) & 1:
+                query += length
+            if not kept or not (_CONSUMES_REF_MASK >> code) & 1:
                 continue
             counted = code == 0 or code == _OP_EQ or code == _OP_X or (code == _OP_D and count_deletions)
             start = cursor
@@ -172,6 +170,8 @@ def depth_events_kernel(data, offsets, first, n_refs, contig_of_ref, lengths, ex
                     out_end[n] = (piece_stop - chunk_start) * n_tracks + tracks[j]
                     n += 1
                 start = piece_stop
+        if n_ops > 0 and l_seq > 0 and (flag & FLAG_UNMAPPED) == 0 and query != l_seq:
+            return BAD, written, record, n_deferred
     return DONE, n, len(offsets), n_deferred
 
 
