@@ -93,10 +93,11 @@ class StoreWriter:
             sums_out.write(running.tobytes())
             for lo in range(0, length, SLAB_ROWS):
                 slab = scratch[lo:lo + SLAB_ROWS]
-                depth_out.write(np.ascontiguousarray(slab, dtype=value_dtype).tobytes())
-                sums = np.cumsum(slab, axis=0, dtype=sums_dtype) + running
-                sums_out.write(sums.tobytes())
-                running = sums[-1]
+                depth_out.write(_as_bytes(np.ascontiguousarray(slab, dtype=value_dtype)))
+                sums = np.cumsum(slab, axis=0, dtype=sums_dtype)
+                sums += running
+                sums_out.write(_as_bytes(sums))
+                running = sums[-1].copy()
         maxima = scratch.max(axis=0) if length else np.zeros(n_tracks)
         return {"name": self.contigs[index][0], "length": length, "layout": "dense", "depth": depth_file,
                 "cumsum": cumsum_file, "dtype": value_dtype.str, "cumsum_dtype": sums_dtype.str,
@@ -168,7 +169,10 @@ def _scan(scratch: np.ndarray):
             slab = scratch[lo:lo + SLAB_ROWS]
             lows.append(int(slab.min()))
             highs.append(int(slab.max()))
-            total += int(np.abs(slab.astype(np.int64)).sum(axis=0).max())
+            if slab.dtype.kind == "u":  # no sign: the sums need no int64 copy and no abs
+                total += int(slab.sum(axis=0, dtype=np.uint64).max())
+            else:
+                total += int(np.abs(slab.astype(np.int64)).sum(axis=0).max())
         return min(lows), max(highs), total, True
     integral = all(bool(np.all(np.mod(scratch[lo:lo + SLAB_ROWS], 1) == 0)) for lo in range(0, len(scratch), SLAB_ROWS))
     if integral and len(scratch):
@@ -182,6 +186,11 @@ def _float_dtype(scratch: np.ndarray) -> np.dtype:
     for lo in range(0, len(scratch), SLAB_ROWS):
         widest = np.promote_types(widest, float_values_dtype(scratch[lo:lo + SLAB_ROWS]))
     return widest
+
+
+def _as_bytes(array: np.ndarray) -> memoryview:
+    """A C-contiguous array's bytes without a copy (``tobytes`` would copy them)."""
+    return memoryview(array.reshape(-1).view(np.uint8))
 
 
 def _write_npy_header(out, dtype: np.dtype, shape) -> None:
