@@ -70,6 +70,13 @@ def test_a_missing_partial_file_says_the_store_must_be_shared(plan, tmp_path):
         list(read_merged(folder, pieces))
 
 
+def test_a_relative_store_path_is_made_absolute_for_the_executors(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = new_partials_folder("cov")
+    assert folder.startswith(f"{tmp_path}/cov/{PARTIALS_FOLDER}/")
+    assert new_partials_folder("s3://bucket/cov").startswith(f"s3://bucket/cov/{PARTIALS_FOLDER}/")
+
+
 def test_split_size_gives_two_tasks_per_core_within_bounds(plan):
     sized = lambda size: [replace(plan.tasks[0], file_size=size)] * 3  # noqa: E731  (one file, three splits)
     assert balanced_split_size(sized(288 << 20), 2) == 72 << 20

@@ -31,8 +31,15 @@ Piece = Tuple[int, int, str, int, int]  # (contig, chunk, file name, byte offset
 
 
 def new_partials_folder(store_url: str) -> str:
-    """A fresh scratch folder URL inside the store for one run (concurrent runs never share one)."""
-    return f"{os.fspath(store_url).rstrip('/')}/{PARTIALS_FOLDER}/{uuid.uuid4().hex}"
+    """A fresh scratch folder URL inside the store for one run (concurrent runs never share one).
+
+    A plain local path is made absolute here: executors resolve a relative one against
+    their own working folder, not the driver's.
+    """
+    url = os.fspath(store_url)
+    if "://" not in url and "::" not in url:
+        url = os.path.abspath(url)
+    return f"{url.rstrip('/')}/{PARTIALS_FOLDER}/{uuid.uuid4().hex}"
 
 
 def write_partial(partial: PartialDepth, folder: str, storage_options: Optional[dict] = None) -> List[Piece]:
