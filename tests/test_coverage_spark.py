@@ -41,3 +41,14 @@ def test_spark_coverage_equals_the_local_driver_and_samtools(spark_engine, two_b
         assert np.array_equal(ours, local_store.values(name, 0, length)), name
         expected = sum(np.pad(truth.get(name, np.zeros(0, int))[:length], (0, length))[:length] for truth in truths)
         assert np.array_equal(ours[:, 0], expected), name
+
+
+def test_default_split_size_and_no_scratch_left(spark_engine, two_bams, tmp_path):
+    """Split size chosen from the session's parallelism (Spark Connect included); the
+    partial files beside the store are gone once it is written."""
+    compute_coverage(spark_engine.spark, str(two_bams[0]), str(tmp_path / "spark"))
+    compute_coverage_local([str(two_bams[0])], str(tmp_path / "local"))
+    spark_store, local_store = CoverageStore(tmp_path / "spark"), CoverageStore(tmp_path / "local")
+    for name, length in CONTIGS:
+        assert np.array_equal(spark_store.values(name, 0, length), local_store.values(name, 0, length)), name
+    assert sorted(path.name for path in (tmp_path / "spark").iterdir()) == ["contigs", "manifest.json"]

@@ -57,6 +57,20 @@ def test_means_and_bins_equal_numpy_across_slabs(tmp_path):
         store.track_indexes(["z"])
 
 
+def test_memory_and_memmap_scratch_write_the_same_files(tmp_path, monkeypatch):
+    from sparkbam_py.coverage import store_writer
+
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 300, size=(50_000, 3)).astype(np.uint32)
+    write_dense(tmp_path / "memory", {"c": values, "d": values[:77]}, ["x", "y", "z"])
+    monkeypatch.setattr(store_writer, "IN_MEMORY_SCRATCH_CELLS", 0)
+    write_dense(tmp_path / "memmap", {"c": values, "d": values[:77]}, ["x", "y", "z"])
+    for name in ("000000.npy", "000000.cumsum.npy", "000001.npy", "000001.cumsum.npy"):
+        written = [(tmp_path / kind / "contigs" / name).read_bytes() for kind in ("memory", "memmap")]
+        assert written[0] == written[1] and len(written[0]) > 77, name
+    assert np.array_equal(CoverageStore(tmp_path / "memmap").arrays("c").depth, values)
+
+
 def test_missing_and_foreign_stores_are_clear_errors(tmp_path):
     with pytest.raises(MissingInputError):
         CoverageStore(tmp_path)

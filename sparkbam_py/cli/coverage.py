@@ -5,7 +5,6 @@ columns = tracks, with cumulative sums beside it; ``sparkbam serve OUT`` serves 
 """
 from __future__ import annotations
 
-from ..config import DEFAULT_SPLIT_SIZE
 from ..coverage.blocks import DEFAULT_EXCLUDE_FLAGS
 from ..coverage.tracks import GROUPINGS
 from .common import Command, Result
@@ -31,7 +30,8 @@ class Coverage(Command):
     def configure(self, parser):
         parser.add_argument("bams", nargs="+", help="BAM paths, globs, folders or URLs (depths are summed)")
         parser.add_argument("-o", "--out", required=True, help="store folder or fsspec URL")
-        parser.add_argument("-m", "--split-size", default=DEFAULT_SPLIT_SIZE, help="byte range per task (default 32m)")
+        parser.add_argument("-m", "--split-size", default=None,
+                            help="byte range per task (default: two tasks per core, within 1m..128m)")
         parser.add_argument("-t", "--tracks", type=track_groupings, default=(),
                             help=f"extra track groupings beside 'all', comma-separated: {', '.join(GROUPINGS)}")
         parser.add_argument("-Q", "--min-mapq", type=int, default=0, help="skip reads below this mapping quality")

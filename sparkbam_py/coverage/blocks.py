@@ -94,7 +94,7 @@ def find_blocks(data: np.ndarray, offsets: np.ndarray, reference_names: pa.Array
     blocks = _blocks_of(batch.cigar_ops, fixed, kept, lengths, depth_filter.count_deletions)
     codes = None
     if read_group_ids is not None:
-        codes = _read_group_codes(batch, np.flatnonzero(kept), read_group_ids)
+        codes = read_group_codes(batch, np.flatnonzero(kept), read_group_ids)
     return KeptReads(flags[kept], codes, blocks)
 
 
@@ -121,7 +121,7 @@ def _blocks_of(ops: CigarOps, fixed: np.ndarray, kept: np.ndarray, lengths: np.n
     return Blocks(ref_id[inside], start[inside], end[inside], kept_index[read[inside]])
 
 
-def _read_group_codes(batch: BatchDecoder, kept: np.ndarray, read_group_ids: Sequence[str]) -> np.ndarray:
+def read_group_codes(batch: BatchDecoder, kept: np.ndarray, read_group_ids: Sequence[str]) -> np.ndarray:
     """Per kept read, the index of its RG:Z value in ``read_group_ids``; -1 if none or unknown."""
     codes = np.full(len(kept), -1, dtype=np.int64)
     if not len(kept) or not len(read_group_ids):

@@ -79,6 +79,18 @@ class PartialDepth:
         for key, events in split_into_chunks(ref_id, start, end, tracks, self.chunk_length, self.n_tracks):
             self.add(key, events)
 
+    def add_keyed_events(self, keys: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Events tagged ``contig << 32 | chunk`` (the compiled kernel's output), in any order."""
+        if not len(keys):
+            return
+        if not np.all(keys[1:] >= keys[:-1]):  # a sorted BAM's are sorted already
+            order = np.argsort(keys, kind="stable")
+            keys, starts, ends = keys[order], starts[order], ends[order]
+        bounds = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(keys)]):
+            key = int(keys[lo])
+            self.add((key >> 32, key & 0xFFFFFFFF), ChunkEvents(starts[lo:hi], ends[lo:hi]))
+
     def merged(self) -> Iterator[Tuple[ChunkKey, ChunkEvents]]:
         """Each chunk once, in (ref_id, chunk) order, its events concatenated."""
         for key in sorted(self.chunks):

@@ -1,32 +1,37 @@
 """One split's depth: what a Spark task (or a local loop) computes from its byte range.
 
 The task walks its records with :class:`~sparkbam_py.splits.SplitReader` (start search,
-boundary verification), finds each batch's covered blocks, and returns per-chunk events
-(:mod:`.partials`) as Arrow batches of :data:`PARTIALS_SCHEMA`.
+boundary verification), turns each batch into per-chunk depth events (:mod:`.partials`)
+with the compiled kernel (:mod:`.depth_kernel`) or the numpy path (:mod:`.blocks`), and
+on Spark writes them beside the store (:mod:`.partial_files`).
 """
 from __future__ import annotations
 
-import pickle
+import functools
 from dataclasses import dataclass
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
 
 from ..splits import SplitReader, SplitTask
-from .blocks import DepthFilter, find_blocks
-from .partials import ChunkEvents, PartialDepth
+from ..bam.decode import BatchDecoder
+from ..bam.decode import _located_error as located_error  # the decoder's error for a bad record
+from ..bam.spans import MalformedRecord
+from .blocks import DepthFilter, find_blocks, read_group_codes
+from .depth_kernel import DepthParams, TrackMap, batch_events, compiled_depth_kernel
+from .partial_files import write_partial
+from .partials import PartialDepth
 from .tracks import TrackLayout
 
-PARTIALS_SCHEMA = pa.schema([
+# The index rows of partial_files.PIECES_SPARK_SCHEMA.
+PIECES_SCHEMA = pa.schema([
     pa.field("contig", pa.int32(), nullable=False),
     pa.field("chunk", pa.int32(), nullable=False),
-    pa.field("starts", pa.binary(), nullable=False),
-    pa.field("ends", pa.binary(), nullable=False),
+    pa.field("file", pa.string(), nullable=False),
+    pa.field("offset", pa.int64(), nullable=False),
+    pa.field("events", pa.int64(), nullable=False),
 ])
-PARTIALS_SPARK_SCHEMA = "contig int, chunk int, starts binary, ends binary"
-# Arrow binary arrays have int32 offsets: keep each batch's blobs well under 2 GiB.
-MAX_BATCH_BLOB_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -45,57 +50,86 @@ class CoverageJob:
 
 
 def compute_split_depth(task: SplitTask, job: CoverageJob) -> PartialDepth:
-    """The split's per-chunk depth events (contigs numbered as in the store)."""
+    """The split's per-chunk depth events (contigs numbered as in the store).
+
+    Batches go through the compiled kernel (:mod:`.depth_kernel`) unless the Python path
+    is selected; records it leaves aside (long CIGARs, failed checks) through the numpy path.
+    """
     partial = PartialDepth(job.chunk_length, job.n_tracks)
     contig_of_ref = np.asarray(job.contigs[task.path], dtype=np.int64)
     store_lengths = np.asarray(job.lengths, dtype=np.int64)
     file_tracks = job.layout.files.get(task.path)
     read_group_ids = file_tracks.read_group_ids if job.layout.needs_read_groups and file_tracks else None
+    kernel = compiled_depth_kernel()
     with SplitReader(task) as split:
         names = pa.array(list(split.header.reference_names), type=pa.string())
         lengths = store_lengths[contig_of_ref] if len(contig_of_ref) else np.zeros(0, dtype=np.int64)
-        for chunk in split.iter_chunks():
-            kept = find_blocks(chunk.run.data, chunk.offsets, names, lengths, job.depth_filter,
-                               None if read_group_ids is None else list(read_group_ids))
-            if not len(kept.blocks):
-                continue
-            codes = kept.read_group_codes
-            if codes is None:
-                codes = np.full(len(kept.flags), -1, dtype=np.int64)
-            tracks = job.layout.read_tracks(task.path, kept.flags, codes)
-            blocks = kept.blocks
-            partial.add_blocks(contig_of_ref[blocks.ref_id], blocks.start, blocks.end, tracks[blocks.read])
+        numpy_path = functools.partial(_add_numpy_events, partial, task.path, job, contig_of_ref, names, lengths,
+                                       read_group_ids)
+        if kernel is None:
+            for chunk in split.iter_chunks():
+                numpy_path(chunk.run, chunk.offsets)
+        else:
+            _add_kernel_events(partial, kernel, split.iter_chunks(), numpy_path, task.path, job, contig_of_ref,
+                               store_lengths, names, read_group_ids)
     return partial
 
 
-def partial_batches(partial: PartialDepth) -> Iterator[pa.RecordBatch]:
-    """``partial`` as Arrow batches of :data:`PARTIALS_SCHEMA`, one row per chunk."""
-    rows, size = [], 0
-    for key, events in partial.merged():
-        rows.append((key, events))
-        size += events.starts.nbytes + events.ends.nbytes
-        if size >= MAX_BATCH_BLOB_BYTES:
-            yield _batch(rows)
-            rows, size = [], 0
-    if rows:
-        yield _batch(rows)
+def _add_numpy_events(partial: PartialDepth, path: str, job: CoverageJob, contig_of_ref, names, lengths,
+                      read_group_ids, run, offsets: np.ndarray) -> None:
+    try:
+        kept = find_blocks(run.data, offsets, names, lengths, job.depth_filter,
+                           None if read_group_ids is None else list(read_group_ids))
+    except MalformedRecord as bad:
+        raise located_error(bad, offsets, run.virtual_offsets(offsets), path) from None
+    if not len(kept.blocks):
+        return
+    codes = kept.read_group_codes
+    if codes is None:
+        codes = np.full(len(kept.flags), -1, dtype=np.int64)
+    tracks = job.layout.read_tracks(path, kept.flags, codes)
+    blocks = kept.blocks
+    partial.add_blocks(contig_of_ref[blocks.ref_id], blocks.start, blocks.end, tracks[blocks.read])
 
 
-def _batch(rows) -> pa.RecordBatch:
-    contig = pa.array([key[0] for key, _ in rows], type=pa.int32())
-    chunk = pa.array([key[1] for key, _ in rows], type=pa.int32())
-    starts = pa.array([events.starts.astype("<u4", copy=False).tobytes() for _, events in rows], type=pa.binary())
-    ends = pa.array([events.ends.astype("<u4", copy=False).tobytes() for _, events in rows], type=pa.binary())
-    return pa.RecordBatch.from_arrays([contig, chunk, starts, ends], schema=PARTIALS_SCHEMA)
+def _add_kernel_events(partial: PartialDepth, kernel, chunks, numpy_path, path: str, job: CoverageJob,
+                       contig_of_ref, store_lengths, names, read_group_ids) -> None:
+    depth_filter = job.depth_filter
+    params = DepthParams(contig_of_ref, store_lengths, depth_filter.exclude_flags, depth_filter.require_flags,
+                         depth_filter.min_mapq, depth_filter.count_deletions, job.chunk_length, job.n_tracks)
+    strand, groups = job.layout.strand_tracks(), job.layout.group_tracks(path)
+    no_codes = np.zeros(0, dtype=np.int64)
+    keys, starts, ends = [], [], []
+    for chunk in chunks:
+        data, offsets = chunk.run.data, chunk.offsets
+        codes = no_codes
+        if groups.shape[1]:
+            try:
+                decoded = BatchDecoder(data, offsets, names, ())
+                codes = read_group_codes(decoded, np.arange(len(offsets)), list(read_group_ids or ()))
+            except MalformedRecord:
+                numpy_path(chunk.run, offsets)  # raises the typed error naming the record
+                continue
+        events = batch_events(kernel, data, offsets, len(names), params, TrackMap(strand, groups, codes))
+        if events.bad:
+            numpy_path(chunk.run, offsets)  # raises the typed error naming the record
+            continue
+        keys.append(events.keys)
+        starts.append(events.starts)
+        ends.append(events.ends)
+        if len(events.deferred):
+            numpy_path(chunk.run, offsets[events.deferred])
+    if keys:
+        partial.add_keyed_events(np.concatenate(keys), np.concatenate(starts), np.concatenate(ends))
 
 
-def events_of_row(starts: bytes, ends: bytes) -> ChunkEvents:
-    """The events of one :data:`PARTIALS_SCHEMA` row."""
-    return ChunkEvents(np.frombuffer(starts, dtype="<u4"), np.frombuffer(ends, dtype="<u4"))
-
-
-def depth_task_column(batches: Iterator[pa.RecordBatch], job: CoverageJob) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` body: the partial depth of every pickled task in the ``task`` column."""
+def pieces_task_column(batches: Iterator[pa.RecordBatch], job: CoverageJob, tasks: Sequence[SplitTask],
+                       folder: str, storage_options: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` body over ``spark.range`` ids: the depth of split ``tasks[id]``,
+    written to ``folder`` (:mod:`.partial_files`), as index rows of :data:`PIECES_SCHEMA`."""
     for batch in batches:
-        for blob in batch.column("task").to_pylist():
-            yield from partial_batches(compute_split_depth(pickle.loads(blob), job))
+        for index in batch.column(0).to_pylist():
+            pieces = write_partial(compute_split_depth(tasks[index], job), folder, storage_options)
+            if pieces:
+                yield pa.RecordBatch.from_arrays([pa.array(column, type=field.type) for column, field
+                                                  in zip(zip(*pieces), PIECES_SCHEMA)], schema=PIECES_SCHEMA)

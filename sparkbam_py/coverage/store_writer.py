@@ -11,9 +11,10 @@ A sparse contig (imported per-base tables, where most bases have no value) adds
 ``contigs/000000.positions.npy`` (ascending 0-based positions); its depth rows are those
 positions' values and the reader finds a range's rows with ``searchsorted``.
 
-Contigs are written one at a time.  Their values are first gathered in a local scratch
-memmap (the final dtype depends on the maximum, known only at the end), then streamed to
-the store in slabs, so memory stays bounded whatever the contig's length.
+Contigs are written one at a time.  Their values are first gathered in a scratch array (the
+final dtype depends on the maximum, known only at the end): in memory for contigs of up to
+``IN_MEMORY_SCRATCH_CELLS``, else a local memmap; then streamed to the store in slabs, so
+memory stays bounded whatever the contig's length.
 """
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ STORE_FORMAT = "sparkbam-coverage"
 STORE_FORMAT_VERSION = 1
 CONTIG_FOLDER = "contigs"
 SLAB_ROWS = 1 << 22  # rows streamed per write: 4 M bases
+# Contigs of up to this many cells (bases x tracks; 128 MiB of uint32) are gathered in memory,
+# longer ones in a scratch memmap.
+IN_MEMORY_SCRATCH_CELLS = 1 << 25
 
 
 def contig_files(index: int) -> Tuple[str, str, str]:
@@ -59,6 +63,12 @@ class StoreWriter:
     def write_contig(self, index: int, slabs: Iterable[Tuple[int, np.ndarray]], scratch_dtype=np.uint32) -> None:
         """Contig ``index`` from ``(first row, rows x tracks array)`` slabs; rows not given are 0."""
         name, length = self.contigs[index]
+        if length * len(self.tracks) <= IN_MEMORY_SCRATCH_CELLS:
+            # Small enough for memory: no scratch file to create, fault in and remove.
+            scratch = np.zeros((length, len(self.tracks)), dtype=scratch_dtype)
+            _fill(scratch, slabs, name)
+            self.written[index] = self._stream(index, scratch)
+            return
         with tempfile.TemporaryDirectory(prefix="sparkbam-coverage-") as scratch_dir:
             scratch = np.lib.format.open_memmap(os.path.join(scratch_dir, "values.npy"), mode="w+",
                                                 dtype=scratch_dtype, shape=(length, len(self.tracks)))
@@ -83,10 +93,11 @@ class StoreWriter:
             sums_out.write(running.tobytes())
             for lo in range(0, length, SLAB_ROWS):
                 slab = scratch[lo:lo + SLAB_ROWS]
-                depth_out.write(np.ascontiguousarray(slab, dtype=value_dtype).tobytes())
-                sums = np.cumsum(slab, axis=0, dtype=sums_dtype) + running
-                sums_out.write(sums.tobytes())
-                running = sums[-1]
+                depth_out.write(_as_bytes(np.ascontiguousarray(slab, dtype=value_dtype)))
+                sums = np.cumsum(slab, axis=0, dtype=sums_dtype)
+                sums += running
+                sums_out.write(_as_bytes(sums))
+                running = sums[-1].copy()
         maxima = scratch.max(axis=0) if length else np.zeros(n_tracks)
         return {"name": self.contigs[index][0], "length": length, "layout": "dense", "depth": depth_file,
                 "cumsum": cumsum_file, "dtype": value_dtype.str, "cumsum_dtype": sums_dtype.str,
@@ -158,7 +169,10 @@ def _scan(scratch: np.ndarray):
             slab = scratch[lo:lo + SLAB_ROWS]
             lows.append(int(slab.min()))
             highs.append(int(slab.max()))
-            total += int(np.abs(slab.astype(np.int64)).sum(axis=0).max())
+            if slab.dtype.kind == "u":  # no sign: the sums need no int64 copy and no abs
+                total += int(slab.sum(axis=0, dtype=np.uint64).max())
+            else:
+                total += int(np.abs(slab.astype(np.int64)).sum(axis=0).max())
         return min(lows), max(highs), total, True
     integral = all(bool(np.all(np.mod(scratch[lo:lo + SLAB_ROWS], 1) == 0)) for lo in range(0, len(scratch), SLAB_ROWS))
     if integral and len(scratch):
@@ -172,6 +186,11 @@ def _float_dtype(scratch: np.ndarray) -> np.dtype:
     for lo in range(0, len(scratch), SLAB_ROWS):
         widest = np.promote_types(widest, float_values_dtype(scratch[lo:lo + SLAB_ROWS]))
     return widest
+
+
+def _as_bytes(array: np.ndarray) -> memoryview:
+    """A C-contiguous array's bytes without a copy (``tobytes`` would copy them)."""
+    return memoryview(array.reshape(-1).view(np.uint8))
 
 
 def _write_npy_header(out, dtype: np.dtype, shape) -> None:

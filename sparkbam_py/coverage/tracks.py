@@ -83,6 +83,18 @@ class TrackLayout:
             columns.append(lookup[read_group_codes])
         return np.stack(columns, axis=1)
 
+    def strand_tracks(self) -> np.ndarray:
+        """``[track of a forward read, track of a reverse read]``, or empty without strand tracks."""
+        return np.asarray([self.index(PLUS), self.index(MINUS)] if self.by_strand else [], dtype=np.int64)
+
+    def group_tracks(self, path: str) -> np.ndarray:
+        """(read group codes + 1, k) int64: row ``c`` holds the read-group-derived tracks
+        (``rg:``, ``sample:``) of code ``c``; the last row those of no or an unknown group.
+        The same lookups as :meth:`read_tracks`, as one table for the compiled kernel."""
+        codes = np.arange(-1, len(self.files.get(path, FileTracks()).read_group_ids))
+        columns = self.read_tracks(path, np.zeros(len(codes), dtype=np.int64), codes)[:, 1 + int(self.by_strand):]
+        return np.ascontiguousarray(np.roll(columns, -1, axis=0))  # code -1 to the last row
+
     def groupings(self) -> Dict[str, List[str]]:
         """Track names by grouping (``strand``, ``read_group``, ``sample``) present here."""
         found = {"strand": [PLUS, MINUS]} if self.by_strand else {}

@@ -1,23 +1,33 @@
 """``compute_coverage``: per-base depth of BAMs on Spark, written as a coverage store.
 
-Each split is one ``mapInArrow`` task (the same task code as the local driver,
-:mod:`sparkbam_py.coverage.split_depth`) returning per-chunk difference events.  The rows
-are hash-partitioned by contig and sorted within partitions, so each contig's partials
-arrive at the driver together and in chunk order (``toLocalIterator``: one partition in
-memory at a time); the driver sums the partials of each chunk and streams the contig to
-the store.  Only DataFrame operations are used, so it runs under Spark Connect too.
+One ``spark.range`` id per split, run by ``mapInArrow`` (the same task code as the local
+driver, :mod:`sparkbam_py.coverage.split_depth`): each task writes its per-chunk difference
+events to a scratch folder in the store and returns small index rows
+(:mod:`sparkbam_py.coverage.partial_files`).  The driver collects the index, then sums each
+chunk's pieces from the files and streams the contigs to the store.  One Spark job, no
+shuffle; only DataFrame operations are used, so it runs under Spark Connect too.
 """
 from __future__ import annotations
 
-import pickle
+import logging
+import time
 from functools import partial
-from typing import Iterator, Optional, Sequence
+from typing import Optional, Sequence
 
 from ..config import DEFAULT_SPLIT_SIZE, parse_size
 from ..coverage.blocks import DEFAULT_EXCLUDE_FLAGS, DepthFilter
-from ..coverage.compute import MergedRow, plan_coverage, write_store
-from ..coverage.split_depth import PARTIALS_SPARK_SCHEMA, depth_task_column, events_of_row
+from ..coverage.compute import plan_coverage, write_store
+from ..coverage.partial_files import (PIECES_SPARK_SCHEMA, new_partials_folder, pieces_of_rows, read_merged,
+                                      remove_folder)
+from ..coverage.split_depth import pieces_task_column
 from .paths import PathsArgument, expand_paths
+from .session import is_connect
+
+log = logging.getLogger(__name__)
+TASKS_PER_CORE = 2
+MIN_BALANCED_SPLIT_SIZE = 1 << 20
+MAX_BALANCED_SPLIT_SIZE = 128 << 20
+CONNECT_PARALLELISM_GUESS = 8
 
 
 def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, tracks: Sequence[str] = (),
@@ -26,26 +36,62 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
                      storage_options: Optional[dict] = None) -> dict:
     """Per-base depth of every contig of ``paths``, as ``samtools depth -a`` counts it, stored at ``out``.
 
+    ``split_size`` defaults to what gives two tasks per core, within 1..128 MiB.
     ``tracks`` adds groupings beside ``all``: ``"strand"`` (``+``/``-``), ``"read_group"``
     (``rg:<ID>``), ``"sample"`` (``sample:<SM>``).  ``min_mapq`` (``-Q``), ``exclude_flags``
     (``-G``; default UNMAP|SECONDARY|QCFAIL|DUP), ``require_flags`` and ``count_deletions``
-    (``-J``) filter as samtools does.  ``out`` is a local folder or fsspec URL.  Returns
-    the store's manifest.
+    (``-J``) filter as samtools does.  ``out`` is a local folder or fsspec URL, which the
+    executors must reach too (they leave their partial depths there).  Returns the store's
+    manifest.
     """
     depth_filter = DepthFilter(exclude_flags, require_flags, min_mapq, count_deletions)
-    size = DEFAULT_SPLIT_SIZE if split_size is None else parse_size(split_size)
-    plan = plan_coverage(expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter,
-                         split_size=size, use_splitting_index=use_splitting_index)
-    rows = [(index, pickle.dumps(task)) for index, task in enumerate(plan.tasks)]
-    n_tasks = max(1, len(rows))
-    tasks = (spark.createDataFrame(rows, "task_index int, task binary")
-             .repartitionByRange(n_tasks, "task_index"))
-    partials = tasks.mapInArrow(partial(depth_task_column, job=plan.job), PARTIALS_SPARK_SCHEMA)
-    n_contigs = max(1, len(plan.contigs))
-    grouped = partials.repartition(min(n_tasks, n_contigs), "contig").sortWithinPartitions("contig", "chunk")
-    return write_store(out, plan, _rows(grouped.toLocalIterator()), storage_options)
+    phases = {"started": time.perf_counter()}
+    planned = partial(plan_coverage, expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter,
+                      use_splitting_index=use_splitting_index)
+    plan = planned(split_size=DEFAULT_SPLIT_SIZE if split_size is None else parse_size(split_size))
+    if split_size is None:
+        size = balanced_split_size(plan.tasks, _parallelism(spark))
+        if size != DEFAULT_SPLIT_SIZE:
+            plan = planned(split_size=size)
+    phases["planned"] = time.perf_counter()
+    folder = new_partials_folder(out)
+    try:
+        pieces = []
+        if plan.tasks:
+            ids = spark.range(0, len(plan.tasks), 1, numPartitions=len(plan.tasks))
+            body = partial(pieces_task_column, job=plan.job, tasks=plan.tasks, folder=folder,
+                           storage_options=storage_options)
+            pieces = pieces_of_rows(ids.mapInArrow(body, PIECES_SPARK_SCHEMA).collect())
+        phases["tasks_done"] = time.perf_counter()
+        manifest = write_store(out, plan, read_merged(folder, pieces, storage_options), storage_options)
+        phases["stored"] = time.perf_counter()
+        return manifest
+    finally:
+        remove_folder(folder, storage_options)
+        _log_phases(phases, len(plan.tasks))
 
 
-def _rows(collected) -> Iterator[MergedRow]:
-    for row in collected:
-        yield row["contig"], row["chunk"], events_of_row(row["starts"], row["ends"])
+def balanced_split_size(tasks, cores: int) -> int:
+    """A split size giving ``TASKS_PER_CORE`` tasks per core for these inputs, within
+    ``MIN_/MAX_BALANCED_SPLIT_SIZE``: fewer, larger tasks cut Spark's fixed cost per task
+    (~0.1 CPU s for a Python task, on the JVM and in the worker), a few per core still
+    balance the load, and the cap bounds a task's memory (its events: ~16 bytes per read)."""
+    total = sum({task.path: task.file_size for task in tasks}.values())
+    size = -(-total // max(1, cores * TASKS_PER_CORE))
+    return min(MAX_BALANCED_SPLIT_SIZE, max(MIN_BALANCED_SPLIT_SIZE, size))
+
+
+def _parallelism(spark) -> int:
+    """The session's task slots: the SparkContext's default parallelism; under Spark Connect
+    (no SparkContext) ``spark.default.parallelism`` when the server sets it, else a guess."""
+    if not is_connect(spark):
+        return int(spark.sparkContext.defaultParallelism)
+    return int(spark.conf.get("spark.default.parallelism", str(CONNECT_PARALLELISM_GUESS)))
+
+
+def _log_phases(phases: dict, n_tasks: int) -> None:
+    """Wall seconds of each phase, at DEBUG (``extra["coverage_phases"]`` for tools)."""
+    marks = list(phases.items())
+    seconds = {name: round(at - marks[i][1], 3) for i, (name, at) in enumerate(marks[1:])}
+    seconds["tasks"] = n_tasks
+    log.debug("coverage phases (wall s): %s", seconds, extra={"coverage_phases": seconds})
