@@ -98,14 +98,14 @@ def find_long_cigars(spans: RecordSpans, entries: TagEntries, candidates: np.nda
     is_first = np.concatenate([[True], walked[1:] != walked[:-1]]) if len(cg) else np.zeros(0, dtype=bool)
     first, walked = cg[is_first], walked[is_first]
     record = entries.records[walked]
-    value_start = entries.value_start[first]
+    value_start = entries.value_start_of(first)
     is_uint_array = (entries.type[first] == TYPE_ARRAY) & np.isin(entries.buffer[value_start], _CG_SUBTYPES)
     n_ops = np.zeros(len(first), dtype=np.int64)
     n_ops[is_uint_array] = entries.array_counts(first[is_uint_array])
     usable = is_uint_array & (n_ops >= spans.n_cigar_op[record]) & (n_ops < _MAX_LONG_CIGAR_OPS)
     first, record, n_ops = first[usable], record[usable], n_ops[usable]
     # The entries index the data itself: the ops follow the array header.
-    ops_start = entries.value_start[first] + ARRAY_HEADER_BYTES
+    ops_start = entries.value_start_of(first) + ARRAY_HEADER_BYTES
     return LongCigars(record, ops_start, n_ops, first)
 
 

@@ -21,6 +21,7 @@ from .ragged import Ragged, string_array
 from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TYPE_ARRAY, TagEntries
 
 _UINT32 = np.dtype("<u4")
+_NO_FLOATS = (np.zeros(0, dtype=np.uint32), Ragged(np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)))
 # The longest text of one integer of each type: "-128", "255", "-32768", "65535", ...
 _TEXT_BOUND = np.zeros(256, dtype=np.int64)
 for _code, (_width, _signed) in INTEGER_TYPES.items():
@@ -34,8 +35,10 @@ def compiled_tags_column(kernel, entries: TagEntries, map_offsets: np.ndarray, k
     n_kept = int(np.count_nonzero(kept))
     keys = np.empty(2 * n_kept, dtype=np.uint8)
     value_offsets = np.empty(n_kept + 1, dtype=np.int64)
-    text_bound = _TEXT_BOUND.copy()
-    text_bound[FLOAT_TYPE] = int(np.diff(float_text.offsets).max()) if len(float_bits) else 0
+    text_bound = _TEXT_BOUND
+    if len(float_bits):
+        text_bound = _TEXT_BOUND.copy()
+        text_bound[FLOAT_TYPE] = int(np.diff(float_text.offsets).max())
     text = kernel(entries.buffer, entries.start, entries.type, entries.size, kept, ARRAY_ELEMENT_BYTES, text_bound,
                   float_bits, float_text.offsets, float_text.values, keys, value_offsets)
     key_column = string_array(Ragged(keys, 2 * np.arange(n_kept + 1, dtype=np.int64)))
@@ -45,17 +48,22 @@ def compiled_tags_column(kernel, entries: TagEntries, map_offsets: np.ndarray, k
 
 def _float_table(entries: TagEntries, kept: np.ndarray):
     """The distinct bit patterns (sorted) of every float the kept entries hold, and their texts."""
-    buffer, value_start = entries.buffer, entries.value_start
-    scalars = value_start[kept & (entries.type == FLOAT_TYPE)]
+    may_hold_floats = (kept & ((entries.type == FLOAT_TYPE) | (entries.type == TYPE_ARRAY))).any()
+    if not may_hold_floats:  # the usual case
+        return _NO_FLOATS
+    buffer = entries.buffer
+    scalars = entries.value_start_of(np.flatnonzero(kept & (entries.type == FLOAT_TYPE)))
     arrays = np.flatnonzero(kept & (entries.type == TYPE_ARRAY))
-    arrays = arrays[buffer[value_start[arrays]] == FLOAT_TYPE]
+    arrays = arrays[buffer[entries.value_start_of(arrays)] == FLOAT_TYPE]
     counts = entries.array_counts(arrays)
     # Element k of a float array starts 4 * k bytes after its header.
-    first = np.repeat(value_start[arrays] + ARRAY_HEADER_BYTES, counts)
+    first = np.repeat(entries.value_start_of(arrays) + ARRAY_HEADER_BYTES, counts)
     rank = np.arange(len(first), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
     positions = np.concatenate([scalars, first + 4 * rank])
-    bits = np.unique(at_every_byte(buffer, _UINT32)[positions]) if len(positions) else np.zeros(0, np.uint32)
-    return bits.astype(np.uint32), distinct_float_texts(bits)
+    if not len(positions):
+        return _NO_FLOATS
+    bits = np.unique(at_every_byte(buffer, _UINT32)[positions]).astype(np.uint32)
+    return bits, distinct_float_texts(bits)
 
 
 def tag_text_kernel(data, start, value_type, size, kept, element_bytes, text_bound, float_bits, float_offsets,
