@@ -105,6 +105,26 @@ def tag_text_kernel(data, start, value_type, size, kept, element_bytes, text_bou
                 text[at + 2 + k] = data[value + k]
             at += 2 + length
             continue
+        if kind == 67 or kind == 99:  # 'C', 'c': the usual small integers (NM, AS, XS...), directly
+            number = np.int64(data[value])
+            if kind == 99 and number >= 128:
+                number -= 256
+            text[at] = 105  # 'i'
+            text[at + 1] = 58
+            at += 2
+            if number < 0:
+                text[at] = 45  # '-'
+                at += 1
+                number = -number
+            if number >= 100:
+                text[at] = 48 + number // 100
+                at += 1
+            if number >= 10:
+                text[at] = 48 + (number // 10) % 10
+                at += 1
+            text[at] = 48 + number % 10
+            at += 1
+            continue
         # A number is one element after "i:" or "f:"; an array is "B:<subtype>" then
         # ",element" for each of its elements.
         if kind == 66:  # 'B'

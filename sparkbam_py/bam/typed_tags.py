@@ -20,6 +20,7 @@ A value that cannot be converted raises :class:`TagTypeError` naming the record.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -104,15 +105,12 @@ def _first_entries(entries: TagEntries, usable: np.ndarray, keys: List[bytes]):
     codes = np.array([int.from_bytes(key, "little") for key in keys], dtype=np.int64)
     kernel = compiled(first_entries_kernel)
     if kernel is not None:
-        field_of_code = np.full(1 << 16, -1, dtype=np.int64)
-        field_of_code[codes] = np.arange(len(codes))
-        first = np.full((len(entries.records), len(keys)), -1, dtype=np.int64)
-        kernel(entries.buffer, entries.start, entries.entry_offsets, usable, field_of_code, first)
-        result = []
-        for column in first.T:
-            walked = np.flatnonzero(column >= 0)
-            result.append((column[walked], entries.records[walked]))
-        return result
+        field_of_code = _field_of_code(tuple(codes.tolist()))
+        shape = (len(keys), len(entries.records))
+        found, records, counts = np.empty(shape, np.int64), np.empty(shape, np.int64), np.zeros(len(keys), np.int64)
+        kernel(entries.buffer, entries.start, entries.entry_offsets, entries.records, usable, field_of_code,
+               found, records, counts)
+        return [(found[k, :count], records[k, :count]) for k, count in enumerate(counts.tolist())]
     # Each entry's two tag characters as one uint16, read once for all the fields.
     entry_codes = np.where(usable, at_every_byte(entries.buffer, np.dtype("<u2"))[entries.start], 0)
     result = []
@@ -126,16 +124,33 @@ def _first_entries(entries: TagEntries, usable: np.ndarray, keys: List[bytes]):
     return result
 
 
-def first_entries_kernel(buffer, start, entry_offsets, usable, field_of_code, first):
-    """``first[w, k]``: the first usable entry of walked record w whose tag is field k's
-    (``field_of_code`` maps two characters read as a little-endian uint16 to the field, or
-    -1); left -1 where none (numba-compiled; see :mod:`.kernels`)."""
+@functools.lru_cache(maxsize=64)
+def _field_of_code(codes: Tuple[int, ...]) -> np.ndarray:
+    """Field index of each possible two-character tag (as a little-endian uint16), or -1."""
+    table = np.full(1 << 16, -1, dtype=np.int32)
+    table[list(codes)] = np.arange(len(codes))
+    table.flags.writeable = False
+    return table
+
+
+def first_entries_kernel(buffer, start, entry_offsets, records, usable, field_of_code, found, found_records,
+                         counts):
+    """Per field k, the first usable entry of each walked record having its tag, in record
+    order: ``found[k, :counts[k]]`` and their records ``found_records[k, :counts[k]]``.
+
+    ``field_of_code`` maps a tag's two characters, read as a little-endian uint16, to its
+    field (-1: not declared).  numba-compiled; see :mod:`.kernels`.
+    """
+    last_walked = np.full(len(counts), -1, dtype=np.int64)
     for walked in range(len(entry_offsets) - 1):
         for entry in range(entry_offsets[walked], entry_offsets[walked + 1]):
             if usable[entry]:
                 field = field_of_code[np.int64(buffer[start[entry]]) | (np.int64(buffer[start[entry] + 1]) << 8)]
-                if field >= 0 and first[walked, field] < 0:
-                    first[walked, field] = entry
+                if field >= 0 and last_walked[field] != walked:
+                    last_walked[field] = walked
+                    found[field, counts[field]] = entry
+                    found_records[field, counts[field]] = records[walked]
+                    counts[field] += 1
 
 
 def _field(entries: TagEntries, n_records: int, key: bytes, kind: str, found: np.ndarray, records: np.ndarray
