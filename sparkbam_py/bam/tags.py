@@ -102,8 +102,9 @@ def locate_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, records:
     kernel = compiled(tag_walk_kernel)
     if kernel is None:
         return _locate_by_rounds(data, starts, ends, records)
-    # Every tag takes at least its 3-byte header: room for all (pages never written stay unused).
-    room = int((ends - starts).sum()) // TAG_HEADER_BYTES + 1
+    # Every tag takes at least 4 bytes (header and a 1-byte value), but the walk may record one
+    # truncated tag before it stops: room for all.
+    room = int((ends - starts).sum()) // (TAG_HEADER_BYTES + 1) + 1
     start = np.empty(room, dtype=np.int64)
     value_type = np.empty(room, dtype=np.uint8)
     size = np.empty(room, dtype=np.int64)
