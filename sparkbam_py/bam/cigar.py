@@ -30,7 +30,6 @@ from .ragged import Ragged, string_array, take_byte_ranges
 from .spans import CIGAR_OP_BYTES, MalformedRecord, RecordSpans
 from .tags import ARRAY_HEADER_BYTES, TYPE_ARRAY, TagEntries
 
-_SOFT_CLIP = CIGAR_OPS.index("S")
 _OP_LETTERS = np.frombuffer(CIGAR_OPS.encode("ascii"), dtype=np.uint8)
 # htslib moves a CG tag into the CIGAR only when it has fewer than 2**29 ops (its sanity
 # limit) and at least as many as the placeholder; both subtypes 'I' and 'i' are accepted.
@@ -64,25 +63,13 @@ class CigarOps:
         return self.ops & CIGAR_OP_MASK
 
 
-def placeholder_records(spans: RecordSpans, stored_ops: CigarOps) -> np.ndarray:
+def placeholder_records(spans: RecordSpans) -> np.ndarray:
     """Batch indexes of placed records whose stored CIGAR starts by soft-clipping the whole read.
 
     Only they may hold a long CIGAR in CG (a cheap filter: the tags of the others are never
     walked for it).
     """
-    if len(stored_ops.ops) == 0:
-        return np.zeros(0, dtype=np.int64)
-    fixed = spans.fixed
-    has_cigar = np.diff(stored_ops.offsets) > 0
-    # (Records without a CIGAR read some other record's op here; has_cigar discards it.)
-    first_op = stored_ops.ops[np.minimum(stored_ops.offsets[:-1], len(stored_ops.ops) - 1)]
-    return np.flatnonzero(
-        has_cigar
-        & (fixed["ref_id"] >= 0)
-        & (fixed["pos"] >= 0)
-        & ((first_op & CIGAR_OP_MASK) == _SOFT_CLIP)
-        & ((first_op >> CIGAR_OP_SHIFT) == spans.l_seq)
-    )
+    return np.flatnonzero(spans.cigar_placeholder)
 
 
 def find_long_cigars(spans: RecordSpans, entries: TagEntries, candidates: np.ndarray) -> LongCigars:

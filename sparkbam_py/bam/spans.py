@@ -13,10 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import compiled
-from .layout import BLOCK_SIZE_BYTES, FIXED_FIELDS_DTYPE, FIXED_FIELDS_SIZE, gather_fixed_fields
+from .layout import (
+    BLOCK_SIZE_BYTES,
+    CIGAR_OP_MASK,
+    CIGAR_OP_SHIFT,
+    CIGAR_OPS,
+    FIXED_FIELDS_DTYPE,
+    FIXED_FIELDS_SIZE,
+    gather_fixed_fields,
+)
+from .littleendian import at_every_byte
 
 # SAMv1 §4.2: a CIGAR op is one uint32.
 CIGAR_OP_BYTES = 4
+_SOFT_CLIP = CIGAR_OPS.index("S")
 
 
 class MalformedRecord(Exception):
@@ -48,6 +58,9 @@ class RecordSpans:
     end: np.ndarray
     l_seq: np.ndarray  # int64 copies of the fixed fields that index arithmetic uses
     n_cigar_op: np.ndarray
+    # Placed records whose stored CIGAR starts by soft-clipping the whole read: only they may
+    # hold a long CIGAR's placeholder (SAMv1 §4.2.2), so only their tags are searched for CG.
+    cigar_placeholder: np.ndarray  # bool
 
     def __len__(self) -> int:
         return len(self.fixed)
@@ -62,15 +75,17 @@ def compute_record_spans(data: np.ndarray, offsets: np.ndarray, n_references: in
     n = len(offsets)
     fixed_bytes = np.empty(n * FIXED_FIELDS_SIZE, dtype=np.uint8)
     positions = np.empty((_POSITIONS, n), dtype=np.int64)
+    placeholder = np.zeros(n, dtype=np.bool_)
     first_failure = np.full(len(_CHECKS), -1, dtype=np.int64)
-    kernel(data, offsets, n_references, fixed_bytes, positions, first_failure)
+    kernel(data, offsets, n_references, fixed_bytes, positions, placeholder, first_failure)
     for check, message in enumerate(_CHECKS):
         if first_failure[check] >= 0:
             # Checked in this order on both paths: the same record is named for the same batch.
             raise MalformedRecord(message.format(n_references_less_one=n_references - 1), int(first_failure[check]))
     name_start, cigar_start, seq_start, qual_start, tags_start, end, l_seq, n_cigar_op = positions
     fixed = fixed_bytes.view(FIXED_FIELDS_DTYPE)
-    return RecordSpans(fixed, name_start, cigar_start, seq_start, qual_start, tags_start, end, l_seq, n_cigar_op)
+    return RecordSpans(fixed, name_start, cigar_start, seq_start, qual_start, tags_start, end, l_seq, n_cigar_op,
+                       placeholder)
 
 
 # The structural checks, in the order both paths make them (a batch breaking several reports
@@ -114,14 +129,20 @@ def _spans_vectorised(data: np.ndarray, offsets: np.ndarray, n_references: int) 
         ids = fixed[field]
         require((ids >= -1) & (ids < n_references), records,
                 _CHECKS[check].format(n_references_less_one=n_references - 1))
-    return RecordSpans(fixed, name_start, cigar_start, seq_start, qual_start, tags_start, end, l_seq, n_cigar_op)
+    # The checks above keep every first op (4 bytes at cigar_start) inside the data.
+    first_op = at_every_byte(data, np.dtype("<u4"))[np.where(n_cigar_op > 0, cigar_start, 0)].astype(np.int64)
+    placeholder = ((n_cigar_op > 0) & (fixed["ref_id"] >= 0) & (fixed["pos"] >= 0)
+                   & ((first_op & CIGAR_OP_MASK) == _SOFT_CLIP) & ((first_op >> CIGAR_OP_SHIFT) == l_seq))
+    return RecordSpans(fixed, name_start, cigar_start, seq_start, qual_start, tags_start, end, l_seq, n_cigar_op,
+                       placeholder)
 
 
-def spans_kernel(data, offsets, n_references, fixed_bytes, positions, first_failure):
+def spans_kernel(data, offsets, n_references, fixed_bytes, positions, placeholder, first_failure):
     """Per record: copy its 36 fixed bytes, compute its field positions, run the checks
     (numba-compiled; see :mod:`.kernels`).
 
-    ``positions`` rows: name, cigar, seq, qual, tags starts, end, l_seq, n_cigar_op.
+    ``positions`` rows: name, cigar, seq, qual, tags starts, end, l_seq, n_cigar_op;
+    ``placeholder``: see :attr:`RecordSpans.cigar_placeholder`.
     ``first_failure[k]`` becomes the first record failing check k of :data:`_CHECKS`; a
     record failing a check is not checked further (the earlier check is reported anyway).
     """
@@ -135,12 +156,14 @@ def spans_kernel(data, offsets, n_references, fixed_bytes, positions, first_fail
             continue
         for k in range(36):
             fixed_bytes[36 * record + k] = data[at + k]
-        # SAMv1 §4.2 little-endian fields: block_size @0, ref_id @4, l_read_name @12,
+        # SAMv1 §4.2 little-endian fields: block_size @0, ref_id @4, pos @8, l_read_name @12,
         # n_cigar_op @16, l_seq @20, next_ref_id @24.
         block_size = np.int32(np.uint32(data[at]) | (np.uint32(data[at + 1]) << 8)
                               | (np.uint32(data[at + 2]) << 16) | (np.uint32(data[at + 3]) << 24))
         ref_id = np.int32(np.uint32(data[at + 4]) | (np.uint32(data[at + 5]) << 8)
                           | (np.uint32(data[at + 6]) << 16) | (np.uint32(data[at + 7]) << 24))
+        pos = np.int32(np.uint32(data[at + 8]) | (np.uint32(data[at + 9]) << 8)
+                       | (np.uint32(data[at + 10]) << 16) | (np.uint32(data[at + 11]) << 24))
         l_read_name = np.int64(data[at + 12])
         n_cigar_op = np.int64(data[at + 16]) | (np.int64(data[at + 17]) << 8)
         l_seq = np.int64(np.int32(np.uint32(data[at + 20]) | (np.uint32(data[at + 21]) << 8)
@@ -183,6 +206,11 @@ def spans_kernel(data, offsets, n_references, fixed_bytes, positions, first_fail
                 first_failure[5] = record
         if in_bounds and data[cigar_start - 1] != 0 and first_failure[6] < 0:
             first_failure[6] = record
+        if in_bounds and n_cigar_op > 0 and ref_id >= 0 and pos >= 0:
+            # SAMv1 §4.2: op = length << 4 | code; code 4 is S (soft clip).
+            op = (np.int64(data[cigar_start]) | (np.int64(data[cigar_start + 1]) << 8)
+                  | (np.int64(data[cigar_start + 2]) << 16) | (np.int64(data[cigar_start + 3]) << 24))
+            placeholder[record] = (op & 0xF) == 4 and (op >> 4) == l_seq
         if (ref_id < -1 or ref_id >= n_references) and first_failure[7] < 0:
             first_failure[7] = record
         if (next_ref_id < -1 or next_ref_id >= n_references) and first_failure[8] < 0:
