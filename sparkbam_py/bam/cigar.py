@@ -5,6 +5,9 @@ SAMv1 §4.2.2: n_cigar_op is 16 bits, so a CIGAR of more than 65535 ops is store
 ``CG:B,I`` tag and the record holds a two-op placeholder ``<l_seq>S<ref_len>N``.  Readers
 must use the CG tag's ops instead; this module does it under htslib's conditions, so that
 the columns agree with pysam.
+
+The compiled kernels (see :mod:`.kernels`) write the text and sum the lengths per record;
+the numpy path renders every op's text at once, and sums lengths by cumulative sums.
 """
 from __future__ import annotations
 

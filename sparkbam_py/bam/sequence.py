@@ -3,6 +3,9 @@
 SAMv1 §4.2: ``seq`` packs two bases per byte, high nibble first, as indexes into
 ``=ACMGRSVTWYHKDBN``; ``qual`` holds one Phred score per base, or 0xFF in every byte when
 the qualities are absent.  SAM text (SAMv1 §1.4) prints qualities as Phred + 33.
+
+The compiled kernels (see :mod:`.kernels`) write each record's text straight into the
+column's buffer; the numpy path gathers the packed bytes first, then translates them.
 """
 from __future__ import annotations
 

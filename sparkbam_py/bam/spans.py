@@ -5,6 +5,10 @@ cigar (n_cigar_op uint32), seq ((l_seq + 1) / 2 bytes, two bases per byte), qual
 bytes) and the auxiliary data up to the end of the record (block_size + 4 bytes from its
 start).  Every later step reads fields through these positions, so they are checked here,
 once: a record whose lengths do not fit is reported instead of read out of bounds.
+
+The compiled kernel (see :mod:`.kernels`) does it all in one pass per record; the numpy path
+in one whole-batch operation per step.  Both make the checks in the same order, so a batch
+breaking several reports the same check at the same record.
 """
 from __future__ import annotations
 
