@@ -7,7 +7,7 @@ Values are rendered per kind, all entries of a kind at once, into one source buf
 single Arrow ``take`` copies each entry's text into place, in record order:
 
 * A, Z and H values are their own text: the tag bytes ``k1 k2 T value`` are turned into
-  ``T:value`` in place, in a copy of the tag buffer (the keys are read from the original).
+  ``T:value`` in place, in a copy of those tags (the keys are read from the original).
 * integers and floats are rendered by :mod:`numtext`, with their ``i:``/``f:`` prefix;
 * arrays are assembled from their ``B:<subtype>`` header and their elements' ``,value`` texts.
 
@@ -83,11 +83,14 @@ def _value_texts(buffer: np.ndarray, start: np.ndarray, value_type: np.ndarray, 
     float_text = format_floats(read_float32(buffer, value_start[floats]), prefix=b"f:")
     array_text = _array_texts(buffer, value_start[arrays])
 
-    # One source buffer: the tag bytes (string values become their text in place), then the
-    # rendered numbers.  Its pieces are listed kind after kind, each kind in entry order.
-    source = np.concatenate([buffer, integer_text.rows.reshape(-1), float_text.values, array_text.values])
-    string_start, string_length = _strings_in_place(source, start[strings], value_type[strings], size[strings])
-    integer_base = len(buffer)
+    # One source buffer: the string tags' bytes (their values become their text in place),
+    # then the rendered numbers.  Its pieces are listed kind after kind, each kind in entry order.
+    string_tags = take_byte_ranges(buffer, start[strings], TAG_HEADER_BYTES + size[strings])
+    source = np.concatenate([string_tags.values, integer_text.rows.reshape(-1), float_text.values,
+                             array_text.values])
+    string_start, string_length = _strings_in_place(source, string_tags.offsets[:-1], value_type[strings],
+                                                    size[strings])
+    integer_base = len(string_tags.values)
     float_base = integer_base + integer_text.rows.size
     array_base = float_base + len(float_text.values)
     piece_start = np.concatenate([
