@@ -7,7 +7,7 @@ Values are rendered per kind, all entries of a kind at once, into one source buf
 single Arrow ``take`` copies each entry's text into place, in record order:
 
 * A, Z and H values are their own text: the tag bytes ``k1 k2 T value`` are turned into
-  ``T:value`` in place, in a copy of those tags (the keys are read from the original).
+  ``T:value`` in place, in a copy of the tag buffer (the keys are read from the original).
 * integers and floats are rendered by :mod:`numtext`, with their ``i:``/``f:`` prefix;
 * arrays are assembled from their ``B:<subtype>`` header and their elements' ``,value`` texts.
 
@@ -21,10 +21,10 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
+from .kernels import compiled
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers, read_unsigned
 from .numtext import format_floats, format_integers, integer_rows
 from .ragged import Ragged, pick_ragged, string_array, take_byte_ranges
-from .kernels import compiled
 from .schema import COLUMNS
 from .tag_text_kernel import compiled_tags_column, tag_text_kernel
 from .tags import (
@@ -63,8 +63,12 @@ def build_tags_column(entries: TagEntries, n_records: int, dropped: Optional[np.
         return compiled_tags_column(kernel, entries, map_offsets, kept, _TAGS_TYPE)
     if dropped is not None and len(dropped):
         start, value_type, size = start[kept], value_type[kept], size[kept]
-    keys = _key_column(entries.buffer, start)
-    values = string_array(_value_texts(entries.buffer, start, value_type, size))
+    # The numpy steps read many scattered values: from a compact copy of the tags they stay in
+    # cache, and that copy is what the string texts are made in place in.
+    compact = take_byte_ranges(entries.buffer, start, TAG_HEADER_BYTES + size)
+    buffer, start = compact.values, compact.offsets[:-1]
+    keys = _key_column(buffer, start)
+    values = string_array(_value_texts(buffer, start, value_type, size))
     return pa.MapArray.from_arrays(pa.array(map_offsets), keys, values, type=_TAGS_TYPE)
 
 
@@ -83,14 +87,11 @@ def _value_texts(buffer: np.ndarray, start: np.ndarray, value_type: np.ndarray, 
     float_text = format_floats(read_float32(buffer, value_start[floats]), prefix=b"f:")
     array_text = _array_texts(buffer, value_start[arrays])
 
-    # One source buffer: the string tags' bytes (their values become their text in place),
-    # then the rendered numbers.  Its pieces are listed kind after kind, each kind in entry order.
-    string_tags = take_byte_ranges(buffer, start[strings], TAG_HEADER_BYTES + size[strings])
-    source = np.concatenate([string_tags.values, integer_text.rows.reshape(-1), float_text.values,
-                             array_text.values])
-    string_start, string_length = _strings_in_place(source, string_tags.offsets[:-1], value_type[strings],
-                                                    size[strings])
-    integer_base = len(string_tags.values)
+    # One source buffer: the tag bytes (string values become their text in place), then the
+    # rendered numbers.  Its pieces are listed kind after kind, each kind in entry order.
+    source = np.concatenate([buffer, integer_text.rows.reshape(-1), float_text.values, array_text.values])
+    string_start, string_length = _strings_in_place(source, start[strings], value_type[strings], size[strings])
+    integer_base = len(buffer)
     float_base = integer_base + integer_text.rows.size
     array_base = float_base + len(float_text.values)
     piece_start = np.concatenate([
