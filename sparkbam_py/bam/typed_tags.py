@@ -85,7 +85,13 @@ class TagSpec:
         return ",".join(f"{tag}:{kind}" for tag, kind in self.fields)
 
     def arrow_type(self) -> pa.StructType:
-        return pa.struct([pa.field(tag, _ARROW_TYPES[kind], nullable=True) for tag, kind in self.fields])
+        return _struct_type(self.fields)
+
+
+@functools.lru_cache(maxsize=64)
+def _struct_type(fields: Tuple[Tuple[str, str], ...]) -> pa.StructType:
+    # Built once per declaration: every batch of a scan shares it.
+    return pa.struct([pa.field(tag, _ARROW_TYPES[kind], nullable=True) for tag, kind in fields])
 
 
 def typed_tags_column(entries: TagEntries, n_records: int, spec: TagSpec, dropped: Optional[np.ndarray] = None
@@ -156,7 +162,10 @@ def first_entries_kernel(buffer, start, entry_offsets, records, usable, field_of
 def _field(entries: TagEntries, n_records: int, key: bytes, kind: str, found: np.ndarray, records: np.ndarray
            ) -> pa.Array:
     value_type = entries.type[found]
-    accepted = _ACCEPTED_TABLE[kind][value_type]
+    if len(value_type) and value_type.min() == value_type.max():  # the usual case: one stored type
+        accepted = np.full(len(value_type), _ACCEPTED_TABLE[kind][value_type[0]])
+    else:
+        accepted = _ACCEPTED_TABLE[kind][value_type]
     if not accepted.all():
         bad = int(np.flatnonzero(~accepted)[0])
         _fail(records[bad], key, f"is stored as type {chr(value_type[bad])}, which {kind} cannot take")
