@@ -1,6 +1,11 @@
 """Micro-benchmark of decode_records: records/s on a synthetic batch of short reads, one core.
 
     .venv/bin/python bench/bench_decode.py [--records 1000000] [--batch 100000] [--repeat 3] [--per-column]
+    taskset -c 0 .venv/bin/python bench/bench_decode.py --bam BAM [--typed-tags]   # CPU s per step
+
+With ``--bam``, the real file's record chunks are decoded as a data source does, and the CPU
+seconds of each shared step (spans, tag walk, CIGAR ops) and column builder are summed over
+the file, next to the chunk walk (inflate, CRC, record offsets) that feeds them.
 
 pysam writes a few thousand varied 2x100 bp records (BWA-like tags: NM, MD, AS, XS, RG), and
 their inflated bytes are tiled up to the requested count, so building the input is fast and
@@ -108,13 +113,66 @@ def best_rates(data, offsets, names, columns, repeat: int, batch: int):
     return len(offsets) / wall, len(offsets) / cpu
 
 
+def step_breakdown(path: str, typed_tags: bool) -> None:
+    """CPU seconds per decoding step over every record chunk of ``path`` (all columns)."""
+    import collections
+
+    import pyarrow as pa
+
+    from sparkbam_py.bam import decode
+    from sparkbam_py.bam.file import open_bam
+    from sparkbam_py.bam.kernels import kernels_in_use
+    from sparkbam_py.bam.typed_tags import discover_tags
+
+    spec = discover_tags(path) if typed_tags else None
+    seconds = collections.Counter()
+
+    def timed(label, build):
+        started = time.process_time()
+        build()
+        seconds[label] += time.process_time() - started
+
+    records = 0
+    with open_bam(path) as bam:
+        bam.reader.verify_checksums = True
+        names = pa.array(bam.header.reference_names, pa.string())
+        started = time.process_time()
+        for chunk in bam.iter_record_chunks():
+            seconds["(walk: inflate, CRC, offsets)"] += time.process_time() - started
+            offsets = np.asarray(chunk.offsets, dtype=np.int64)
+            batch = None
+
+            def spans():
+                nonlocal batch
+                batch = decode.BatchDecoder(chunk.run.data, offsets, names, DEFAULT_COLUMNS)
+
+            timed("spans", spans)
+            for step in ("tag_entries", "stored_cigar_ops", "long_cigars", "cigar_ops"):
+                timed(step, lambda: getattr(batch, step))
+            for name in DEFAULT_COLUMNS:
+                timed(name, lambda: decode._COLUMN_BUILDERS[name](batch))
+            if spec is not None:
+                timed("typed_tags", lambda: batch.typed_tags_column(spec))
+            records += len(offsets)
+            started = time.process_time()
+    total = sum(value for label, value in seconds.items() if not label.startswith("("))
+    print(f"{records:,} records, kernels: {kernels_in_use()}; decode {total:.2f} CPU s "
+          f"({records / total / 1e3:.0f} k records/s), walk {seconds['(walk: inflate, CRC, offsets)']:.2f} s")
+    for label, value in seconds.most_common():
+        print(f"{label:>30} {value:7.3f} s")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=100_000, help="records per decode_records call")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--per-column", action="store_true", help="also time each column alone")
+    parser.add_argument("--bam", help="instead: CPU seconds per decoding step over this file's chunks")
+    parser.add_argument("--typed-tags", action="store_true", help="with --bam: also the discovered typed tags")
     args = parser.parse_args(argv)
+    if args.bam:
+        return step_breakdown(args.bam, args.typed_tags)
     data, offsets, names = synthetic_batch(args.records)
     print(f"{len(offsets):,} records of {len(data) / len(offsets):.0f} bytes, {args.batch:,} per batch")
     sets = {"full schema": None, "fixed fields only": FIXED_ONLY}

@@ -130,7 +130,7 @@ class BatchDecoder:
 
     @cached_property
     def long_cigars(self) -> LongCigars:
-        candidates = placeholder_records(self.spans, self.stored_cigar_ops)
+        candidates = placeholder_records(self.spans)
         if "tags" in self.columns:
             # The tags column needs every tag anyway, and the CG entries' indexes in it.
             entries = self.tag_entries

@@ -41,10 +41,10 @@ def read_unsigned(buffer: np.ndarray, positions: np.ndarray, width: int) -> np.n
 
 def read_integers(buffer: np.ndarray, positions: np.ndarray, types: np.ndarray) -> np.ndarray:
     """The integers at ``positions``, each of the SAM integer type in ``types`` (c C s S i I)."""
-    present = np.flatnonzero(np.bincount(types, minlength=256))
-    if len(present) == 1:
+    if len(types) and types.min() == types.max():
         # The usual case: every value of one type (say NM, AS and XS all 'C').
-        return at_every_byte(buffer, _DTYPE_OF_TYPE[int(present[0])])[positions].astype(np.int64)
+        return at_every_byte(buffer, _DTYPE_OF_TYPE[int(types[0])])[positions].astype(np.int64)
+    present = np.flatnonzero(np.bincount(types, minlength=256))
     values = np.zeros(len(positions), dtype=np.int64)
     for code in present:
         chosen = types == code

@@ -117,13 +117,19 @@ def format_floats(values: np.ndarray, prefix: bytes = b"") -> Ragged:
     values = np.asarray(values, dtype="<f4")
     # Distinct by bit pattern, so -0.0 and 0.0 (and NaN payloads) keep their own text.
     distinct_bits, which = np.unique(values.view("<u4"), return_inverse=True)
-    texts = [prefix + _format_g(float(v)) for v in distinct_bits.view("<f4")]
-    distinct = Ragged(
+    distinct = distinct_float_texts(distinct_bits, prefix)
+    which = which.reshape(-1).astype(np.int64)
+    return pick_ragged([distinct], np.zeros_like(which), which)
+
+
+def distinct_float_texts(bits: np.ndarray, prefix: bytes = b"") -> Ragged:
+    """``prefix`` + ``%g`` text of each float32 given by its bit pattern (one Python call each:
+    callers pass each distinct value once)."""
+    texts = [prefix + _format_g(float(v)) for v in np.asarray(bits, dtype="<u4").view("<f4")]
+    return Ragged(
         np.frombuffer(b"".join(texts), dtype=np.uint8),
         np.cumsum([0] + [len(t) for t in texts]).astype(np.int64),
     )
-    which = which.reshape(-1).astype(np.int64)
-    return pick_ragged([distinct], np.zeros_like(which), which)
 
 
 def _format_g(value: float) -> bytes:

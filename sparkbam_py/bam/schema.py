@@ -19,6 +19,7 @@ floats as C's ``%g``.  A record without tags has an empty map, never null.
 """
 from __future__ import annotations
 
+import functools
 from typing import Dict, Optional, Sequence, Tuple
 
 import pyarrow as pa
@@ -80,7 +81,13 @@ def bam_schema(columns: Optional[Sequence[str]] = None, with_file_position: bool
 
     ``file_position`` (int64 virtual offset) comes last when ``with_file_position`` is set.
     """
-    fields = [pa.field(name, *COLUMNS[name]) for name in resolve_columns(columns)]
+    return _schema_of(resolve_columns(columns), bool(with_file_position))
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_of(names: Tuple[str, ...], with_file_position: bool) -> pa.Schema:
+    # Schemas are immutable: each batch of a scan reuses its scan's one.
+    fields = [pa.field(name, *COLUMNS[name]) for name in names]
     if with_file_position:
         fields.append(pa.field(FILE_POSITION, FILE_POSITION_TYPE, nullable=False))
     return pa.schema(fields)

@@ -3,12 +3,16 @@
 SAMv1 §4.2: ``seq`` packs two bases per byte, high nibble first, as indexes into
 ``=ACMGRSVTWYHKDBN``; ``qual`` holds one Phred score per base, or 0xFF in every byte when
 the qualities are absent.  SAM text (SAMv1 §1.4) prints qualities as Phred + 33.
+
+The compiled kernels (see :mod:`.kernels`) write each record's text straight into the
+column's buffer; the numpy path gathers the packed bytes first, then translates them.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
+from .kernels import compiled
 from .layout import MISSING_QUALITY, SEQ_CODES
 from .ragged import Ragged, string_array, take_byte_ranges
 from .spans import RecordSpans
@@ -44,6 +48,12 @@ def _decode_bases(packed: np.ndarray) -> np.ndarray:
 def decode_query_sequence(data: np.ndarray, spans: RecordSpans) -> pa.StringArray:
     """``query_sequence``: the bases as text; null where the record stores none (l_seq 0)."""
     l_seq = spans.l_seq
+    kernel = compiled(sequence_kernel)
+    if kernel is not None:
+        offsets = _offsets_of(l_seq)
+        text = np.empty(int(offsets[-1]), dtype=np.uint8)
+        kernel(data, spans.seq_start, l_seq, _BASE_PAIRS, offsets, text)
+        return string_array(Ragged(text, offsets), valid=l_seq > 0)
     packed = take_byte_ranges(data, spans.seq_start, (l_seq + 1) // 2)
     bases = _decode_bases(packed.values)
     # Each record's text starts at twice its packed offset; an odd length leaves one
@@ -70,5 +80,46 @@ def decode_query_qualities(data: np.ndarray, spans: RecordSpans) -> pa.StringArr
     unchanged rather than clipped, so the column never hides what the file holds.
     """
     present = qualities_present(data, spans)
-    raw = take_byte_ranges(data, spans.qual_start, np.where(present, spans.l_seq, 0))
+    lengths = np.where(present, spans.l_seq, 0)
+    kernel = compiled(qualities_kernel)
+    if kernel is not None:
+        offsets = _offsets_of(lengths)
+        text = np.empty(int(offsets[-1]), dtype=np.uint8)
+        kernel(data, spans.qual_start, offsets, text)
+        return string_array(Ragged(text, offsets), valid=present)
+    raw = take_byte_ranges(data, spans.qual_start, lengths)
     return string_array(Ragged(raw.values + np.uint8(PHRED_OFFSET), raw.offsets), valid=present)
+
+
+def _offsets_of(lengths: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets
+
+
+def sequence_kernel(data, seq_start, l_seq, base_pairs, offsets, text):
+    """Each record's bases as letters at ``offsets`` (numba-compiled; see :mod:`.kernels`):
+    one table lookup per packed byte gives its two letters."""
+    for record in range(len(l_seq)):
+        full = l_seq[record] // 2
+        # Local views let the compiler keep the loop tight.
+        packed = data[seq_start[record] : seq_start[record] + full + 1]
+        letters = text[offsets[record] : offsets[record + 1]]
+        for k in range(full):
+            pair = base_pairs[packed[k]]
+            letters[2 * k] = np.uint8(pair & 0xFF)
+            letters[2 * k + 1] = np.uint8(pair >> 8)
+        if l_seq[record] % 2:
+            letters[2 * full] = np.uint8(base_pairs[packed[full]] & 0xFF)
+
+
+def qualities_kernel(data, qual_start, offsets, text):
+    """Each record's scores + 33 at ``offsets`` (numba-compiled; see :mod:`.kernels`)."""
+    phred_offset = np.uint8(33)  # SAMv1 §1.4: Phred + 33, wrapping like numpy's uint8
+    for record in range(len(offsets) - 1):
+        size = offsets[record + 1] - offsets[record]
+        # Local views and uint8 arithmetic let the compiler vectorise the loop.
+        scores = data[qual_start[record] : qual_start[record] + size]
+        letters = text[offsets[record] : offsets[record + 1]]
+        for k in range(size):
+            letters[k] = scores[k] + phred_offset

@@ -10,6 +10,9 @@ single Arrow ``take`` copies each entry's text into place, in record order:
   ``T:value`` in place, in a copy of the tag buffer (the keys are read from the original).
 * integers and floats are rendered by :mod:`numtext`, with their ``i:``/``f:`` prefix;
 * arrays are assembled from their ``B:<subtype>`` header and their elements' ``,value`` texts.
+
+That is the numpy path; the compiled path (:mod:`.tag_text_kernel`) writes the same text in
+one pass over the entries.
 """
 from __future__ import annotations
 
@@ -18,10 +21,12 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
+from .kernels import compiled
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers, read_unsigned
 from .numtext import format_floats, format_integers, integer_rows
 from .ragged import Ragged, pick_ragged, string_array, take_byte_ranges
 from .schema import COLUMNS
+from .tag_text_kernel import compiled_tags_column, tag_text_kernel
 from .tags import (
     ARRAY_ELEMENT_BYTES,
     ARRAY_HEADER_BYTES,
@@ -47,15 +52,23 @@ def build_tags_column(entries: TagEntries, n_records: int, dropped: Optional[np.
     assert len(entries.records) == n_records, "the tags column needs every record walked"
     start, value_type, size = entries.start, entries.type, entries.size
     counts = np.diff(entries.entry_offsets)
+    kept = np.ones(len(entries), dtype=bool)
     if dropped is not None and len(dropped):
-        kept = np.ones(len(entries), dtype=bool)
         kept[dropped] = False
-        start, value_type, size = start[kept], value_type[kept], size[kept]
         counts = counts - np.bincount(entries.walked_record_of(dropped), minlength=n_records)
     map_offsets = np.zeros(n_records + 1, dtype=np.int32)
     np.cumsum(counts, out=map_offsets[1:])
-    keys = _key_column(entries.buffer, start)
-    values = string_array(_value_texts(entries.buffer, start, value_type, size))
+    kernel = compiled(tag_text_kernel)
+    if kernel is not None:
+        return compiled_tags_column(kernel, entries, map_offsets, kept, _TAGS_TYPE)
+    if dropped is not None and len(dropped):
+        start, value_type, size = start[kept], value_type[kept], size[kept]
+    # The numpy steps read many scattered values: from a compact copy of the tags they stay in
+    # cache, and that copy is what the string texts are made in place in.
+    compact = take_byte_ranges(entries.buffer, start, TAG_HEADER_BYTES + size)
+    buffer, start = compact.values, compact.offsets[:-1]
+    keys = _key_column(buffer, start)
+    values = string_array(_value_texts(buffer, start, value_type, size))
     return pa.MapArray.from_arrays(pa.array(map_offsets), keys, values, type=_TAGS_TYPE)
 
 

@@ -1,18 +1,20 @@
 """Finding the auxiliary fields (tags) of many records at once (SAMv1 §4.2.4).
 
 Each tag is ``tag[2] val_type value``, and the value's size depends on its type, so the
-k-th tag of a record can only be found after the first k-1.  Instead of walking record by
-record, the walk goes *round by round*: round k reads the k-th tag of every record that
-still has one, as a handful of vectorised operations.  The number of rounds is the largest
-tag count in the batch (typically under twenty), whatever the number of records.
+k-th tag of a record can only be found after the first k-1.  The compiled kernel simply
+walks the records one after the other, in place in the decoded data.
 
-The tag regions are first copied back to back into one compact buffer: it is what the
-later steps read, and it makes locating the NUL ending each Z/H string a single
-``searchsorted`` over the few zero bytes of that buffer.
+The numpy path instead walks *round by round*: round k reads the k-th tag of every record
+that still has one, as a handful of vectorised operations, so the number of rounds is the
+largest tag count in the batch (typically under twenty), whatever the number of records.
+It walks copies of the tag regions laid back to back, which makes locating the NUL ending
+each Z/H string a single ``searchsorted`` over the few zero bytes of that copy, and then
+translates the positions back into the data: both paths give the same entries.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -50,12 +52,11 @@ ARRAY_ELEMENT_BYTES = _size_table(_ELEMENT_BYTES)
 class TagEntries:
     """Every tag of a set of records, in record order then file order.
 
-    Positions index ``buffer``, the records' tag regions copied back to back.
+    Positions index ``buffer``: the decoded data itself (the tags are found in place).
     """
 
     buffer: np.ndarray  # uint8
     records: np.ndarray  # batch index of each walked record
-    region_offsets: np.ndarray  # walked record i's tags are buffer[region_offsets[i]:...[i+1]]
     entry_offsets: np.ndarray  # walked record i's entries are entry_offsets[i]:...[i+1]
     start: np.ndarray  # per entry: position of the tag's first character
     type: np.ndarray  # per entry: value type byte
@@ -68,36 +69,64 @@ class TagEntries:
     def value_start(self) -> np.ndarray:
         return self.start + TAG_HEADER_BYTES
 
+    def value_start_of(self, entries: np.ndarray) -> np.ndarray:
+        """Where the values of the given entries start (cheaper than indexing ``value_start``)."""
+        return self.start[entries] + TAG_HEADER_BYTES
+
     def walked_record_of(self, entries: np.ndarray) -> np.ndarray:
         """For the given entry indexes, the index of their walked record."""
         return np.searchsorted(self.entry_offsets, entries, side="right") - 1
 
-    def keys_equal(self, key: bytes) -> np.ndarray:
-        """Per entry: is its tag ``key`` (two characters)?"""
-        return (self.buffer[self.start] == key[0]) & (self.buffer[self.start + 1] == key[1])
+    def keys_equal(self, key: bytes, entries: Optional[np.ndarray] = None) -> np.ndarray:
+        """Per entry (or per entry of ``entries``): is its tag ``key`` (two characters)?"""
+        start = self.start if entries is None else self.start[entries]
+        return (self.buffer[start] == key[0]) & (self.buffer[start + 1] == key[1])
+
+    def entries_of(self, walked: np.ndarray) -> np.ndarray:
+        """The indexes of every entry of the given walked records, in order."""
+        first, stop = self.entry_offsets[walked], self.entry_offsets[walked + 1]
+        counts = stop - first
+        # Entry k of the result is first[r] + its rank among record r's entries.
+        bases = np.repeat(first - np.cumsum(counts) + counts, counts)
+        return bases + np.arange(int(counts.sum()), dtype=np.int64)
 
     def array_counts(self, entries: np.ndarray) -> np.ndarray:
         """The element counts of the given 'B' entries."""
-        return read_unsigned(self.buffer, self.value_start[entries] + 1, 4)
+        return read_unsigned(self.buffer, self.value_start_of(entries) + 1, 4)
 
 
 def locate_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, records: np.ndarray) -> TagEntries:
     """Locate the tags in ``data[starts[i]:ends[i]]`` for each record ``records[i]``."""
-    regions = take_byte_ranges(data, starts, ends - starts)
-    buffer = regions.values
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
     kernel = compiled(tag_walk_kernel)
     if kernel is None:
-        start = _tag_starts_by_rounds(buffer, regions.offsets, records)
-    else:
-        start = np.empty(len(buffer) // TAG_HEADER_BYTES + 1, dtype=np.int64)
-        found, bad_region, problem = kernel(buffer, regions.offsets, FIXED_VALUE_BYTES, ARRAY_ELEMENT_BYTES, start)
-        if problem:
-            raise MalformedRecord(_PROBLEMS[problem], int(records[bad_region]))
-        start = start[:found]
+        return _locate_by_rounds(data, starts, ends, records)
+    # Every tag takes at least 4 bytes (header and a 1-byte value), but the walk may record one
+    # truncated tag before it stops: room for all.
+    room = int((ends - starts).sum()) // (TAG_HEADER_BYTES + 1) + 1
+    start = np.empty(room, dtype=np.int64)
+    value_type = np.empty(room, dtype=np.uint8)
+    size = np.empty(room, dtype=np.int64)
+    entry_offsets = np.empty(len(starts) + 1, dtype=np.int64)
+    found, bad_region, problem = kernel(data, starts, ends, FIXED_VALUE_BYTES, ARRAY_ELEMENT_BYTES,
+                                        start, value_type, size, entry_offsets)
+    if problem:
+        raise MalformedRecord(_PROBLEMS[problem], int(records[bad_region]))
+    return TagEntries(data, records, entry_offsets, start[:found], value_type[:found], size[:found])
+
+
+def _locate_by_rounds(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, records: np.ndarray) -> TagEntries:
+    """The numpy path: walk copies of the regions, then translate positions back into ``data``."""
+    regions = take_byte_ranges(data, starts, ends - starts)
+    buffer = regions.values
+    start = _tag_starts_by_rounds(buffer, regions.offsets, records)
     # A tag ends where the next one (or the last region) starts.
     size = np.diff(start, append=len(buffer)) - TAG_HEADER_BYTES
     entry_offsets = np.searchsorted(start, regions.offsets)
-    return TagEntries(buffer, records, regions.offsets, entry_offsets, start, buffer[start + 2], size)
+    walked = np.repeat(np.arange(len(starts)), np.diff(entry_offsets))
+    in_data = start + (starts - regions.offsets[:-1])[walked]
+    return TagEntries(data, records, entry_offsets, in_data, buffer[start + 2], size)
 
 
 # The kernel's problem codes and the messages both paths give for them.
@@ -111,28 +140,29 @@ _PROBLEMS = {
 }
 
 
-def tag_walk_kernel(buffer, region_offsets, fixed_bytes, element_bytes, starts):
+def tag_walk_kernel(data, region_starts, region_ends, fixed_bytes, element_bytes, starts, types, sizes,
+                    entry_offsets):
     """Every region's tags, one record after the other (numba-compiled; see :mod:`.kernels`).
 
-    Fills ``starts`` with each tag's position and returns ``(tags, region, problem)``:
-    ``problem`` is a :data:`_PROBLEMS` code (0: none) for the first bad ``region``.
+    Fills ``starts``, ``types`` and ``sizes`` (value bytes) per tag and ``entry_offsets`` per region;
+    returns ``(tags, region, problem)``: ``problem`` is a :data:`_PROBLEMS` code (0: none)
+    for the first bad ``region``.
     """
     found = 0
-    for region in range(len(region_offsets) - 1):
-        at = region_offsets[region]
-        limit = region_offsets[region + 1]
+    for region in range(len(region_starts)):
+        entry_offsets[region] = found
+        at = region_starts[region]
+        limit = region_ends[region]
         while at < limit:
             if at + 3 > limit:
                 return found, region, 1
-            starts[found] = at
-            found += 1
             value = at + 3
-            value_type = buffer[value - 1]
+            value_type = data[value - 1]
             size = fixed_bytes[value_type]
             if size == 0:
                 if value_type == 90 or value_type == 72:  # 'Z', 'H': up to and including the NUL
                     nul = value
-                    while nul < limit and buffer[nul] != 0:
+                    while nul < limit and data[nul] != 0:
                         nul += 1
                     if nul >= limit:
                         return found, region, 3
@@ -140,17 +170,22 @@ def tag_walk_kernel(buffer, region_offsets, fixed_bytes, element_bytes, starts):
                 elif value_type == 66:  # 'B': subtype, uint32 count, elements
                     if value + 5 > limit:
                         return found, region, 4
-                    width = element_bytes[buffer[value]]
+                    width = element_bytes[data[value]]
                     if width == 0:
                         return found, region, 5
-                    count = (np.int64(buffer[value + 1]) | (np.int64(buffer[value + 2]) << 8)
-                             | (np.int64(buffer[value + 3]) << 16) | (np.int64(buffer[value + 4]) << 24))
+                    count = (np.int64(data[value + 1]) | (np.int64(data[value + 2]) << 8)
+                             | (np.int64(data[value + 3]) << 16) | (np.int64(data[value + 4]) << 24))
                     size = 5 + width * count
                 else:
                     return found, region, 6
+            starts[found] = at
+            types[found] = value_type
+            sizes[found] = size
+            found += 1
             at = value + size
             if at > limit:
                 return found, region, 2
+    entry_offsets[len(region_starts)] = found
     return found, 0, 0
 
 

@@ -20,6 +20,7 @@ A value that cannot be converted raises :class:`TagTypeError` naming the record.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -27,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ConfigError, SparkBamError
+from .kernels import compiled
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers
 from .ragged import string_array, take_byte_ranges
 from .spans import MalformedRecord
@@ -45,6 +47,8 @@ _ACCEPTED = {
     "B:i": {TYPE_ARRAY},
     "B:f": {TYPE_ARRAY},
 }
+# The same as a lookup table per declared type: accepted[value type byte].
+_ACCEPTED_TABLE = {kind: np.isin(np.arange(256), sorted(codes)) for kind, codes in _ACCEPTED.items()}
 FLOAT32_EXACT_INTEGER = 2**24  # float32's 24-bit significand holds every integer up to this
 
 
@@ -81,7 +85,13 @@ class TagSpec:
         return ",".join(f"{tag}:{kind}" for tag, kind in self.fields)
 
     def arrow_type(self) -> pa.StructType:
-        return pa.struct([pa.field(tag, _ARROW_TYPES[kind], nullable=True) for tag, kind in self.fields])
+        return _struct_type(self.fields)
+
+
+@functools.lru_cache(maxsize=64)
+def _struct_type(fields: Tuple[Tuple[str, str], ...]) -> pa.StructType:
+    # Built once per declaration: every batch of a scan shares it.
+    return pa.struct([pa.field(tag, _ARROW_TYPES[kind], nullable=True) for tag, kind in fields])
 
 
 def typed_tags_column(entries: TagEntries, n_records: int, spec: TagSpec, dropped: Optional[np.ndarray] = None
@@ -90,21 +100,72 @@ def typed_tags_column(entries: TagEntries, n_records: int, spec: TagSpec, droppe
     usable = np.ones(len(entries), dtype=bool)
     if dropped is not None and len(dropped):
         usable[dropped] = False
-    # Each entry's two tag characters as one uint16, read once for all the fields.
-    keys = np.where(usable, at_every_byte(entries.buffer, np.dtype("<u2"))[entries.start], 0)
-    children = [_field(entries, n_records, tag.encode("ascii"), kind, keys) for tag, kind in spec.fields]
+    keys = [tag.encode("ascii") for tag, _ in spec.fields]
+    firsts = _first_entries(entries, usable, keys)
+    children = [_field(entries, n_records, key, kind, *first) for key, (_, kind), first in zip(keys, spec.fields, firsts)]
     return pa.StructArray.from_arrays(children, fields=list(spec.arrow_type()))
 
 
-def _field(entries: TagEntries, n_records: int, key: bytes, kind: str, keys: np.ndarray) -> pa.Array:
-    found = np.flatnonzero(keys == int.from_bytes(key, "little"))
-    records = entries.records[entries.walked_record_of(found)]
-    # Entries are in record order: a record's first entry of the tag is the one that counts.
-    first = np.ones(len(records), dtype=bool)
-    first[1:] = records[1:] != records[:-1]
-    found, records = found[first], records[first]
+def _first_entries(entries: TagEntries, usable: np.ndarray, keys: List[bytes]):
+    """Per key: (its first usable entry in each record having it, those records' batch indexes)."""
+    codes = np.array([int.from_bytes(key, "little") for key in keys], dtype=np.int64)
+    kernel = compiled(first_entries_kernel)
+    if kernel is not None:
+        field_of_code = _field_of_code(tuple(codes.tolist()))
+        shape = (len(keys), len(entries.records))
+        found, records, counts = np.empty(shape, np.int64), np.empty(shape, np.int64), np.zeros(len(keys), np.int64)
+        kernel(entries.buffer, entries.start, entries.entry_offsets, entries.records, usable, field_of_code,
+               found, records, counts)
+        return [(found[k, :count], records[k, :count]) for k, count in enumerate(counts.tolist())]
+    # Each entry's two tag characters as one uint16, read once for all the fields.
+    entry_codes = np.where(usable, at_every_byte(entries.buffer, np.dtype("<u2"))[entries.start], 0)
+    result = []
+    for code in codes:
+        found = np.flatnonzero(entry_codes == code)
+        records = entries.records[entries.walked_record_of(found)]
+        # Entries are in record order: a record's first entry of the tag is the one that counts.
+        first = np.ones(len(records), dtype=bool)
+        first[1:] = records[1:] != records[:-1]
+        result.append((found[first], records[first]))
+    return result
+
+
+@functools.lru_cache(maxsize=64)
+def _field_of_code(codes: Tuple[int, ...]) -> np.ndarray:
+    """Field index of each possible two-character tag (as a little-endian uint16), or -1."""
+    table = np.full(1 << 16, -1, dtype=np.int32)
+    table[list(codes)] = np.arange(len(codes))
+    table.flags.writeable = False
+    return table
+
+
+def first_entries_kernel(buffer, start, entry_offsets, records, usable, field_of_code, found, found_records,
+                         counts):
+    """Per field k, the first usable entry of each walked record having its tag, in record
+    order: ``found[k, :counts[k]]`` and their records ``found_records[k, :counts[k]]``.
+
+    ``field_of_code`` maps a tag's two characters, read as a little-endian uint16, to its
+    field (-1: not declared).  numba-compiled; see :mod:`.kernels`.
+    """
+    last_walked = np.full(len(counts), -1, dtype=np.int64)
+    for walked in range(len(entry_offsets) - 1):
+        for entry in range(entry_offsets[walked], entry_offsets[walked + 1]):
+            if usable[entry]:
+                field = field_of_code[np.int64(buffer[start[entry]]) | (np.int64(buffer[start[entry] + 1]) << 8)]
+                if field >= 0 and last_walked[field] != walked:
+                    last_walked[field] = walked
+                    found[field, counts[field]] = entry
+                    found_records[field, counts[field]] = records[walked]
+                    counts[field] += 1
+
+
+def _field(entries: TagEntries, n_records: int, key: bytes, kind: str, found: np.ndarray, records: np.ndarray
+           ) -> pa.Array:
     value_type = entries.type[found]
-    accepted = np.isin(value_type, list(_ACCEPTED[kind]))
+    if len(value_type) and value_type.min() == value_type.max():  # the usual case: one stored type
+        accepted = np.full(len(value_type), _ACCEPTED_TABLE[kind][value_type[0]])
+    else:
+        accepted = _ACCEPTED_TABLE[kind][value_type]
     if not accepted.all():
         bad = int(np.flatnonzero(~accepted)[0])
         _fail(records[bad], key, f"is stored as type {chr(value_type[bad])}, which {kind} cannot take")
@@ -115,7 +176,7 @@ def _field(entries: TagEntries, n_records: int, key: bytes, kind: str, keys: np.
 
 
 def _values(entries: TagEntries, found, value_type, records, key: bytes, kind: str) -> pa.Array:
-    buffer, start = entries.buffer, entries.value_start[found]
+    buffer, start = entries.buffer, entries.value_start_of(found)
     if kind in ("A", "Z", "H"):
         # Z/H sizes count their NUL; A has none.
         lengths = entries.size[found] - (value_type != TYPE_CHAR)
@@ -140,7 +201,7 @@ def _numbers(buffer, positions, types, records, key: bytes, kind: str) -> pa.Arr
 
 def _arrays(entries: TagEntries, found, records, key: bytes, kind: str) -> pa.Array:
     buffer = entries.buffer
-    start = entries.value_start[found]
+    start = entries.value_start_of(found)
     subtype = buffer[start]
     counts = entries.array_counts(found)
     owner = np.repeat(np.arange(len(found)), counts)
