@@ -121,7 +121,7 @@ def step_breakdown(path: str, typed_tags: bool) -> None:
 
     from sparkbam_py.bam import decode
     from sparkbam_py.bam.file import open_bam
-    from sparkbam_py.bam.kernels import kernels_in_use
+    from sparkbam_py.kernels import kernels_in_use
     from sparkbam_py.bam.typed_tags import discover_tags
 
     spec = discover_tags(path) if typed_tags else None

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sparkbam_py.bam import kernels
+from sparkbam_py import kernels
 from sparkbam_py.bgzf import native
 from sparkbam_py.bgzf.blocks import MissingEofMarkerWarning
 from sparkbam_py.bgzf.constants import EOF_MARKER

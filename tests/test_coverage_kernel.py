@@ -11,7 +11,7 @@ import pytest
 from depth_fixtures.data import write_coverage_bam
 from fixtures import build_fixture
 from fixtures.content_special import long_cigar
-from sparkbam_py.bam.kernels import KERNELS_ENV
+from sparkbam_py.kernels import KERNELS_ENV
 from sparkbam_py.bgzf.writer import BgzfWriter
 from sparkbam_py.coverage.blocks import DEFAULT_EXCLUDE_FLAGS, DepthFilter
 from sparkbam_py.coverage.compute import plan_coverage

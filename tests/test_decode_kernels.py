@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sparkbam_py.bam import kernels
+from sparkbam_py import kernels
 from sparkbam_py.bam.decode import decode_records
 from sparkbam_py.bam.schema import DEFAULT_COLUMNS
 from sparkbam_py.bam.typed_tags import TagSpec

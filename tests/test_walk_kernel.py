@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sparkbam_py.bam import kernels
+from sparkbam_py import kernels
 from sparkbam_py.bam.file import open_bam
 from sparkbam_py.bam.walk import walk_chain
 from sparkbam_py.bgzf.run import InflatedRun
@@ -89,7 +89,7 @@ def test_a_fresh_process_loads_the_cached_kernel(tmp_path):
     """A new worker process finds the compiled walk in the on-disk cache instead of compiling."""
     script = (
         "import numpy as np, numba\n"
-        "from sparkbam_py.bam.kernels import compiled\n"
+        "from sparkbam_py.kernels import compiled\n"
         "from sparkbam_py.bam.walk import chain_kernel\n"
         "kernel = compiled(chain_kernel)\n"
         "kernel(np.zeros(64, np.uint8), 0, 33, np.empty(4, np.int64))\n"

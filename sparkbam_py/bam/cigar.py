@@ -27,7 +27,7 @@ from .layout import (
     FLAG_UNMAPPED,
     MAX_CIGAR_OP_CODE,
 )
-from .kernels import compiled
+from ..kernels import compiled
 from .numtext import integer_rows
 from .ragged import Ragged, string_array, take_byte_ranges
 from .spans import CIGAR_OP_BYTES, MalformedRecord, RecordSpans

@@ -21,7 +21,7 @@ from typing import NamedTuple, Optional, Sequence
 import numpy as np
 import pyarrow as pa
 
-from .kernels import compiled
+from ..kernels import compiled
 
 # Arrow's `string` type has int32 offsets: one array holds less than 2 GiB of text.
 MAX_STRING_ARRAY_BYTES = 2**31 - 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .kernels import compiled
+from ..kernels import compiled
 from .layout import MISSING_QUALITY, SEQ_CODES
 from .ragged import Ragged, string_array, take_byte_ranges
 from .spans import RecordSpans

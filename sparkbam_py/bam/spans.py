@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import compiled
+from ..kernels import compiled
 from .layout import (
     BLOCK_SIZE_BYTES,
     CIGAR_OP_MASK,

@@ -21,7 +21,7 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
-from .kernels import compiled
+from ..kernels import compiled
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers, read_unsigned
 from .numtext import format_floats, format_integers, integer_rows
 from .ragged import Ragged, pick_ragged, string_array, take_byte_ranges

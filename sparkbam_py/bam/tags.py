@@ -20,7 +20,7 @@ import numpy as np
 
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, read_unsigned
 from .ragged import take_byte_ranges
-from .kernels import compiled
+from ..kernels import compiled
 from .spans import MalformedRecord, require
 
 # SAMv1 §4.2.4: two tag characters, then one value-type character, then the value.

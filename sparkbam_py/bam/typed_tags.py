@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ConfigError, SparkBamError
-from .kernels import compiled
+from ..kernels import compiled
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers
 from .ragged import string_array, take_byte_ranges
 from .spans import MalformedRecord

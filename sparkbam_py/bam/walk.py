@@ -18,7 +18,7 @@ from ..bgzf.run import InflatedRun
 from ..bgzf.sequential import open_runs
 from ..errors import CorruptRecordError, TruncatedError
 from ..pos import Pos
-from .kernels import compiled
+from ..kernels import compiled
 from .layout import BLOCK_SIZE_BYTES, MIN_BLOCK_SIZE, gather_fixed_fields
 
 # Inflated bytes per chunk: big enough to amortise numpy calls, small enough that the joined
@@ -82,7 +82,7 @@ def walk_chain(run: InflatedRun, index: int, path: Optional[str] = None) -> Tupl
     """Offsets of the complete records chained from ``index``, and where the chain stops.
 
     The one inherently sequential loop of the library (each record's length says where the
-    next one starts): compiled (see :mod:`.kernels`) unless the Python path is selected.
+    next one starts): compiled (see :mod:`sparkbam_py.kernels`) unless the Python path is selected.
     """
     kernel = compiled(chain_kernel)
     if kernel is None:

@@ -22,6 +22,8 @@ import functools
 import threading
 from typing import Optional
 
+from ..kernels import kernels_in_use  # the one switch for every compiled kernel
+
 # Our names for the C functions, as the compiled kernels refer to them.
 INFLATE_SYMBOL = "sparkbam_libdeflate_deflate_decompress_ex"
 CRC32_SYMBOL = "sparkbam_crc32"
@@ -61,8 +63,6 @@ def _address(function) -> int:
 
 def available() -> bool:
     """True when the compiled multi-block inflate can run in this process."""
-    from ..bam.kernels import kernels_in_use  # the one switch for every compiled kernel
-
     return kernels_in_use() == "numba" and _libraries() is not None
 
 

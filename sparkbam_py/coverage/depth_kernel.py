@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..bam.kernels import compiled
+from ..kernels import compiled
 from ..bam.layout import (
     BLOCK_SIZE_BYTES,
     CIGAR_OP_MASK,

@@ -1,10 +1,10 @@
-"""Compiled kernels for the per-record loops, with a pure-Python path giving identical results.
+"""The one switch for compiled kernels, and how a kernel is compiled.
 
-The chain walk (each record's block_size says where the next one starts) and the tag walk
-(each tag's type says where the next one starts) are sequential by nature.  They are
-compiled with numba (``@njit(cache=True)``): wheels exist wherever pyspark runs (Linux
+Every per-block and per-record loop (the multi-block inflate, the chain walk, the decode
+kernels, the depth kernel) is compiled with numba (``@njit(cache=True)``): wheels exist wherever pyspark runs (Linux
 x86-64/aarch64, macOS), and the machine code is cached on disk, so a reused Spark Python
-worker, or a fresh one on the same node, loads it instead of compiling again.
+worker, or a fresh one on the same node, loads it instead of compiling again.  Each kernel
+keeps a pure-Python/numpy path that gives identical results, and a test checks they agree.
 
 Where the cache lives: numba writes it into ``__pycache__`` beside this module when that
 folder is writable, else into the user-wide cache (``~/.cache/numba`` or the folder named
@@ -21,7 +21,7 @@ import functools
 import os
 from typing import Callable, Optional
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 KERNELS_ENV = "SPARKBAM_KERNELS"
 _CHOICES = ("auto", "numba", "python")
