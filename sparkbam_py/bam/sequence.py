@@ -15,10 +15,12 @@ import pyarrow as pa
 from ..kernels import compiled
 from .layout import MISSING_QUALITY, SEQ_CODES
 from .ragged import Ragged, string_array, take_byte_ranges
-from .spans import RecordSpans
+from .spans import MalformedRecord, RecordSpans
 
 # SAMv1 §1.4 QUAL: printed as the Phred score plus 33 (ASCII '!' is quality 0).
 PHRED_OFFSET = 33
+# SAMv1 §1.4: QUAL characters run from '!' to '~', so Phred scores 0..93.
+MAX_PRINTABLE_QUALITY = ord("~") - PHRED_OFFSET
 
 
 def _base_pair_table() -> np.ndarray:
@@ -76,8 +78,9 @@ def qualities_present(data: np.ndarray, spans: RecordSpans) -> np.ndarray:
 def decode_query_qualities(data: np.ndarray, spans: RecordSpans) -> pa.StringArray:
     """``query_qualities`` as Phred+33 text (SAM's QUAL); null where absent.
 
-    Scores above 93 would print past '~' (SAMv1 §1.4 allows 0..93); they are passed through
-    unchanged rather than clipped, so the column never hides what the file holds.
+    A score above 93 has no SAM text (SAMv1 §1.4: QUAL is ``[!-~]``): it would print past
+    '~', as bytes that are not UTF-8 or, above 222, wrap around to control characters.  Such
+    a record is refused (:class:`MalformedRecord`) rather than shown changed.
     """
     present = qualities_present(data, spans)
     lengths = np.where(present, spans.l_seq, 0)
@@ -85,10 +88,24 @@ def decode_query_qualities(data: np.ndarray, spans: RecordSpans) -> pa.StringArr
     if kernel is not None:
         offsets = _offsets_of(lengths)
         text = np.empty(int(offsets[-1]), dtype=np.uint8)
-        kernel(data, spans.qual_start, offsets, text)
+        highest = kernel(data, spans.qual_start, offsets, text)
+        if highest > MAX_PRINTABLE_QUALITY:
+            _refuse_unprintable(np.diff(offsets), text - np.uint8(PHRED_OFFSET))
         return string_array(Ragged(text, offsets), valid=present)
     raw = take_byte_ranges(data, spans.qual_start, lengths)
+    if len(raw.values) and int(raw.values.max()) > MAX_PRINTABLE_QUALITY:
+        _refuse_unprintable(lengths, raw.values)
     return string_array(Ragged(raw.values + np.uint8(PHRED_OFFSET), raw.offsets), valid=present)
+
+
+def _refuse_unprintable(lengths: np.ndarray, scores: np.ndarray) -> None:
+    """Raise :class:`MalformedRecord` for the first record with a score above 93."""
+    where = int(np.flatnonzero(scores > MAX_PRINTABLE_QUALITY)[0])
+    ends = np.cumsum(lengths)
+    record = int(np.searchsorted(ends, where, side="right"))
+    base = where - (int(ends[record - 1]) if record else 0)
+    raise MalformedRecord(f"quality score {int(scores[where])} at base {base} is above "
+                          f"{MAX_PRINTABLE_QUALITY}, the highest SAM text can hold (SAMv1 §1.4)", record)
 
 
 def _offsets_of(lengths: np.ndarray) -> np.ndarray:
@@ -114,8 +131,10 @@ def sequence_kernel(data, seq_start, l_seq, base_pairs, offsets, text):
 
 
 def qualities_kernel(data, qual_start, offsets, text):
-    """Each record's scores + 33 at ``offsets`` (numba-compiled; see :mod:`.kernels`)."""
+    """Each record's scores + 33 at ``offsets`` (numba-compiled; see
+    :mod:`sparkbam_py.kernels`); returns the highest score, for the caller's check."""
     phred_offset = np.uint8(33)  # SAMv1 §1.4: Phred + 33, wrapping like numpy's uint8
+    highest = np.uint8(0)
     for record in range(len(offsets) - 1):
         size = offsets[record + 1] - offsets[record]
         # Local views and uint8 arithmetic let the compiler vectorise the loop.
@@ -123,3 +142,5 @@ def qualities_kernel(data, qual_start, offsets, text):
         letters = text[offsets[record] : offsets[record + 1]]
         for k in range(size):
             letters[k] = scores[k] + phred_offset
+            highest = max(highest, scores[k])
+    return highest
