@@ -2,7 +2,8 @@
 
 Batches are buffered per partition value and written one row group per
 ``row_group_bytes`` of Arrow data (Spark's reader splits files by row group); dictionaries
-and statistics are where they pay (``parquet_layout``).  Each file is reported as a :class:`WrittenFile` that the driver commits.
+and statistics are where they pay (``parquet_layout``).  Each file is reported as a
+:class:`WrittenFile` that the driver commits.
 """
 from __future__ import annotations
 
