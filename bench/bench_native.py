@@ -13,7 +13,11 @@
   map and with typed tags instead; records/s per core.
 * ``delta``: ``convert --to delta``; the table read by deltalake and its files by Spark.
 
-Every figure is a median of ``--repeat`` runs; the peers run in the same invocation.
+Every figure is a median of ``--repeat`` runs; the peers run in the same invocation, alternating
+with ours.  The Spark jobs run on a warm session (its start-up is reported apart, with one
+untimed run of each job first); beside each wall time are the CPU seconds of the whole process
+tree (the JVM, its Python workers, the driver), so a loaded machine still gives comparable work
+figures, and the load average before and after each job.
 """
 from __future__ import annotations
 
@@ -39,6 +43,42 @@ def child_cpu(command, env=None) -> float:
     return (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int):
+    """(parent pid, user+system CPU s of the process and of its reaped children) from /proc."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds so far of ``root`` and every live descendant (dead ones count in their
+    reaping parent's children time): the JVM, its Python daemon and workers."""
+    stats = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stats[int(name)] = _proc_stat(int(name))
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended while the table was read
+    children = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        if pid in stats:
+            total += stats[pid][1]
+            stack.extend(children.get(pid, []))
+    return total
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
 def python_cpu(snippet: str, bam: str, env_extra=None, extra_args=()) -> float:
     """CPU seconds a Python snippet reports for itself (imports excluded), pinned to core 0."""
     env = dict(os.environ, **(env_extra or {}))
@@ -50,7 +90,7 @@ def python_cpu(snippet: str, bam: str, env_extra=None, extra_args=()) -> float:
 COUNT_OURS = """
 import sys, time
 from sparkbam_py.bam.file import open_bam
-from sparkbam_py.bam.kernels import compiled
+from sparkbam_py.kernels import compiled
 from sparkbam_py.bam.walk import chain_kernel
 compiled(chain_kernel)  # numba's import and cache load are a worker's one-time start-up, not per record
 with open_bam(sys.argv[1]) as bam:
@@ -147,13 +187,15 @@ def bench_decode(bam, repeat):
 
 
 def spark_session():
+    """A ``local[2]`` session with the sources registered, and its start-up wall seconds."""
+    started = time.perf_counter()
     from sparkbam_py.spark.session import get_spark
 
     spark = get_spark("bench-native", master="local[2]")
     import sparkbam_py
 
     sparkbam_py.register(spark)
-    return spark
+    return spark, time.perf_counter() - started
 
 
 def wall(fn) -> float:
@@ -162,10 +204,46 @@ def wall(fn) -> float:
     return time.perf_counter() - started
 
 
+class SparkMeter:
+    """Wall and CPU seconds (JVM + Python workers + this driver) of jobs on one session."""
+
+    def __init__(self, spark):
+        self.jvm = spark.sparkContext._gateway.proc.pid
+
+    def cpu(self) -> float:
+        return tree_cpu(self.jvm) + time.process_time()
+
+    def run(self, fn, walls: list, cpus: list) -> None:
+        cpu_before, started = self.cpu(), time.perf_counter()
+        fn()
+        walls.append(time.perf_counter() - started)
+        cpus.append(self.cpu() - cpu_before)
+
+
+def timed_child(command, env=None) -> tuple:
+    """(wall s the child reports for its work, imports excluded; wall s of the whole process;
+    CPU s of the whole process) of a Python child that prints its own wall time last."""
+    before, started = os.times(), time.perf_counter()
+    text = subprocess.run(command, check=True, env=env, capture_output=True, text=True).stdout
+    process_wall, after = time.perf_counter() - started, os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return float(text.strip().splitlines()[-1]), process_wall, cpu
+
+
+def medians(figures: dict) -> dict:
+    return {key: round(median(values), 3) for key, values in figures.items() if values}
+
+
 def bench_parquet(bam, repeat, spark, scratch):
+    """Ours (Spark and Spark-free) vs polars-bio and the JVM row path, alternating, same run."""
     import sparkbam_py
 
     out = os.path.join(scratch, "out")
+    meter = SparkMeter(spark)
+    script = os.path.join(scratch, "local_parquet.py")
+    with open(script, "w") as handle:
+        handle.write(LOCAL_PARQUET)
+    polars_env = dict(os.environ, POLARS_MAX_THREADS="2")
 
     def ours():
         shutil.rmtree(out, ignore_errors=True)
@@ -174,49 +252,41 @@ def bench_parquet(bam, repeat, spark, scratch):
     def jvm_path():
         spark.read.format("bam").load(bam).write.mode("overwrite").parquet(out)
 
-    def polars_bio():
+    def child(name, command, env=None):
         shutil.rmtree(out, ignore_errors=True)
-        env = dict(os.environ, POLARS_MAX_THREADS="2")
-        text = subprocess.run([PYTHON, "-c", POLARS_BIO, bam, out + ".parquet"], check=True, env=env,
-                              capture_output=True, text=True).stdout
-        return float(text.strip().splitlines()[-1])
+        if os.path.exists(out + ".parquet"):
+            os.remove(out + ".parquet")
+        work, process, cpu = timed_child(command, env)
+        figures[f"{name}_wall_s"].append(work)
+        figures[f"{name}_process_wall_s"].append(process)
+        figures[f"{name}_cpu_s"].append(cpu)
 
-    def local_reader():
-        shutil.rmtree(out, ignore_errors=True)
-        script = os.path.join(scratch, "local_parquet.py")
-        with open(script, "w") as handle:
-            handle.write(LOCAL_PARQUET)
-        subprocess.run([PYTHON, script, bam, out], check=True, capture_output=True)
-
-    ours()  # warm the Python workers
-    figures = {"ours_convert_wall_s": [], "polars_bio_wall_s": [], "jvm_write_parquet_wall_s": []}
-    if _has_local_reader():
-        figures["local_iter_batches_workers2_wall_s"] = []
+    names = ("ours_convert", "polars_bio", "local_iter_batches_workers2", "jvm_write_parquet")
+    figures = {f"{name}_{kind}": [] for name in names for kind in ("wall_s", "process_wall_s", "cpu_s")}
+    figures["load_average"] = []
+    ours()  # warm the Python workers (numba's cache, imports) before anything is timed
+    jvm_path()
     for _ in range(repeat):
-        figures["ours_convert_wall_s"].append(wall(ours))
-        started = time.perf_counter()
-        polars_bio()
-        figures["polars_bio_wall_s"].append(time.perf_counter() - started)
-        figures["jvm_write_parquet_wall_s"].append(wall(jvm_path))
-        if "local_iter_batches_workers2_wall_s" in figures:
-            figures["local_iter_batches_workers2_wall_s"].append(wall(local_reader))
-    result = {key: median(values) for key, values in figures.items()}
-    result["ratio_vs_polars_bio"] = result["ours_convert_wall_s"] / result["polars_bio_wall_s"]
-    if "local_iter_batches_workers2_wall_s" in result:
-        result["local_ratio_vs_polars_bio"] = result["local_iter_batches_workers2_wall_s"] / result["polars_bio_wall_s"]
+        figures["load_average"].append(load_average())
+        meter.run(ours, figures["ours_convert_wall_s"], figures["ours_convert_cpu_s"])
+        child("polars_bio", [PYTHON, "-c", POLARS_BIO, bam, out + ".parquet"], polars_env)
+        child("local_iter_batches_workers2", [PYTHON, script, bam, out])
+        meter.run(jvm_path, figures["jvm_write_parquet_wall_s"], figures["jvm_write_parquet_cpu_s"])
+    figures["load_average"].append(load_average())
+    result = medians(figures)
+    polars = result["polars_bio_wall_s"]
+    result["ratio_vs_polars_bio"] = round(result["ours_convert_wall_s"] / polars, 3)
+    result["local_ratio_vs_polars_bio"] = round(result["local_iter_batches_workers2_wall_s"] / polars, 3)
+    result["jvm_ratio_vs_polars_bio"] = round(result["jvm_write_parquet_wall_s"] / polars, 3)
+    result["load_average_range"] = [min(figures["load_average"]), max(figures["load_average"])]
     return result
 
 
-def _has_local_reader() -> bool:
-    try:
-        import sparkbam_py.local.reader  # noqa: F401  (the Spark-free reader, once merged)
-    except ImportError:
-        return False
-    return True
-
-
 def bench_noop(bam, repeat, spark, records):
+    """The full-schema DataFrame into ``noop``, and with typed tags instead of the map."""
     from sparkbam_py.bam.schema import DEFAULT_COLUMNS
+
+    meter = SparkMeter(spark)
 
     def full():
         spark.read.format("bam").load(bam).write.format("noop").mode("overwrite").save()
@@ -225,12 +295,22 @@ def bench_noop(bam, repeat, spark, records):
         frame = spark.read.format("bam").option("tags", "auto").load(bam)
         frame.select(*[c for c in DEFAULT_COLUMNS if c != "tags"], "typed_tags").write.format("noop").mode("overwrite").save()
 
-    full()
-    seconds = median([wall(full) for _ in range(repeat)])
-    typed_seconds = median([wall(typed) for _ in range(repeat)])
-    return {"full_wall_s": seconds, "full_rec_per_s_per_core": records / seconds / 2,
-            "typed_tags_wall_s": typed_seconds, "typed_tags_rec_per_s_per_core": records / typed_seconds / 2,
-            "ratio_vs_234k": records / seconds / 2 / 234_199}
+    figures = {"full_wall_s": [], "full_cpu_s": [], "typed_tags_wall_s": [], "typed_tags_cpu_s": [], "load_average": []}
+    full()  # warm
+    typed()
+    for _ in range(repeat):
+        figures["load_average"].append(load_average())
+        meter.run(full, figures["full_wall_s"], figures["full_cpu_s"])
+        meter.run(typed, figures["typed_tags_wall_s"], figures["typed_tags_cpu_s"])
+    figures["load_average"].append(load_average())
+    result = medians(figures)
+    result["load_average_range"] = [min(figures["load_average"]), max(figures["load_average"])]
+    for name in ("full", "typed_tags"):
+        result[f"{name}_rec_per_s_per_core"] = round(records / result[f"{name}_wall_s"] / 2)
+        # What the wall figure would be if the job had both cores to itself.
+        result[f"{name}_rec_per_cpu_s"] = round(records / result[f"{name}_cpu_s"])
+    result["ratio_vs_234k"] = round(result["full_rec_per_s_per_core"] / 234_199, 3)
+    return result
 
 
 def bench_delta(bam, spark, scratch):
@@ -241,7 +321,7 @@ def bench_delta(bam, spark, scratch):
     out = os.path.join(scratch, "delta")
     seconds = wall(lambda: sparkbam_py.convert(spark, bam, out, to="delta"))
     table = deltalake.DeltaTable(out)
-    return {"convert_wall_s": seconds, "deltalake_rows": table.count(),
+    return {"convert_wall_s": round(seconds, 3), "deltalake_rows": table.count(),
             "spark_rows_of_its_files": spark.read.parquet(*table.file_uris()).count(), "files": len(table.file_uris())}
 
 
@@ -265,20 +345,28 @@ def main(argv=None):
         print(json.dumps({"decode": results["decode"]}), flush=True)
     spark_jobs = [job for job in jobs if job in ("parquet", "noop", "delta")]
     if spark_jobs:
-        spark = spark_session()
+        spark, results["spark_session_start_s"] = spark_session()
+        print(json.dumps({"spark_session_start_s": round(results["spark_session_start_s"], 2)}), flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-native-") as scratch:
-            if "parquet" in jobs:
-                results["parquet"] = bench_parquet(args.bam, args.repeat, spark, scratch)
-                print(json.dumps({"parquet": results["parquet"]}), flush=True)
-            if "noop" in jobs:
-                results["noop"] = bench_noop(args.bam, args.repeat, spark, records)
-                print(json.dumps({"noop": results["noop"]}), flush=True)
-            if "delta" in jobs:
-                results["delta"] = bench_delta(args.bam, spark, scratch)
-                print(json.dumps({"delta": results["delta"]}), flush=True)
+            try:
+                run_spark_jobs(args, jobs, records, results, spark, scratch)
+            finally:
+                spark.stop()
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=1)
+
+
+def run_spark_jobs(args, jobs, records, results, spark, scratch) -> None:
+    if "parquet" in jobs:
+        results["parquet"] = bench_parquet(args.bam, args.repeat, spark, scratch)
+        print(json.dumps({"parquet": results["parquet"]}), flush=True)
+    if "noop" in jobs:
+        results["noop"] = bench_noop(args.bam, args.repeat, spark, records)
+        print(json.dumps({"noop": results["noop"]}), flush=True)
+    if "delta" in jobs:
+        results["delta"] = bench_delta(args.bam, spark, scratch)
+        print(json.dumps({"delta": results["delta"]}), flush=True)
 
 
 if __name__ == "__main__":

@@ -186,20 +186,22 @@ class SplitReader(RangeReader):
     def place(self, pos: Pos) -> Optional[Pos]:
         return physical_pos(self.reader, pos)
 
-    def iter_chunks(self, reuse_buffer: bool = False) -> Iterator[RecordChunk]:
+    def iter_chunks(self, chunk_bytes: Optional[int] = None, reuse_buffer: bool = False) -> Iterator[RecordChunk]:
         """The range's records in file order; verifies the boundary once the walk is done.
 
+        ``chunk_bytes`` caps the inflated bytes per chunk (default ``DEFAULT_CHUNK_BYTES``);
         ``reuse_buffer``: each chunk's data overwrites the previous one's (see
         :func:`~sparkbam_py.bam.walk.iter_record_chunks`).
         """
         if self.task.exact is not None:
-            yield from self._iter_exact(self.task.exact, reuse_buffer)
+            yield from self._iter_exact(self.task.exact, chunk_bytes, reuse_buffer)
             return
         start = self.start
         if start is None:
             return
         landing = start
-        walk = iter_record_chunks(self.reader, start, self.task.end_pos, self._walk_chunk_bytes(), reuse_buffer)
+        walk = iter_record_chunks(self.reader, start, self.task.end_pos, self._walk_chunk_bytes(chunk_bytes),
+                                  reuse_buffer)
         for chunk in walk:
             if not len(chunk):
                 continue
@@ -211,11 +213,12 @@ class SplitReader(RangeReader):
         if self.task.verify:
             self.verify_boundary(landing)
 
-    def _iter_exact(self, split: Split, reuse_buffer: bool) -> Iterator[RecordChunk]:
+    def _iter_exact(self, split: Split, chunk_bytes: Optional[int], reuse_buffer: bool) -> Iterator[RecordChunk]:
         """A split from the splitting index: records named in [start, end), then a check
         that the chain lands exactly on ``end`` (a same-length rewrite of the BAM would not)."""
         landing = split.start
-        walk = iter_record_chunks(self.reader, split.start, split.end, self._walk_chunk_bytes(), reuse_buffer)
+        walk = iter_record_chunks(self.reader, split.start, split.end, self._walk_chunk_bytes(chunk_bytes),
+                                  reuse_buffer)
         for chunk in walk:
             if len(chunk):
                 last = int(chunk.offsets[-1])
@@ -224,9 +227,9 @@ class SplitReader(RangeReader):
         if self.task.verify:
             self.verify_exact_end(split, landing)
 
-    def _walk_chunk_bytes(self) -> int:
+    def _walk_chunk_bytes(self, limit: Optional[int] = None) -> int:
         wanted = WALK_CHUNK_PER_RANGE_BYTE * (self.task.range.end - self.task.range.start)
-        return min(DEFAULT_CHUNK_BYTES, max(MIN_WALK_CHUNK_BYTES, wanted))
+        return min(limit or DEFAULT_CHUNK_BYTES, max(MIN_WALK_CHUNK_BYTES, wanted))
 
     def _owned_part(self, chunk: RecordChunk) -> Tuple[RecordChunk, Pos, bool]:
         """The chunk without a last record whose bytes start in a block past the range

@@ -118,3 +118,32 @@ def test_delta_commit_is_read_by_deltalake(tmp_path, batches):
     again = OutputTarget(str(tmp_path / "table"), "delta", partition_by="reference_name")
     commit(again, "delta", "append", bam_schema(), write_task(batches, bam_schema(), again, task_index=0))
     assert deltalake.DeltaTable(str(tmp_path / "table")).to_pyarrow_table().num_rows == 2 * whole.num_rows
+
+
+def test_parquet_layout_keeps_statistics_and_dictionaries_where_they_pay(tmp_path, batches):
+    target = OutputTarget(str(tmp_path / "out"))
+    commit(target, "parquet", "error", bam_schema(), write_task(batches, bam_schema(), target, task_index=0))
+    metadata = pq.ParquetFile(data_files(tmp_path / "out")[0]).metadata
+    columns = {metadata.schema.column(i).path: metadata.row_group(0).column(i) for i in range(metadata.num_columns)}
+    assert columns["reference_start"].is_stats_set and columns["query_name"].is_stats_set
+    assert not columns["query_sequence"].is_stats_set and not columns["tags.key_value.key"].is_stats_set
+    assert columns["reference_name"].has_dictionary_page
+    assert not columns["query_qualities"].has_dictionary_page
+
+
+@pytest.mark.parametrize("file_size,slots", [(288_485_882, 2), (288_485_882, 4), (10_000, 2), (100 << 20, 3)])
+def test_balanced_split_size_cuts_whole_waves_of_equal_tasks(tmp_path, file_size, slots):
+    from sparkbam_py.config import DEFAULT_SPLIT_SIZE
+    from sparkbam_py.spark.task_sizing import balanced_split_size
+    from sparkbam_py.split.ranges import compute_byte_ranges
+
+    path = tmp_path / "sized.bam"
+    with open(path, "wb") as handle:
+        handle.truncate(file_size)  # sparse: only the size is read
+    size = balanced_split_size([str(path)], slots)
+    ranges = compute_byte_ranges(file_size, size)
+    assert len(ranges) % slots == 0
+    assert max(r.end - r.start for r in ranges) - min(r.end - r.start for r in ranges) < len(ranges)
+    assert size <= DEFAULT_SPLIT_SIZE
+    assert balanced_split_size([str(path)], None) is None
+    assert balanced_split_size(["s3://bucket/sized.bam"], slots) is None

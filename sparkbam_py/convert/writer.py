@@ -1,8 +1,9 @@
 """Write one task's record batches as Parquet files (pyarrow), grouped by partition value.
 
 Batches are buffered per partition value and written one row group per
-``row_group_bytes`` of Arrow data (Spark's reader splits files by row group); statistics
-are on.  Each file is reported as a :class:`WrittenFile` that the driver commits.
+``row_group_bytes`` of Arrow data (Spark's reader splits files by row group); dictionaries
+and statistics are where they pay (``parquet_layout``).  Each file is reported as a
+:class:`WrittenFile` that the driver commits.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .parquet_layout import writer_options
 from .stats import FileStats
 from .target import OutputTarget, join
 
@@ -50,6 +52,7 @@ class TaskFileWriter:
         self.fs, self.root = target.filesystem()
         partition = target.partition_by
         self.file_schema = schema if partition is None else schema.remove(schema.get_field_index(partition))
+        self.parquet_options = writer_options(self.file_schema, target.compression)
         self.task_index = task_index
         self.attempt = uuid.uuid4().hex[:8]
         self.files: Dict[Optional[str], _OpenFile] = {}
@@ -84,8 +87,7 @@ class TaskFileWriter:
         if file.writer is None:
             self.fs.makedirs(join(self.root, self.target.staging), exist_ok=True)
             file.sink = self.fs.open(join(self.root, self.target.staging, file.name), "wb")
-            file.writer = pq.ParquetWriter(file.sink, self.file_schema, compression=self.target.compression,
-                                           write_statistics=True)
+            file.writer = pq.ParquetWriter(file.sink, self.file_schema, **self.parquet_options)
         table = pa.Table.from_batches(file.pending, schema=self.file_schema)
         file.writer.write_table(table, row_group_size=table.num_rows)
         file.pending, file.pending_bytes = [], 0

@@ -18,8 +18,9 @@ from ..convert.commit import ConvertResult, abort, commit, prepare_output
 from ..convert.target import OutputTarget, storage_items
 from ..convert.writer import WrittenFile
 from ..errors import ConfigError
-from .paths import PathsArgument, expand_paths
+from .paths import PathsArgument, expand_paths, is_local_path
 from .plan import ColumnPlan, ReadOptions
+from .task_sizing import balanced_split_size, task_slots
 
 
 def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", partition_by: Optional[str] = None,
@@ -32,9 +33,13 @@ def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", parti
     narrows them), so reading the output back gives the same rows.  ``partition_by``
     (``"reference_name"``) writes Hive-style folders.  ``mode``: ``error`` (default) refuses
     a non-empty output, ``overwrite`` replaces it, ``append`` adds to a Delta table.
+    Without ``split_size``, local inputs are cut into equal tasks filling whole waves of the
+    session's task slots (``spark.task_sizing``).
     ``tags`` (``"NM:i,MD:Z"`` or ``"auto"``) adds the ``typed_tags`` struct column, as the
     ``bam`` source's ``tags`` option does.  ``read_options`` are the ``bam`` source's (``reads_to_check``, ``verify_splits``, ...).
     """
+    if split_size is None:
+        split_size = _balanced_split_size(spark, paths)
     options = ReadOptions.of(split_size=split_size, **read_options)
     plan = _column_plan(paths, columns, tags)
     if partition_by is not None and partition_by not in plan.arrow_schema.names:
@@ -65,7 +70,12 @@ def _write_files(spark, paths, options: ReadOptions, plan: ColumnPlan, target: O
     return [WrittenFile(*row) for row in reader.load(load_argument).collect()]
 
 
-
+def _balanced_split_size(spark, paths: PathsArgument) -> Optional[int]:
+    """Equal tasks in whole waves over the session's slots (``task_sizing``), for local inputs."""
+    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not given or not all(is_local_path(os.fspath(path)) for path in given):
+        return None
+    return balanced_split_size(expand_paths(given), task_slots(spark))
 
 
 def _column_plan(paths, columns: Optional[Sequence[str]], tags: Optional[str]) -> ColumnPlan:

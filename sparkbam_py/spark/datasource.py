@@ -21,7 +21,7 @@ from ..intervals import IntervalPartition, plan_interval_partitions, read_interv
 from ..intervals.filters import regions_from_filters, split_intervals
 from ..errors import ConfigError
 from ..splits import SplitTask
-from .executor import read_record_batches, split_row
+from .executor import SPARK_BATCH_CHUNK_BYTES, read_record_batches, split_row
 from .plan import ColumnPlan, ReadOptions, parse_bool, paths_from_options, plan_reads, tag_spec_option
 
 FORMAT = "bam"
@@ -115,7 +115,7 @@ class BamReader(DataSourceReader):
             return iterate_with_storage(self.storage, [partition.interval.path], arranged)
         if isinstance(partition, SplitPartition):
             return iterate_with_storage(self.storage, [partition.task.path],
-                                        read_record_batches(partition.task, self.plan))
+                                        read_record_batches(partition.task, self.plan, SPARK_BATCH_CHUNK_BYTES))
         return iter(())
 
 
