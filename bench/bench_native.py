@@ -7,8 +7,9 @@
 * ``decode``: one core, CPU seconds: all 13 columns with the ``tags`` map into Arrow vs
   oxbow ``from_bam(BAM).with_tags()`` batches (and our ``typed_tags`` struct instead of the map).
 * ``parquet``: wall seconds on the 2 cores: ``sparkbam_py.convert`` on ``local[2]`` vs
-  polars-bio ``read_bam(BAM).write_parquet(OUT)`` with 2 threads, and the JVM row path
-  (``spark.read.format("bam").load().write.parquet()``) for reference.
+  polars-bio ``read_bam(BAM).write_parquet(OUT)`` with 2 threads; the Spark-free paths
+  (``convert_local(workers=2)``, and ``iter_batches(workers=2)`` into one writer); the JVM row
+  path (``spark.read.format("bam").load().write.parquet()``) for reference.
 * ``noop``: the full-schema DataFrame on ``local[2]`` into ``write.format("noop")``, with the
   map and with typed tags instead; records/s per core.
 * ``delta``: ``convert --to delta``; the table read by deltalake and its files by Spark.
@@ -172,6 +173,18 @@ if __name__ == "__main__":
     print(time.perf_counter() - started)
 """
 
+# The Spark-free converter: local threads decode and write each split's own files.
+LOCAL_CONVERT = """
+import sys, time
+from sparkbam_py import convert_local
+from sparkbam_py.kernels import compiled
+from sparkbam_py.bam.walk import chain_kernel
+compiled(chain_kernel)  # numba's import, as in a warm Spark worker
+started = time.perf_counter()
+convert_local(sys.argv[1], sys.argv[2], workers=2)
+print(time.perf_counter() - started)
+"""
+
 
 def median(values):
     return statistics.median(values)
@@ -252,6 +265,9 @@ def bench_parquet(bam, repeat, spark, scratch):
     script = os.path.join(scratch, "local_parquet.py")
     with open(script, "w") as handle:
         handle.write(LOCAL_PARQUET)
+    convert_script = os.path.join(scratch, "local_convert.py")
+    with open(convert_script, "w") as handle:
+        handle.write(LOCAL_CONVERT)
     polars_env = dict(os.environ, POLARS_MAX_THREADS="2")
 
     def ours():
@@ -270,7 +286,7 @@ def bench_parquet(bam, repeat, spark, scratch):
         figures[f"{name}_process_wall_s"].append(process)
         figures[f"{name}_cpu_s"].append(cpu)
 
-    names = ("ours_convert", "polars_bio", "local_iter_batches_workers2", "jvm_write_parquet")
+    names = ("ours_convert", "polars_bio", "local_iter_batches_workers2", "local_convert_workers2", "jvm_write_parquet")
     figures = {f"{name}_{kind}": [] for name in names for kind in ("wall_s", "process_wall_s", "cpu_s")}
     figures["load_average"] = []
     ours()  # warm the Python workers (numba's cache, imports) before anything is timed
@@ -280,12 +296,14 @@ def bench_parquet(bam, repeat, spark, scratch):
         meter.run(ours, figures["ours_convert_wall_s"], figures["ours_convert_cpu_s"])
         child("polars_bio", [PYTHON, "-c", POLARS_BIO, bam, out + ".parquet"], polars_env)
         child("local_iter_batches_workers2", [PYTHON, script, bam, out])
+        child("local_convert_workers2", [PYTHON, convert_script, bam, out])
         meter.run(jvm_path, figures["jvm_write_parquet_wall_s"], figures["jvm_write_parquet_cpu_s"])
     figures["load_average"].append(load_average())
     result = medians(figures)
     polars = result["polars_bio_wall_s"]
     result["ratio_vs_polars_bio"] = round(result["ours_convert_wall_s"] / polars, 3)
     result["local_ratio_vs_polars_bio"] = round(result["local_iter_batches_workers2_wall_s"] / polars, 3)
+    result["local_convert_ratio_vs_polars_bio"] = round(result["local_convert_workers2_wall_s"] / polars, 3)
     result["jvm_ratio_vs_polars_bio"] = round(result["jvm_write_parquet_wall_s"] / polars, 3)
     result["load_average_range"] = [min(figures["load_average"]), max(figures["load_average"])]
     return result

@@ -5,7 +5,7 @@ Nothing here imports pyspark at import time: the Spark entry points import it wh
 from __future__ import annotations
 
 from .errors import SparkBamError
-from .local import iter_batches, read_table
+from .local import convert_local, iter_batches, read_table
 from .pos import Pos
 from .spark import (
     compute_splits,
@@ -36,6 +36,7 @@ __all__ = [
     "compute_coverage",
     "compute_splits",
     "convert",
+    "convert_local",
     "count_reads",
     "get_spark",
     "iter_batches",

@@ -33,3 +33,14 @@ def test_checksums_are_verified_by_default(calls):
     assert main(["convert", "a.bam", "-o", "out"]) == 0
     (_, _, options), = calls
     assert options["verify_checksums"] is True and options["tags"] is None
+
+
+def test_local_conversion_runs_without_spark(tmp_path, bam_fixtures, capsys):
+    import pyarrow.parquet as pq
+
+    from sparkbam_py import read_table
+
+    path = str(bam_fixtures["short_reads.htsjdk"].path)
+    assert main(["convert", path, "-o", str(tmp_path / "out"), "--local", "2", "--columns", "query_name,flag"]) == 0
+    assert pq.read_table(tmp_path / "out").num_rows == read_table(path).num_rows
+    assert "records ->" in capsys.readouterr().out

@@ -12,6 +12,7 @@ from sparkbam_py.intervals import plan_interval_partitions
 from test_index_bai import CORPUS, GENERATED_REFS, open_with_pysam, write_indexed_bam
 from spark.engines import activate, spark_engine  # noqa: F401  (engines shared by the Spark tests)
 from test_intervals_oracle import PysamOracle, as_text, random_region_sets
+from test_intervals_typed_tags import tagged  # noqa: F401  (the tagged BAM fixture)
 
 pytestmark = pytest.mark.spark
 
@@ -229,3 +230,21 @@ def test_data_source_pushes_filters_to_the_index(spark, pushdown_source, generat
     flagged = whole_file.where("flag = 99").count()
     with pysam.AlignmentFile(str(generated)) as handle:
         assert flagged == sum(1 for r in handle.fetch(until_eof=True) if r.flag == 99)
+
+
+def test_data_source_intervals_with_typed_tags(spark, tagged):
+    """``option("tags", ...)`` with ``intervals``: the typed struct of exactly pysam's reads."""
+    import pysam
+
+    import sparkbam_py
+    from test_intervals_typed_tags import SPEC, whole_file_typed
+
+    sparkbam_py.register(spark)
+    df = (spark.read.format("bam").option("intervals", "chrA:1000-30000,chrB:5000-9000").option("tags", SPEC)
+          .option("splitSize", "20k").load(str(tagged)).select("query_name", "typed_tags"))
+    got = {row.query_name: row.typed_tags.asDict(recursive=True) for row in df.collect()}
+    with pysam.AlignmentFile(str(tagged)) as bam:
+        expected = {read.query_name for region in ("chrA:1000-30000", "chrB:5000-9000")
+                    for read in bam.fetch(region=region)}
+    truth = whole_file_typed(tagged)
+    assert set(got) == expected and got == {name: truth[name] for name in expected}

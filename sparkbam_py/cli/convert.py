@@ -29,19 +29,28 @@ class Convert(Command):
         parser.add_argument("--compression", default=None, help="Parquet codec (default snappy, like Spark)")
         parser.add_argument("--tags", default=None,
                             help='add the typed_tags struct: "NM:i,MD:Z,..." or "auto" (discovered from the first reads)')
+        parser.add_argument("--local", type=int, default=None, metavar="WORKERS",
+                            help="convert without Spark, with this many threads of this process")
         add_split_arguments(parser)
+        # The split size is chosen for the task slots (or --local workers) unless given.
+        parser.set_defaults(split_size=None)
 
     def run(self, args) -> Result:
-        from ..spark.convert import convert
-
-        spark = session("sparkbam convert")
         config = checker_config(args)
         columns = None if args.columns is None else [c.strip() for c in args.columns.split(",") if c.strip()]
+        options = dict(to=args.to, partition_by=args.partition_by, columns=columns, mode=args.mode,
+                       split_size=args.split_size, compression=args.compression, tags=args.tags,
+                       reads_to_check=config.reads_to_check, max_read_size=config.max_read_size,
+                       bgzf_blocks_to_check=config.bgzf_blocks_to_check, verify_checksums=config.verify_checksums)
         started = time.monotonic()
-        result = convert(spark, args.bams, args.output, to=args.to, partition_by=args.partition_by, columns=columns,
-                         mode=args.mode, split_size=args.split_size, compression=args.compression, tags=args.tags,
-                         reads_to_check=config.reads_to_check, max_read_size=config.max_read_size,
-                         bgzf_blocks_to_check=config.bgzf_blocks_to_check, verify_checksums=config.verify_checksums)
+        if args.local is not None:
+            from ..local.convert import convert_local
+
+            result = convert_local(args.bams, args.output, workers=args.local, **options)
+        else:
+            from ..spark.convert import convert
+
+            result = convert(session("sparkbam convert"), args.bams, args.output, **options)
         seconds = time.monotonic() - started
         data = {"output": result.out, "format": result.format, "files": result.files, "records": result.rows,
                 "bytes": result.bytes, "seconds": round(seconds, 3)}

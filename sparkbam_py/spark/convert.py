@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from ..bam.typed_tags import AUTO, TYPED_TAGS, resolve_tag_spec
 from ..convert.commit import ConvertResult, abort, commit, prepare_output
@@ -39,21 +39,42 @@ def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", parti
     ``bam`` source's ``tags`` option does.  ``read_options`` are the ``bam`` source's (``reads_to_check``, ``verify_splits``, ...).
     """
     if split_size is None:
-        split_size = _balanced_split_size(spark, paths)
-    options = ReadOptions.of(split_size=split_size, **read_options)
-    plan = _column_plan(paths, columns, tags)
-    if partition_by is not None and partition_by not in plan.arrow_schema.names:
-        raise ConfigError(f"partition column {partition_by!r} is not among the converted columns")
-    extra = {k: v for k, v in (("row_group_bytes", row_group_bytes), ("compression", compression)) if v is not None}
-    target = OutputTarget(os.fspath(out), to, partition_by=partition_by,
-                          storage_options=storage_items(storage_options), **extra)
-    prepare_output(target, to, mode)
-    try:
-        files = _write_files(spark, paths, options, plan, target)
-        return commit(target, to, mode, plan.arrow_schema, files)
-    except BaseException:
-        abort(target)
-        raise
+        split_size = balanced_split_size_for(paths, task_slots(spark))
+    conversion = Conversion.prepare(paths, out, to=to, partition_by=partition_by, columns=columns, mode=mode,
+                                    split_size=split_size, row_group_bytes=row_group_bytes, compression=compression,
+                                    storage_options=storage_options, tags=tags, **read_options)
+    return conversion.run(lambda: _write_files(spark, paths, conversion.options, conversion.plan, conversion.target))
+
+
+class Conversion:
+    """What a conversion writes and how it commits, whoever runs its tasks (Spark or local)."""
+
+    def __init__(self, options: ReadOptions, plan: ColumnPlan, target: OutputTarget, to: str, mode: str):
+        self.options, self.plan, self.target, self.to, self.mode = options, plan, target, to, mode
+
+    @classmethod
+    def prepare(cls, paths: PathsArgument, out: str, *, to: str, partition_by: Optional[str], columns, mode: str,
+                split_size, row_group_bytes: Optional[int], compression: Optional[str],
+                storage_options: Optional[dict], tags: Optional[str], **read_options) -> "Conversion":
+        """Options and columns checked, the output target named (nothing written yet)."""
+        options = ReadOptions.of(split_size=split_size, **read_options)
+        plan = _column_plan(paths, columns, tags)
+        if partition_by is not None and partition_by not in plan.arrow_schema.names:
+            raise ConfigError(f"partition column {partition_by!r} is not among the converted columns")
+        extra = {k: v for k, v in (("row_group_bytes", row_group_bytes), ("compression", compression)) if v is not None}
+        target = OutputTarget(os.fspath(out), to, partition_by=partition_by,
+                              storage_options=storage_items(storage_options), **extra)
+        return cls(options, plan, target, to, mode)
+
+    def run(self, write_files: Callable[[], List[WrittenFile]]) -> ConvertResult:
+        """Prepare the output, let ``write_files`` write every task's files, commit exactly
+        those; on any failure remove what was staged."""
+        prepare_output(self.target, self.to, self.mode)
+        try:
+            return commit(self.target, self.to, self.mode, self.plan.arrow_schema, write_files())
+        except BaseException:
+            abort(self.target)
+            raise
 
 
 def _write_files(spark, paths, options: ReadOptions, plan: ColumnPlan, target: OutputTarget) -> List[WrittenFile]:
@@ -70,12 +91,12 @@ def _write_files(spark, paths, options: ReadOptions, plan: ColumnPlan, target: O
     return [WrittenFile(*row) for row in reader.load(load_argument).collect()]
 
 
-def _balanced_split_size(spark, paths: PathsArgument) -> Optional[int]:
-    """Equal tasks in whole waves over the session's slots (``task_sizing``), for local inputs."""
+def balanced_split_size_for(paths: PathsArgument, slots: Optional[int]) -> Optional[int]:
+    """Equal tasks in whole waves over ``slots`` (``task_sizing``), for local inputs."""
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not given or not all(is_local_path(os.fspath(path)) for path in given):
         return None
-    return balanced_split_size(expand_paths(given), task_slots(spark))
+    return balanced_split_size(expand_paths(given), slots)
 
 
 def _column_plan(paths, columns: Optional[Sequence[str]], tags: Optional[str]) -> ColumnPlan:

@@ -19,7 +19,6 @@ from ..channel.storage import iterate_with_storage, split_storage_options, stora
 from ..index.csi import find_index_path
 from ..intervals import IntervalPartition, plan_interval_partitions, read_interval_partition
 from ..intervals.filters import regions_from_filters, split_intervals
-from ..errors import ConfigError
 from ..splits import SplitTask
 from .executor import SPARK_BATCH_CHUNK_BYTES, read_record_batches, split_row
 from .plan import ColumnPlan, ReadOptions, parse_bool, paths_from_options, plan_reads, tag_spec_option
@@ -108,9 +107,8 @@ class BamReader(DataSourceReader):
     def read(self, partition) -> Iterator:
         if isinstance(partition, IntervalInputPartition):
             plan = self.plan
-            if plan.tag_spec is not None:
-                raise ConfigError("the typed_tags column is not available with intervals (or pushed-down filters) yet")
-            batches = read_interval_partition(partition.interval, plan.record_columns, plan.with_file_position)
+            batches = read_interval_partition(partition.interval, plan.record_columns, plan.with_file_position,
+                                              typed_tags=plan.tag_spec)
             arranged = (plan.arrange(batch, partition.interval.path) for batch in batches)
             return iterate_with_storage(self.storage, [partition.interval.path], arranged)
         if isinstance(partition, SplitPartition):
