@@ -109,3 +109,8 @@ class IndexFormatError(CorruptDataError):
 
 class ConfigError(SparkBamError, ValueError):
     """A bad option value (split size, interval string, checker name...)."""
+
+
+class WorkerLostError(SparkBamError, RuntimeError):
+    """A local worker process died (killed, out of memory, crashed) while reading a split:
+    its records are missing, so the read stops rather than return fewer."""

@@ -84,6 +84,22 @@ def test_worker_errors_come_back_typed(bams, tmp_path):
     assert caught.value.path == str(bad)
 
 
+def test_a_killed_worker_is_a_typed_error_not_fewer_records(bams):
+    import multiprocessing
+    import os
+    import signal
+
+    from sparkbam_py.errors import WorkerLostError
+
+    batches = sparkbam_py.iter_batches(bams[0].path, ["query_name"], 3_000, workers=2)
+    next(batches)
+    for child in multiprocessing.active_children():
+        os.kill(child.pid, signal.SIGKILL)
+    with pytest.raises(WorkerLostError) as caught:
+        list(batches)
+    assert caught.value.path == str(bams[0].path)
+
+
 def test_bad_arguments_are_typed_errors(bams, tmp_path):
     with pytest.raises(MissingInputError):
         sparkbam_py.read_table(tmp_path / "absent.bam")

@@ -112,6 +112,25 @@ def test_without_credentials_the_error_is_typed(s3, indexed, monkeypatch):
     assert indexed["bai"] in str(caught.value)
 
 
+def test_listing_errors_are_typed_and_name_the_url(s3, indexed, monkeypatch):
+    from sparkbam_py.spark.paths import expand_paths
+
+    with storage_options_applied(s3.storage_options, [indexed["bai"]]):
+        with pytest.raises(MissingInputError, match="nothing-here"):
+            expand_paths(f"s3://{BUCKET}/nothing-here/*.bam")
+        with pytest.raises(MissingInputError, match="no-such-bucket"):
+            expand_paths("s3://no-such-bucket-of-ours/a.bam")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    with storage_options_applied({"endpoint_url": s3.endpoint_url, "config_kwargs": {"retries": {"max_attempts": 1}}},
+                                 [indexed["bai"]]):
+        with pytest.raises((InputIOError, MissingInputError)) as caught:
+            expand_paths(f"s3://{BUCKET}/*.bam")
+    assert f"s3://{BUCKET}/*.bam" in str(caught.value)
+
+
 def test_option_names_map_to_s3fs_keywords():
     others, storage = split_storage_options({
         "splitSize": "1m", "storage.endpoint_url": "http://h:1", "storage.anon": "false",

@@ -16,11 +16,12 @@ import os
 import shutil
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator, List, Optional, Sequence
 
 import pyarrow as pa
 
-from ..errors import ConfigError
+from ..errors import ConfigError, WorkerLostError
 from ..spark.executor import read_record_batches
 from ..spark.paths import PathsArgument
 from ..spark.plan import ColumnPlan, ReadOptions, plan_reads
@@ -84,15 +85,33 @@ def _iter_in_processes(tasks: List[SplitTask], plan: ColumnPlan, workers: int) -
         item = next(pending, None)
         if item is not None:
             index, task = item
-            in_flight.append(pool.submit(write_task_ipc, task, plan, os.path.join(scratch, f"{index}.arrow")))
+            try:
+                future = pool.submit(write_task_ipc, task, plan, os.path.join(scratch, f"{index}.arrow"))
+            except BrokenProcessPool as error:  # a worker died since the last result
+                raise _worker_lost(error, task) from error
+            future.task = task  # names the file if its worker dies
+            in_flight.append(future)
 
     try:
         for _ in range(workers * (1 + SPLITS_AHEAD_PER_WORKER)):
             submit_next()
         while in_flight:
-            path = in_flight.popleft().result()
+            path = _result_of(in_flight[0])
+            in_flight.popleft()
             submit_next()
             yield from take_ipc_batches(path)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _result_of(future) -> str:
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise _worker_lost(error, future.task) from error
+
+
+def _worker_lost(error: BrokenProcessPool, task: Optional[SplitTask]) -> WorkerLostError:
+    return WorkerLostError(f"a worker process died while reading a split ({error})",
+                           task.path if task is not None else None)

@@ -12,7 +12,7 @@ import os
 from typing import Iterable, List, Union
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, MissingInputError
+from ..errors import ConfigError, InputIOError, MissingInputError, SparkBamError
 
 GLOB_CHARACTERS = "*?["
 BAM_SUFFIX = ".bam"
@@ -70,9 +70,24 @@ def _expand_local(path: str) -> List[str]:
 
 
 def _expand_fsspec(url: str) -> List[str]:
+    """The files ``url`` names on its store; the store's own errors come back typed."""
     import fsspec
 
-    fs, fs_path = fsspec.core.url_to_fs(url)
+    try:
+        fs, fs_path = fsspec.core.url_to_fs(url)
+    except ImportError as error:  # fsspec names the missing plugin (s3fs, gcsfs...)
+        raise ConfigError(f"no filesystem for this URL: {error}", url) from error
+    try:
+        return _list_store(fs, fs_path, url)
+    except SparkBamError:
+        raise
+    except FileNotFoundError as error:
+        raise MissingInputError(f"no such file or object ({error})", url) from error
+    except Exception as error:  # botocore, gcsfs, HTTP and OS errors alike
+        raise InputIOError(f"listing failed: {type(error).__name__}: {error}", url) from error
+
+
+def _list_store(fs, fs_path: str, url: str) -> List[str]:
     if _has_glob(fs_path):
         matches = [m for m in sorted(fs.glob(fs_path)) if _is_bam_name(m) and fs.isfile(m)]
         return _non_empty([fs.unstrip_protocol(m) for m in matches], url, "no BAM file matches the pattern")
