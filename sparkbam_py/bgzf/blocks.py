@@ -69,11 +69,23 @@ def iter_raw_blocks(channel, start: int = 0, stop: Optional[int] = None) -> Iter
             buf_start, buf = pos, channel.read_at(pos, max(SEQUENTIAL_READ_SIZE, MAX_BLOCK_SIZE))
         header = _header_in(buf, buf_start, pos, channel)
         view = memoryview(buf)[pos - buf_start : pos - buf_start + header.block_size]
-        last_empty = header.payload_size == len(EMPTY_DEFLATE_PAYLOAD) and block_isize(view, header) == 0
+        last_empty = is_empty_block(header, block_isize(view, header))
         yield header, view
         pos = header.end
     if pos >= size and not last_empty:
-        warnings.warn(f"{channel.path}: no BGZF EOF marker; the file may be truncated", MissingEofMarkerWarning, stacklevel=2)
+        warn_missing_eof_marker(channel.path, stacklevel=2)
+
+
+def is_empty_block(header: BlockHeader, isize: int) -> bool:
+    """An empty block, as the EOF marker is (SAMv1 §4.1.2): no data, the empty deflate payload."""
+    return header.payload_size == len(EMPTY_DEFLATE_PAYLOAD) and isize == 0
+
+
+def warn_missing_eof_marker(path: str, stacklevel: int) -> None:
+    """Warn that ``path`` lacks the EOF marker; ``stacklevel`` as ``warnings.warn`` counts it
+    from the caller of this function."""
+    warnings.warn(f"{path}: no BGZF EOF marker; the file may be truncated", MissingEofMarkerWarning,
+                  stacklevel=stacklevel + 1)
 
 
 def _header_in(buf: bytes, buf_start: int, pos: int, channel) -> BlockHeader:

@@ -16,14 +16,13 @@ make it, with identical results:
 """
 from __future__ import annotations
 
-import warnings
 from typing import Iterator, List, Optional
 
 import numpy as np
 
 from ..errors import TruncatedError
-from .blocks import MissingEofMarkerWarning, read_raw_block
-from .constants import EMPTY_DEFLATE_PAYLOAD, MAX_BLOCK_SIZE, MAX_INFLATED_SIZE, MIN_BLOCK_SIZE
+from .blocks import is_empty_block, read_raw_block, warn_missing_eof_marker
+from .constants import MAX_BLOCK_SIZE, MAX_INFLATED_SIZE, MIN_BLOCK_SIZE
 from .inflate import inflate_block
 from .reader import BgzfReader
 from .run import InflatedRun
@@ -146,14 +145,13 @@ class NativeRuns:
         out[produced:produced + len(data)] = np.frombuffer(data, dtype=np.uint8)
         starts.append(np.array([self.position], dtype=np.int64))
         data_starts.append(np.array([produced], dtype=np.int64))
-        self.last_block_empty = header.payload_size == len(EMPTY_DEFLATE_PAYLOAD) and not data
+        self.last_block_empty = is_empty_block(header, len(data))
         self.position = header.end
         return produced + len(data)
 
     def _warn_without_eof_marker(self) -> None:
         if not self.last_block_empty:
-            warnings.warn(f"{self.reader.path}: no BGZF EOF marker; the file may be truncated",
-                          MissingEofMarkerWarning, stacklevel=3)
+            warn_missing_eof_marker(self.reader.path, stacklevel=3)
             self.last_block_empty = True  # warn once per walk
 
 

@@ -85,33 +85,20 @@ def _iter_in_processes(tasks: List[SplitTask], plan: ColumnPlan, workers: int) -
         item = next(pending, None)
         if item is not None:
             index, task = item
-            try:
-                future = pool.submit(write_task_ipc, task, plan, os.path.join(scratch, f"{index}.arrow"))
-            except BrokenProcessPool as error:  # a worker died since the last result
-                raise _worker_lost(error, task) from error
-            future.task = task  # names the file if its worker dies
-            in_flight.append(future)
+            in_flight.append((task, pool.submit(write_task_ipc, task, plan, os.path.join(scratch, f"{index}.arrow"))))
 
     try:
         for _ in range(workers * (1 + SPLITS_AHEAD_PER_WORKER)):
             submit_next()
         while in_flight:
-            path = _result_of(in_flight[0])
+            path = in_flight[0][1].result()
             in_flight.popleft()
             submit_next()
             yield from take_ipc_batches(path)
+    except BrokenProcessPool as error:  # a worker died: its split's records are missing
+        lost = in_flight[0][0].path if in_flight else None
+        raise WorkerLostError(f"a worker process died while reading a split ({error})", lost) from error
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(scratch, ignore_errors=True)
 
-
-def _result_of(future) -> str:
-    try:
-        return future.result()
-    except BrokenProcessPool as error:
-        raise _worker_lost(error, future.task) from error
-
-
-def _worker_lost(error: BrokenProcessPool, task: Optional[SplitTask]) -> WorkerLostError:
-    return WorkerLostError(f"a worker process died while reading a split ({error})",
-                           task.path if task is not None else None)
