@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -137,30 +138,48 @@ class StandaloneEngine(Engine):
 
     def start(self) -> "StandaloneEngine":
         env, log = spark_env(self.workdir), self.workdir / "cluster.log"
-        port, ui_port = free_port(), free_port()
+        # The web UIs take port 0 (any free port) and the master's is read back from its log:
+        # a port chosen here and bound later can be taken in between by another process,
+        # and Spark then moves to the next port without failing.
+        env["SPARK_MASTER_OPTS"] = "-Dspark.master.rest.enabled=false"  # no fixed port 6066
+        port = free_port()
         spark_class = str(SPARK_HOME / "bin" / "spark-class")
         master = [spark_class, "org.apache.spark.deploy.master.Master",
-                  "--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui_port)]
+                  "--host", "127.0.0.1", "--port", str(port), "--webui-port", "0"]
         self.processes.append(launch(master, env, log))
-        wait_for(lambda: port_open(port), "standalone master", self.processes, log)
         url = f"spark://127.0.0.1:{port}"
+        wait_for(lambda: master_ui_port(log) is not None, "standalone master", self.processes, log)
+        ui_port = master_ui_port(log)
         for _ in range(WORKERS):
             worker = [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                      "--cores", "1", "--memory", WORKER_MEMORY, "--webui-port", str(free_port()), url]
+                      "--cores", "1", "--memory", WORKER_MEMORY, "--webui-port", "0", url]
             self.processes.append(launch(worker, env, log))
-        wait_for(lambda: self._alive_workers(ui_port) >= WORKERS, "standalone workers", self.processes, log)
+        wait_for(lambda: alive_workers(ui_port, url) >= WORKERS, "standalone workers", self.processes, log)
         config = dict(TEST_CONFIG, **{"spark.executor.cores": "1", "spark.cores.max": str(WORKERS),
                                       "spark.executor.memory": "768m"})
         self.spark = get_spark("sparkbam-tests-standalone", master=url, config=config)
         return self
 
-    @staticmethod
-    def _alive_workers(ui_port: int) -> int:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=5) as response:
-                return int(json.load(response).get("aliveworkers", 0))
-        except OSError:
-            return 0
+
+MASTER_UI_STARTED = re.compile(rb"Successfully started service 'MasterUI' on port (\d+)")
+
+
+def master_ui_port(log: Path) -> Optional[int]:
+    """The port the master's web UI bound, as its log says; None before it has."""
+    found = MASTER_UI_STARTED.search(log.read_bytes()) if log.exists() else None
+    return int(found.group(1)) if found else None
+
+
+def alive_workers(ui_port: int, master_url: str) -> int:
+    """Workers alive at the master whose UI is on ``ui_port``; 0 until it answers as that master."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=5) as response:
+            state = json.load(response)
+    except (OSError, ValueError):  # not up yet, or not a master's JSON
+        return 0
+    if not isinstance(state, dict) or state.get("url") != master_url:
+        return 0
+    return int(state.get("aliveworkers", 0))
 
 
 class ConnectEngine(Engine):
