@@ -11,25 +11,21 @@ and the ``s3`` extra (``s3fs``).  Not for anything beyond localhost.
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict
 
 # Any credentials do for moto; real ones must never be needed by a test.
 ACCESS_KEY, SECRET_KEY, REGION = "sparkbam-test-key", "sparkbam-test-secret", "us-east-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class MotoS3:
     """moto's S3 on ``127.0.0.1`` at a free port, in a thread of this process."""
 
-    def __init__(self, port: Optional[int] = None):
-        self.port = port or _free_port()
+    def __init__(self, port: int = 0):
+        # Port 0: the server binds any free port itself and ``start`` reads it back.  A port
+        # probed here and bound later could be taken in between, and moto's thread would
+        # then die while ``start`` waited for it forever.
+        self.port = port
         self._server = None
         self._client = None
 
@@ -54,6 +50,7 @@ class MotoS3:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        self.port = self._server.get_host_and_port()[1]
         return self
 
     def stop(self) -> None:
