@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -218,13 +219,24 @@ def activate(name: str) -> Engine:
     if _running is not None and _running.name == name:
         return _running
     stop_running()
+    try:
+        engine = _start(name)
+    except Exception as first:
+        # Ports probed free here are bound later by the JVMs, and another process can take
+        # one in between: a second start, with new ports, tells that apart from a real fault.
+        warnings.warn(f"{name} engine did not start ({first}); starting it again")
+        engine = _start(name)
+    _running = engine
+    return engine
+
+
+def _start(name: str) -> Engine:
     engine = _CLASSES[name]()
     try:
         engine.start()
     except BaseException:
         engine.stop(keep_logs=True)  # the error names the log file
         raise
-    _running = engine
     return engine
 
 
