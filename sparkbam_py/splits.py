@@ -113,16 +113,27 @@ def plan_exact_tasks(path: str, file_size: int, header: BamHeader, splits: List[
 
 def plan_file(path: str, split_size=DEFAULT_SPLIT_SIZE, use_splitting_index: bool = True,
               **task_options) -> Tuple[BamHeader, List[SplitTask]]:
-    """Read one BAM's header (on the driver) and plan its tasks: from the ``.sbi`` beside the
-    BAM when there is a current one (and ``use_splitting_index``), else by byte ranges."""
-    with open_bam(path, task_options.get("config", CheckerConfig()).verify_checksums) as bam:
-        header, size = bam.header, bam.size
+    """Read one BAM's header (on the driver) and plan its tasks (:func:`cut_file`)."""
+    header, size = read_header_and_size(path, task_options.get("config", CheckerConfig()).verify_checksums)
+    return header, cut_file(path, size, header, split_size, use_splitting_index, **task_options)
+
+
+def read_header_and_size(path: str, verify_checksums: bool = True) -> Tuple[BamHeader, int]:
+    """One BAM's header and its file size, read on the driver."""
+    with open_bam(path, verify_checksums) as bam:
+        return bam.header, bam.size
+
+
+def cut_file(path: str, size: int, header: BamHeader, split_size=DEFAULT_SPLIT_SIZE,
+             use_splitting_index: bool = True, **task_options) -> List[SplitTask]:
+    """One BAM's tasks: from the ``.sbi`` beside it when there is a current one (and
+    ``use_splitting_index``), else by byte ranges."""
     if use_splitting_index:
         sbi = find_sbi(str(path), size)
         if sbi is not None:
             splits = splits_from_sbi(sbi, size, split_size)
-            return header, plan_exact_tasks(str(path), size, header, splits, **task_options)
-    return header, plan_tasks(str(path), size, header, split_size, **task_options)
+            return plan_exact_tasks(str(path), size, header, splits, **task_options)
+    return plan_tasks(str(path), size, header, split_size, **task_options)
 
 
 # -- executor side ------------------------------------------------------------------------

@@ -4,7 +4,6 @@ missing file is a clear error; the scratch folder goes away; the Spark split siz
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,7 +16,8 @@ from sparkbam_py.coverage.partials import PartialDepth
 from sparkbam_py.coverage.split_depth import compute_split_depth
 from sparkbam_py.coverage.store import CoverageStore
 from sparkbam_py.errors import ConfigError
-from sparkbam_py.spark.coverage import MAX_BALANCED_SPLIT_SIZE, MIN_BALANCED_SPLIT_SIZE, balanced_split_size
+from sparkbam_py.spark.task_sizing import (MAX_TASKS_PER_SLOT_SPLIT_SIZE, MIN_TASKS_PER_SLOT_SPLIT_SIZE,
+                                           tasks_per_slot_split_size)
 
 GROUPINGS = ("strand", "read_group")
 
@@ -77,8 +77,20 @@ def test_a_relative_store_path_is_made_absolute_for_the_executors(tmp_path, monk
     assert new_partials_folder("s3://bucket/cov").startswith(f"s3://bucket/cov/{PARTIALS_FOLDER}/")
 
 
-def test_split_size_gives_two_tasks_per_core_within_bounds(plan):
-    sized = lambda size: [replace(plan.tasks[0], file_size=size)] * 3  # noqa: E731  (one file, three splits)
-    assert balanced_split_size(sized(288 << 20), 2) == 72 << 20
-    assert balanced_split_size(sized(100 << 30), 2) == MAX_BALANCED_SPLIT_SIZE
-    assert balanced_split_size(sized(1000), 8) == MIN_BALANCED_SPLIT_SIZE
+def test_split_size_gives_two_tasks_per_core_within_bounds():
+    assert tasks_per_slot_split_size(288 << 20, 2) == 72 << 20
+    assert tasks_per_slot_split_size(100 << 30, 2) == MAX_TASKS_PER_SLOT_SPLIT_SIZE
+    assert tasks_per_slot_split_size(1000, 8) == MIN_TASKS_PER_SLOT_SPLIT_SIZE
+
+
+def test_a_split_size_chosen_from_the_inputs_sees_each_file_once(tmp_path):
+    bam = write_coverage_bam(tmp_path)
+    seen = []
+
+    def chosen(total_bytes):
+        seen.append(total_bytes)
+        return 6_000
+
+    planned = plan_coverage([str(bam)], split_size=chosen, groupings=GROUPINGS)
+    assert seen == [bam.stat().st_size]
+    assert planned.tasks == plan_coverage([str(bam)], split_size=6_000, groupings=GROUPINGS).tasks

@@ -71,7 +71,7 @@ def decode_records(
             arrays.append(batch.typed_tags_column(typed_tags))
             schema = _with_typed_tags(schema, typed_tags)
     except MalformedRecord as bad:
-        raise _located_error(bad, offsets, file_positions, path) from None
+        raise located_error(bad, offsets, file_positions, path) from None
     if file_positions is not None:
         arrays.append(pa.array(file_positions, type=pa.int64()))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
@@ -91,7 +91,7 @@ def _with_typed_tags(schema: pa.Schema, spec: TagSpec) -> pa.Schema:
     return schema.insert(at, pa.field(TYPED_TAGS, spec.arrow_type(), nullable=False))
 
 
-def _located_error(bad: MalformedRecord, offsets, file_positions, path) -> CorruptRecordError:
+def located_error(bad: MalformedRecord, offsets, file_positions, path) -> CorruptRecordError:
     """A CorruptRecordError naming the record's batch index, data offset and file position."""
     where = None
     if file_positions is not None:

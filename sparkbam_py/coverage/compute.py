@@ -1,18 +1,18 @@
 """Planning a coverage job, and turning merged per-chunk partials into a store.
 
 The same pieces serve two drivers: Spark (``sparkbam_py.spark.coverage``: tasks run as
-``mapInArrow``, partial rows come back sorted by contig and chunk) and a local loop
+``mapInArrow``, partials come back through files beside the store) and a local loop
 (:func:`compute_coverage_local`), so both give the same store for the same inputs.
 """
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..config import DEFAULT_SPLIT_SIZE
 from ..errors import ConfigError
-from ..splits import SplitTask, plan_file
+from ..splits import SplitTask, cut_file, read_header_and_size
 from .blocks import DepthFilter
 from .partials import ChunkEvents, PartialDepth, chunk_length_for, concatenate_events, dense_depth
 from .split_depth import CoverageJob, compute_split_depth
@@ -31,14 +31,21 @@ class CoveragePlan:
 
 
 def plan_coverage(paths: Sequence[str], *, groupings: Sequence[str] = (), depth_filter: DepthFilter = DepthFilter(),
-                  split_size=DEFAULT_SPLIT_SIZE, use_splitting_index: bool = True) -> CoveragePlan:
-    """Read each BAM's header and plan its splits; contigs are the union of the files' by name."""
+                  split_size: Union[int, str, Callable[[int], int]] = DEFAULT_SPLIT_SIZE,
+                  use_splitting_index: bool = True) -> CoveragePlan:
+    """Read each BAM's header and plan its splits; contigs are the union of the files' by name.
+
+    ``split_size``: bytes, or a function of the inputs' total bytes giving them (each header
+    is still read once).
+    """
     if not paths:
         raise ConfigError("no BAM to compute coverage of")
+    opened = [(path, *read_header_and_size(path)) for path in paths]
+    if callable(split_size):
+        split_size = split_size(sum({path: size for path, _, size in opened}.values()))
     tasks, headers, contigs, numbering = [], {}, {}, {}
-    for path in paths:
-        header, file_tasks = plan_file(path, split_size, use_splitting_index)
-        tasks += file_tasks
+    for path, header, size in opened:
+        tasks += cut_file(path, size, header, split_size, use_splitting_index)
         headers[path] = header.text
         numbering[path] = tuple(_contig_index(contigs, name, length, path)
                                 for name, length in zip(header.reference_names, header.reference_lengths))

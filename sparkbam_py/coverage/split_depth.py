@@ -15,8 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..splits import SplitReader, SplitTask
-from ..bam.decode import BatchDecoder
-from ..bam.decode import _located_error as located_error  # the decoder's error for a bad record
+from ..bam.decode import BatchDecoder, located_error
 from ..bam.spans import MalformedRecord
 from .blocks import DepthFilter, find_blocks, read_group_codes
 from .depth_kernel import DepthParams, TrackMap, batch_events, compiled_depth_kernel

@@ -15,10 +15,11 @@ from typing import List, Optional, Sequence
 from ..convert.commit import ConvertResult
 from ..convert.writer import WrittenFile, write_task
 from ..errors import ConfigError
-from ..spark.convert import Conversion, balanced_split_size_for
+from ..spark.convert import Conversion
 from ..spark.executor import read_record_batches
 from ..spark.paths import PathsArgument
 from ..spark.plan import plan_reads
+from ..spark.task_sizing import balanced_split_size_for
 
 
 def convert_local(paths: PathsArgument, out: str, *, workers: int = 1, to: str = "parquet",

@@ -18,9 +18,9 @@ from ..convert.commit import ConvertResult, abort, commit, prepare_output
 from ..convert.target import OutputTarget, storage_items
 from ..convert.writer import WrittenFile
 from ..errors import ConfigError
-from .paths import PathsArgument, expand_paths, is_local_path
+from .paths import PathsArgument, expand_paths
 from .plan import ColumnPlan, ReadOptions
-from .task_sizing import balanced_split_size, task_slots
+from .task_sizing import balanced_split_size_for, task_slots
 
 
 def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", partition_by: Optional[str] = None,
@@ -89,14 +89,6 @@ def _write_files(spark, paths, options: ReadOptions, plan: ColumnPlan, target: O
         reader = reader.option(TAGS_OPTION, str(plan.tag_spec))
     load_argument = os.fspath(paths) if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     return [WrittenFile(*row) for row in reader.load(load_argument).collect()]
-
-
-def balanced_split_size_for(paths: PathsArgument, slots: Optional[int]) -> Optional[int]:
-    """Equal tasks in whole waves over ``slots`` (``task_sizing``), for local inputs."""
-    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    if not given or not all(is_local_path(os.fspath(path)) for path in given):
-        return None
-    return balanced_split_size(expand_paths(given), slots)
 
 
 def _column_plan(paths, columns: Optional[Sequence[str]], tags: Optional[str]) -> ColumnPlan:

@@ -14,20 +14,16 @@ import time
 from functools import partial
 from typing import Optional, Sequence
 
-from ..config import DEFAULT_SPLIT_SIZE, parse_size
+from ..config import parse_size
 from ..coverage.blocks import DEFAULT_EXCLUDE_FLAGS, DepthFilter
 from ..coverage.compute import plan_coverage, write_store
 from ..coverage.partial_files import (PIECES_SPARK_SCHEMA, new_partials_folder, pieces_of_rows, read_merged,
                                       remove_folder)
 from ..coverage.split_depth import pieces_task_column
 from .paths import PathsArgument, expand_paths
-from .session import is_connect
+from .task_sizing import task_slots, tasks_per_slot_split_size
 
 log = logging.getLogger(__name__)
-TASKS_PER_CORE = 2
-MIN_BALANCED_SPLIT_SIZE = 1 << 20
-MAX_BALANCED_SPLIT_SIZE = 128 << 20
-CONNECT_PARALLELISM_GUESS = 8
 
 
 def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, tracks: Sequence[str] = (),
@@ -46,13 +42,12 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
     """
     depth_filter = DepthFilter(exclude_flags, require_flags, min_mapq, count_deletions)
     phases = {"started": time.perf_counter()}
-    planned = partial(plan_coverage, expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter,
-                      use_splitting_index=use_splitting_index)
-    plan = planned(split_size=DEFAULT_SPLIT_SIZE if split_size is None else parse_size(split_size))
     if split_size is None:
-        size = balanced_split_size(plan.tasks, _parallelism(spark))
-        if size != DEFAULT_SPLIT_SIZE:
-            plan = planned(split_size=size)
+        size = partial(tasks_per_slot_split_size, slots=task_slots(spark))
+    else:
+        size = parse_size(split_size)
+    plan = plan_coverage(expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter, split_size=size,
+                         use_splitting_index=use_splitting_index)
     phases["planned"] = time.perf_counter()
     folder = new_partials_folder(out)
     try:
@@ -69,24 +64,6 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
     finally:
         remove_folder(folder, storage_options)
         _log_phases(phases, len(plan.tasks))
-
-
-def balanced_split_size(tasks, cores: int) -> int:
-    """A split size giving ``TASKS_PER_CORE`` tasks per core for these inputs, within
-    ``MIN_/MAX_BALANCED_SPLIT_SIZE``: fewer, larger tasks cut Spark's fixed cost per task
-    (~0.1 CPU s for a Python task, on the JVM and in the worker), a few per core still
-    balance the load, and the cap bounds a task's memory (its events: ~16 bytes per read)."""
-    total = sum({task.path: task.file_size for task in tasks}.values())
-    size = -(-total // max(1, cores * TASKS_PER_CORE))
-    return min(MAX_BALANCED_SPLIT_SIZE, max(MIN_BALANCED_SPLIT_SIZE, size))
-
-
-def _parallelism(spark) -> int:
-    """The session's task slots: the SparkContext's default parallelism; under Spark Connect
-    (no SparkContext) ``spark.default.parallelism`` when the server sets it, else a guess."""
-    if not is_connect(spark):
-        return int(spark.sparkContext.defaultParallelism)
-    return int(spark.conf.get("spark.default.parallelism", str(CONNECT_PARALLELISM_GUESS)))
 
 
 def _log_phases(phases: dict, n_tasks: int) -> None:
