@@ -26,7 +26,7 @@ from sparkbam_py.index.bai_json import (
     write_bai_json,
 )
 from sparkbam_py.pos import Pos
-from test_index_bai import (
+from index_oracle import (
     CORPUS,
     GENERATED_REFS,
     bai_bytes,

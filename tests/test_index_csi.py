@@ -20,7 +20,7 @@ from sparkbam_py.index.csi import (
     read_csi,
     read_index,
 )
-from test_index_bai import (
+from index_oracle import (
     GENERATED_REFS,
     assert_chunks_match_fetch,
     assert_unplaced_tail_matches,

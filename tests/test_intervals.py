@@ -29,7 +29,7 @@ from sparkbam_py.intervals import (
 )
 from sparkbam_py.intervals.pieces import PIECE_OVERHEAD, cut_chunk, distance, group_pieces
 from sparkbam_py.pos import Pos
-from test_index_bai import CORPUS, GENERATED_REFS, open_with_pysam, write_indexed_bam
+from index_oracle import CORPUS, GENERATED_REFS, open_with_pysam, write_indexed_bam
 from test_intervals_oracle import PysamOracle, as_text, partition_read_ids, random_region_sets, read_ids
 
 MANY_REFS = [(f"contig{i}", 200_000) for i in range(40)]

@@ -30,7 +30,7 @@ from sparkbam_py.index.regions import Region
 from sparkbam_py.intervals import regions_from_filters, split_intervals
 from sparkbam_py.intervals.filters import MAX_POSITION
 from sparkbam_py.pos import Pos
-from test_index_bai import GENERATED_REFS, write_indexed_bam
+from index_oracle import GENERATED_REFS, write_indexed_bam
 from test_intervals_oracle import read_ids
 
 NAME, START = ("reference_name",), ("reference_start",)

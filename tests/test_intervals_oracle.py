@@ -19,7 +19,7 @@ from sparkbam_py.errors import SparkBamError
 from sparkbam_py.index.bai_json import write_bai_json
 from sparkbam_py.index.regions import Region
 from sparkbam_py.intervals import ChunkPiece, plan_interval_partitions, read_interval_partition
-from test_index_bai import (
+from index_oracle import (
     GENERATED_REFS,
     corpus_indexed_bams,
     corpus_params,

@@ -9,7 +9,7 @@ import pytest
 
 from sparkbam_py.index.regions import Region
 from sparkbam_py.intervals import plan_interval_partitions
-from test_index_bai import CORPUS, GENERATED_REFS, open_with_pysam, write_indexed_bam
+from index_oracle import CORPUS, GENERATED_REFS, open_with_pysam, write_indexed_bam
 from spark.engines import activate, spark_engine  # noqa: F401  (engines shared by the Spark tests)
 from test_intervals_oracle import PysamOracle, as_text, random_region_sets
 from test_intervals_typed_tags import tagged  # noqa: F401  (the tagged BAM fixture)

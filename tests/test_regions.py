@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sparkbam_py.errors import ConfigError
 from sparkbam_py.index.regions import Region, parse_region, parse_regions
-from test_index_bai import write_indexed_bam
+from index_oracle import write_indexed_bam
 
 NAMES = ["chr1", "chr2", "HLA-DRB1*12:17", "chr1:100-200", "weird:name", "chrM"]
 LENGTHS = [1_000_000, 50_000, 20_000, 30_000, 40_000, 16_569]

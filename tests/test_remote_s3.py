@@ -26,7 +26,7 @@ from sparkbam_py.index.sbi import compute_sbi, sbi_path_for, write_sbi  # noqa: 
 from sparkbam_py.bam.file import open_bam  # noqa: E402
 from sparkbam_py.intervals import plan_interval_partitions, read_interval_partition  # noqa: E402
 from sparkbam_py.splits import plan_file  # noqa: E402
-from test_index_bai import GENERATED_REFS, write_indexed_bam  # noqa: E402
+from index_oracle import GENERATED_REFS, write_indexed_bam  # noqa: E402
 
 BUCKET = "sparkbam-reads"
 # A few small BAMs of different layouts, cut coarsely: every task costs S3 round trips.
