@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import struct
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -221,12 +222,12 @@ def write_indexed_bam(
 
 def random_read(header, rng: random.Random, name: str, ref_id: int, length: int):
     cigar = rng.choice(["60M", "60M", "60M", "30M5000N30M", "20M200000N40M", "30M10D30M", "5S50M5S"])
-    span = sum(int(n) for n, op in _cigar_ops(cigar) if op in "MDN")
+    span = sum(int(n) for n, op in re.findall(r"(\d+)(\D)", cigar) if op in "MDN")
     window = min(length - span - 1, rng.choice([length, 50_000]))
     pos = rng.randrange(max(window, 1))
     if rng.random() < 0.05:  # placed unmapped: at its mate's position, no CIGAR
         return make_read(header, rng, name, BAM_FLAG_UNMAPPED, ref_id, pos, None, 60)
-    qlen = sum(int(n) for n, op in _cigar_ops(cigar) if op in "MIS=X")
+    qlen = sum(int(n) for n, op in re.findall(r"(\d+)(\D)", cigar) if op in "MIS=X")
     return make_read(header, rng, name, 0, ref_id, pos, cigar, qlen)
 
 
@@ -238,16 +239,6 @@ def make_read(header, rng, name, flag, ref_id, pos, cigar, qlen):
         read.cigarstring = cigar
     read.query_sequence = "".join(rng.choice("ACGT") for _ in range(qlen))
     return read
-
-
-def _cigar_ops(cigar: str):
-    number = ""
-    for char in cigar:
-        if char.isdigit():
-            number += char
-        else:
-            yield number, char
-            number = ""
 
 
 GENERATED_REFS = [("chr1", 2_000_000), ("chr2", 300_000), ("empty", 900), ("chr3", 5_000_000)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import array
+import re
 
 import pytest
 
@@ -87,23 +88,13 @@ def test_cg_resolution_follows_htslib(tmp_path, changes, resolved):
 
 @pytest.mark.parametrize("cigar", ["5S", "3S2H", "10M", "2M3D2M", "1M100N1M", "4I", "2=3X", "3P1M", "5H2M5H"])
 def test_reference_end_matches_pysam(tmp_path, cigar):
-    query_length = sum(int(n) for n, op in _ops(cigar) if op in "MIS=X")
+    query_length = sum(int(n) for n, op in re.findall(r"(\d+)(\D)", cigar) if op in "MIS=X")
     path = write_bam(tmp_path / "e.bam", lambda h: [
         make_segment(h, pos=77, cigar=cigar, seq="A" * query_length, quals=[3] * query_length),
         make_segment(h, flag=4, pos=77, cigar=cigar, seq="A" * query_length, quals=[3] * query_length),
     ])
     rows = decoded_rows(assert_decodes_like_pysam(path))
     assert rows[1]["reference_end"] is None
-
-
-def _ops(cigar):
-    number = ""
-    for char in cigar:
-        if char.isdigit():
-            number += char
-        else:
-            yield number, char
-            number = ""
 
 
 def test_cigar_op_lengths_of_every_digit_count(tmp_path):
