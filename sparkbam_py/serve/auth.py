@@ -78,6 +78,10 @@ class AccessControl:
         environ.pop("HTTP_AUTHORIZATION", None)
 
         def with_cors(status, headers, exc_info=None):
+            if status.startswith("4"):  # the app refused (no such ID, bad request...): logged too
+                self.refused += 1
+                log.warning("refused %s %s from %s: %s", method, _loggable_path(environ),
+                            environ.get("REMOTE_ADDR", "?"), status)
             return start_response(status, list(headers) + cors, exc_info)
 
         return self.app(environ, with_cors)

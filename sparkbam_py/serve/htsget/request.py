@@ -134,8 +134,8 @@ def _header_class(given, others: List[str]) -> bool:
 def _get_region(kind: str, values: Dict[str, str]) -> Region:
     name = values["referenceName"]
     _check_name(kind, name)
-    start = _coordinate(values["start"], "start") if "start" in values else None
-    end = _coordinate(values["end"], "end") if "end" in values else None
+    start = _coordinate(_decimal(values["start"]), "start") if "start" in values else None
+    end = _coordinate(_decimal(values["end"]), "end") if "end" in values else None
     if name == UNPLACED and (start is not None or end is not None):
         raise invalid_input("start and end cannot go with referenceName=*")
     if start is not None and end is not None and start > end:
@@ -174,9 +174,12 @@ def _check_name(kind: str, name: str) -> None:
         raise invalid_input("referenceName=* (unplaced unmapped reads) exists for reads only")
 
 
+def _decimal(text: str):
+    """A query value as an int when it is plain decimal digits; unchanged (and refused) otherwise."""
+    return int(text) if _DECIMAL.match(text) else text
+
+
 def _coordinate(value, what: str) -> int:
-    if isinstance(value, str) and _DECIMAL.match(value):
-        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COORDINATE:
         raise invalid_input(f"{what} must be an unsigned 32-bit integer, got {value!r}")
     return value
