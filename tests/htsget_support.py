@@ -96,10 +96,10 @@ class Answer:
 
 
 def call(app, path: str, query: str = "", method: str = "GET", body: bytes = b"",
-         headers: Optional[Dict[str, str]] = None, host: str = "testserver") -> Answer:
+         headers: Optional[Dict[str, str]] = None, host: str = "testserver", remote: str = "127.0.0.1") -> Answer:
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path.encode("utf-8").decode("latin-1"),
                "QUERY_STRING": query, "wsgi.url_scheme": "http", "HTTP_HOST": host, "SCRIPT_NAME": "",
-               "SERVER_NAME": "testserver", "SERVER_PORT": "80", "REMOTE_ADDR": "127.0.0.1",
+               "SERVER_NAME": "testserver", "SERVER_PORT": "80", "REMOTE_ADDR": remote,
                "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "wsgi.errors": sys.stderr}
     for name, value in (headers or {}).items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value

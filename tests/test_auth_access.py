@@ -172,6 +172,8 @@ def test_unprotected_only_on_loopback_and_when_asked(tmp_path):
     for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
         open_app = build_service(htsget_dirs=folders, no_auth=True, host=host)
         assert call(open_app, "/reads/a", "class=header").status == 200
+        # behind a port forward or a proxy, clients from elsewhere are still refused
+        assert_refused(call(open_app, "/reads/a", "class=header", remote="10.1.2.3"), 403)
     with pytest.raises(ConfigError, match="nothing to serve"):
         build_service(no_auth=True)
     weak = tmp_path / "weak"

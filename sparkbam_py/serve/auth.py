@@ -11,10 +11,12 @@ belong to), or the coverage service (``@coverage``).  A request that reads somet
 
 Refusals are the htsget error JSON, logged with method, path, client and reason (never the
 token or the query string), and never reach the app.  ``open_access`` (``--no-auth``) skips
-the checks; CORS still applies.  Credentials are stripped from the query before the app sees it.
+the checks for clients on this machine (loopback addresses) and refuses everyone else; CORS
+still applies.  Credentials are stripped from the query before the app sees it.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Iterable, Optional, Sequence
 from urllib.parse import parse_qsl, urlencode
@@ -82,13 +84,20 @@ class AccessControl:
                 self.refused += 1
                 log.warning("refused %s %s from %s: %s", method, _loggable_path(environ),
                             environ.get("REMOTE_ADDR", "?"), status)
-            return start_response(status, list(headers) + cors, exc_info)
+            if exc_info is not None:
+                return start_response(status, list(headers) + cors, exc_info)
+            return start_response(status, list(headers) + cors)
 
         return self.app(environ, with_cors)
 
     def _check(self, environ, method: str, path: str, params: dict) -> Optional[Grant]:
         resource = resource_of(path)
-        if resource is None or self.open_access:
+        if resource is None:
+            return None
+        if self.open_access:
+            if not is_loopback(environ.get("REMOTE_ADDR", "")):
+                raise HtsgetError("PermissionDenied", "this server runs without access control and answers "
+                                                      "clients on this machine only")
             return None
         token = self._token(environ, params)
         if token is None and path.startswith(FILES_PREFIX) and "signature" in params:
@@ -150,6 +159,16 @@ class AccessControl:
         status, headers, body = error_response(error)
         start_response(status, headers + cors)
         return body
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1), bracketed or not."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _loggable_path(environ) -> str:

@@ -6,18 +6,16 @@ the coverage app.  Either may be absent (a 404 in the spec's JSON then says whic
 """
 from __future__ import annotations
 
-import ipaddress
 from typing import Optional, Sequence
 
 from ..errors import ConfigError
-from .auth import protect
+from .auth import is_loopback, protect
 from .htsget.app import HtsgetApp
 from .htsget.errors import HtsgetError, error_response
 from .htsget.signing import DEFAULT_LIFETIME, UrlSigner
 from .tokens import TokenVerifier, read_secret, read_token_file
 
 HTSGET_PREFIXES = ("/reads/", "/variants/", "/htsget/")
-LOOPBACK_NAMES = ("localhost",)
 
 
 class Router:
@@ -35,15 +33,6 @@ class Router:
             start_response(status, headers)
             return body
         return app(environ, start_response)
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def build_service(store: Optional[str] = None, bams: Sequence[str] = (), htsget_dirs: Sequence[str] = (),
