@@ -79,6 +79,10 @@ def read_secret(path: str) -> bytes:
         raise ConfigError(f"cannot read the secret file: {error.strerror}", path) from None
     if len(secret) < MIN_SECRET_BYTES:
         raise ConfigError(f"the secret must be at least {MIN_SECRET_BYTES} bytes (RFC 7518 §3.2)", path)
+    try:
+        import jwt  # noqa: F401 - checked now, not at the first request
+    except ImportError:
+        raise ConfigError("signed tokens need PyJWT: pip install 'sparkbam_py[serve]'", path) from None
     return secret
 
 
