@@ -12,7 +12,6 @@ import pytest
 from htsget_support import call, download, fetch_keys, make_bam, make_cram, make_vcf, overlapping_keys
 from sparkbam_py.bgzf.constants import EOF_MARKER
 from sparkbam_py.serve.htsget import create_htsget_app
-from sparkbam_py.serve.htsget import bam_source
 
 REGIONS = [("chr1", 0, 2_000_000), ("chr1", 1000, 1001), ("chr1", 555_000, 600_000), ("chr2", 0, 50),
            ("chr3", 4_000_000, 4_100_000), ("chr2", 299_000, 300_000), ("empty", 0, 900)]
@@ -110,30 +109,21 @@ def test_vcf_regions_equal_tabix(served, tmp_path):
                 assert assembled.header == tabix.header
 
 
-def test_only_the_asked_references_slice_of_the_bai_is_read(served, monkeypatch):
+@pytest.mark.parametrize("name", ["a", "plain"])
+def test_only_the_asked_references_slice_of_the_bai_is_read(served, name):
+    """With a .bai.json, or with slice offsets found once in the .bai, a ticket reads one slice."""
     root, _ = served
-    read = []
-    real_channel_of = bam_source.channel_of
-
-    def counting_channel_of(served_file, which="data"):
-        channel = real_channel_of(served_file, which)
-        if which == "index":
-            original = channel.read_through
-
-            def read_through(offset, n):
-                read.append((offset, n))
-                return original(offset, n)
-
-            channel.read_through = read_through
-        return channel
-
-    monkeypatch.setattr(bam_source, "channel_of", counting_channel_of)
     app = create_htsget_app([str(root)])
-    spans = json.loads((root / "runs/a.bam.bai.json").read_text())["chunks"]
-    assert call(app, "/reads/runs/a", "referenceName=chr2&start=0&end=100").status == 200
-    assert read == [(spans[1][0], spans[1][1] - spans[1][0])]
-    assert call(app, "/reads/runs/a", "referenceName=chr2&start=5000&end=9000").status == 200
-    assert len(read) == 1, "a slice read once is kept"
+    spans = json.loads((root / "runs/a.bam.bai.json").read_text())["chunks"]  # same BAI layout for both
+    assert call(app, f"/reads/runs/{name}", "referenceName=chr2&start=0&end=100").status == 200
+    (source,) = app.sources._sources.values()
+    chr2 = json.loads(json.dumps(source.index.bai_json.chunks))[1]
+    json_bytes = (root / "runs/a.bam.bai.json").stat().st_size if name == "a" else 0
+    assert source.index.fetched() == {"requests": 1 + (name == "a"), "bytes_fetched": json_bytes + chr2[1] - chr2[0]}
+    assert call(app, f"/reads/runs/{name}", "referenceName=chr2&start=5000&end=9000").status == 200
+    assert source.index.fetched()["requests"] == 1 + (name == "a"), "a slice read once is kept"
+    if name == "a":
+        assert chr2 == spans[1]
 
 
 def test_random_regions_of_many_sizes(served, tmp_path):

@@ -9,18 +9,14 @@ and afterwards reads one reference's slice per query, as a browser does with a `
 from __future__ import annotations
 
 import struct
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 from ..errors import IndexFormatError
-from ..pos import Pos
-from .bai import BAI_MAGIC, BIN_HEADER_SIZE, CHUNK_SIZE, IOFFSET_SIZE, ReferenceIndex
+from .bai import BAI_MAGIC, BIN_HEADER_SIZE, CHUNK_SIZE, IOFFSET_SIZE
 from .bai_json import FIRST_REFERENCE_OFFSET
-from .chunks import _last_record_end
 
 _INT32 = struct.Struct("<i")
 _BIN = struct.Struct("<Ii")
-# SAMv1 §5.2: a reference holding nothing is n_bin = 0 and n_intv = 0, eight bytes.
-EMPTY_REFERENCE_SIZE = 8
 Spans = Tuple[Tuple[int, int], ...]
 
 
@@ -55,18 +51,3 @@ def _count(data: bytes, at: int, path: Optional[str], what: str) -> int:
     if value < 0:
         raise IndexFormatError(f"{what} = {value} is negative", path, at)
     return value
-
-
-def last_placed_reference(spans: Sequence[Tuple[int, int]]) -> Optional[int]:
-    """The last reference whose slice holds anything: in a sorted BAM its last record is the
-    file's last placed one, so one slice tells where the unplaced reads begin."""
-    for ref_id in range(len(spans) - 1, -1, -1):
-        start, end = spans[ref_id]
-        if end - start > EMPTY_REFERENCE_SIZE:
-            return ref_id
-    return None
-
-
-def reference_end(ref: ReferenceIndex) -> Optional[Pos]:
-    """Just past the reference's last record (its pseudo-bin's ``ref_end``, else its largest chunk end)."""
-    return _last_record_end(ref)

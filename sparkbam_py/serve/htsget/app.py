@@ -24,10 +24,10 @@ from .bam_source import BamSource
 from .cram_source import CramSource
 from .errors import HtsgetError, Response, error_response, json_response
 from .folders import Catalog, open_folder
-from .request import FORMATS, MAX_POST_BYTES, parse_get, parse_post
+from .request import MAX_POST_BYTES, parse_get, parse_post
+from .plan import SourceCache
 from .signing import UrlSigner
 from .tickets import FILES_PREFIX, MAX_RANGE_BYTES, ticket
-from .plan import SourceCache
 from .vcf_source import VcfSource
 
 log = logging.getLogger(__name__)

@@ -56,10 +56,7 @@ class TicketRequest:
 
 def parse_get(kind: str, id_: str, query_string: str) -> TicketRequest:
     values = _query_values(query_string)
-    unknown = sorted(set(values) - set(GET_PARAMETERS))
-    if unknown:
-        raise invalid_input(f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(GET_PARAMETERS)}")
-    header_only = _header_class(values.get("class"), [name for name in values if name not in ("class", "format")])
+    header_only = _known_names(values, GET_PARAMETERS, "parameter")
     regions = None
     if "referenceName" in values:
         regions = (_get_region(kind, values),)
@@ -82,10 +79,7 @@ def parse_post(kind: str, id_: str, query_string: str, body: bytes) -> TicketReq
         raise invalid_input(f"the body is not JSON: {error}") from None
     if not isinstance(content, dict):
         raise invalid_input("the body must be a JSON object")
-    unknown = sorted(set(content) - set(POST_KEYS))
-    if unknown:
-        raise invalid_input(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(POST_KEYS)}")
-    header_only = _header_class(content.get("class"), [key for key in content if key not in ("class", "format")])
+    header_only = _known_names(content, POST_KEYS, "key")
     regions = None
     if "regions" in content:
         regions = _post_regions(kind, content["regions"])
@@ -94,6 +88,14 @@ def parse_post(kind: str, id_: str, query_string: str, body: bytes) -> TicketReq
     notags = _tag_list(_strings(content["notags"], "notags"), "notags") if "notags" in content else None
     return TicketRequest(kind, id_, _format(kind, content.get("format")), header_only, regions, fields,
                          *_checked_tags(tags, notags))
+
+
+def _known_names(given: dict, allowed, what: str) -> bool:
+    """Refuses names outside ``allowed``; True when the request is for the header only."""
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise invalid_input(f"unknown {what}(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return _header_class(given.get("class"), [name for name in given if name not in ("class", "format")])
 
 
 def _query_values(query_string: str) -> Dict[str, str]:
