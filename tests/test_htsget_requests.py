@@ -6,6 +6,8 @@ import json
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from htsget_support import call, make_bam, make_vcf
 from sparkbam_py.serve.htsget import create_htsget_app, service_info
@@ -113,3 +115,21 @@ def test_file_endpoint_ranges_and_refusals(app, tmp_path_factory):
     for name in ("runs/notes.txt", "out.bam", "runs/../out.bam", "../outside/secret.bam", "/etc/passwd",
                  "runs/%2e%2e/out.bam", "runs/missing.bam"):
         assert_error(call(app, "/htsget/files/" + name), 404, "NotFound")
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.lists(st.sampled_from(["reads", "variants", "runs", "a", "..", ".", "", "%2F", "service-info",
+                                      "htsget", "files", "a.bam", "calls"]) | TEXT, max_size=5),
+       query=st.lists(st.tuples(st.sampled_from(["format", "class", "referenceName", "start", "end", "fields",
+                                                 "tags", "notags", "x"]) | TEXT, TEXT), max_size=6),
+       method=st.sampled_from(["GET", "POST", "HEAD", "DELETE"]), body=st.binary(max_size=60) | TEXT.map(str.encode))
+def test_no_request_gets_a_server_error(app, path, query, method, body):
+    from urllib.parse import urlencode
+
+    answer = call(app, "/" + "/".join(path), urlencode(query), method, body if method == "POST" else b"")
+    assert answer.status < 500, answer.body[:300]
+    if answer.status >= 400 and method != "HEAD":
+        assert set(answer.json()["htsget"]) == {"error", "message"}

@@ -55,11 +55,11 @@ class HtsgetApp:
             status, headers, body = error_response(error)
         except SparkBamError as error:  # a served file or index is broken: the server's fault, said so
             log.error("htsget %s: %s", environ.get("PATH_INFO"), error)
-            status, headers, body = error_response(HtsgetError("InvalidInput", f"the served data is unreadable: "
+            status, headers, body = error_response(HtsgetError("InternalError", f"the served data is unreadable: "
                                                                f"{error.detail}", status=500))
         except Exception:  # a bug of ours: logged, answered as JSON
             log.exception("htsget %s", environ.get("PATH_INFO"))
-            status, headers, body = error_response(HtsgetError("InvalidInput", "internal error (logged by the "
+            status, headers, body = error_response(HtsgetError("InternalError", "internal error (logged by the "
                                                                "server)", status=500))
         if method == "HEAD":
             body = []
