@@ -39,7 +39,7 @@ from sparkbam_py.spark import api
 from sparkbam_py.spark.executor import read_record_batches
 from sparkbam_py.spark.plan import ColumnPlan
 from sparkbam_py.spark.session import get_spark
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 from bench_data import LONG_READS, SHORT_READS
 
 DEFAULT_BAMS = (str(SHORT_READS), str(LONG_READS))

@@ -29,7 +29,7 @@ from sparkbam_py.channel.moto_s3 import MotoS3
 from sparkbam_py.channel.retry import READ_TIMEOUT_VARIABLE
 from sparkbam_py.channel.storage import storage_options_applied
 from sparkbam_py.errors import InputIOError
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 
 BUCKET = "bench-remote"
 STALL_SECONDS = 1.5

@@ -23,7 +23,7 @@ from .spark.cram_api import load_cram
 from .spark.intervals import load_intervals
 from .spark.map_splits import map_splits
 from .spark.write_api import write_bam
-from .splits import Split
+from .bam.splits import Split
 from .text.map_regions import map_regions
 
 __version__ = "0.2.0"

@@ -16,7 +16,7 @@ from sparkbam_py.channel.http_server import RangeHTTPServer
 from sparkbam_py.channel.retry import READ_TIMEOUT_VARIABLE, Backoff
 from sparkbam_py.channel.storage import storage_options_applied
 from sparkbam_py.errors import InputIOError
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 
 STALL_SECONDS = 1.5
 READ_TIMEOUT = "0.5"

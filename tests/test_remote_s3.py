@@ -25,7 +25,7 @@ from sparkbam_py.index.bai_json import write_bai_json  # noqa: E402
 from sparkbam_py.index.sbi import compute_sbi, sbi_path_for, write_sbi  # noqa: E402
 from sparkbam_py.bam.file import open_bam  # noqa: E402
 from sparkbam_py.intervals import plan_interval_partitions, read_interval_partition  # noqa: E402
-from sparkbam_py.splits import plan_file  # noqa: E402
+from sparkbam_py.bam.splits import plan_file  # noqa: E402
 from index_oracle import GENERATED_REFS, write_indexed_bam  # noqa: E402
 
 BUCKET = "sparkbam-reads"

@@ -26,7 +26,7 @@ from sparkbam_py.index.sbi import (
 )
 from sparkbam_py.pos import Pos
 from sparkbam_py.bam.walk import iter_record_chunks
-from sparkbam_py.splits import ByteRange, compute_byte_ranges, find_split_start, splits_from_starts
+from sparkbam_py.bam.splits import ByteRange, compute_byte_ranges, find_split_start, splits_from_starts
 
 SPARK_BAM_1 = "hammerlab__spark-bam/test-bams__src__main__resources__1.bam"
 

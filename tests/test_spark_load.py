@@ -17,7 +17,7 @@ from sparkbam_py.channel.http_server import RangeHTTPServer
 from sparkbam_py.errors import ConfigError
 from sparkbam_py.pos import Pos
 from sparkbam_py.spark import api
-from sparkbam_py.splits import SplitReader, plan_file, splits_from_starts
+from sparkbam_py.bam.splits import SplitReader, plan_file, splits_from_starts
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from ..config import (DEFAULT_BGZF_BLOCKS_TO_CHECK, DEFAULT_MAX_READ_SIZE, DEFAULT_READS_TO_CHECK,
                       DEFAULT_SPLIT_SIZE, CheckerConfig)
-from ..splits import Split
+from ..bam.splits import Split
 from .common import add_verify_checksums_argument
 
 # spark-bam's Split.length: compressed bytes, counting inflated offsets at an assumed

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..baseline_splits import compute_hadoop_bam_splits
-from ..splits import Split
+from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
+from ..bam.splits import Split
 from .common import Command, Result
 from .comparison import (add_split_arguments, checker_config, diff_lines, diff_splits, ms, session,
                          split_length, split_pairs, stats_lines, timed, warm_up)

@@ -13,7 +13,7 @@ import statistics
 from functools import partial
 from typing import Dict, List
 
-from ..baseline_splits import compute_hadoop_bam_splits, iter_baseline_split_counts
+from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits, iter_baseline_split_counts
 from .common import Command, Result
 from .comparison import (add_split_arguments, checker_config, failure_message, ms, session, stats_lines, timed,
                          warm_up)

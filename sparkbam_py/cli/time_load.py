@@ -17,10 +17,10 @@ import numpy as np
 from ..bam.decode import decode_records
 from ..bam.file import open_bam
 from ..bam.layout import BLOCK_SIZE_BYTES
-from ..baseline_splits import compute_hadoop_bam_splits
+from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
 from ..bgzf.reader import BgzfReader
 from ..pos import Pos
-from ..splits import SplitReader
+from ..bam.splits import SplitReader
 from .common import Command, Result
 from .comparison import add_split_arguments, checker_config, failure_message, ms, session, timed
 

@@ -25,7 +25,7 @@ from ..errors import ConfigError, WorkerLostError
 from ..spark.executor import read_record_batches
 from ..spark.paths import PathsArgument
 from ..spark.plan import ColumnPlan, ReadOptions, plan_reads
-from ..splits import SplitTask
+from ..bam.splits import SplitTask
 from .worker import scratch_directory, take_ipc_batches, write_task_ipc
 
 # Splits queued per worker beyond the one it is reading: keeps every worker busy while the

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ..spark.executor import read_record_batches
 from ..spark.plan import ColumnPlan
-from ..splits import SplitTask
+from ..bam.splits import SplitTask
 
 SHARED_MEMORY_DIR = "/dev/shm"
 

@@ -17,7 +17,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError
 from ..pos import Pos
-from ..splits import Split, splits_from_starts
+from ..bam.splits import Split, splits_from_starts
 from .cram_api import compute_cram_splits, count_cram_reads, load_cram, names_cram
 from .executor import apply_to_split, pysam_path, read_task_column, split_row
 from .paths import PathsArgument

@@ -19,7 +19,7 @@ from ..channel.storage import iterate_with_storage, split_storage_options, stora
 from ..index.csi import find_index_path
 from ..intervals import IntervalPartition, plan_interval_partitions, read_interval_partition
 from ..intervals.filters import regions_from_filters, split_intervals
-from ..splits import SplitTask
+from ..bam.splits import SplitTask
 from .executor import SPARK_BATCH_CHUNK_BYTES, read_record_batches, split_row
 from .plan import ColumnPlan, ReadOptions, parse_bool, paths_from_options, plan_reads, tag_spec_option
 

@@ -1,4 +1,4 @@
-"""What runs inside a Spark task: one :class:`~sparkbam_py.splits.SplitTask` in, results out.
+"""What runs inside a Spark task: one :class:`~sparkbam_py.bam.splits.SplitTask` in, results out.
 
 Nothing here imports pyspark, so the same functions serve the data source, ``mapInArrow``
 and the RDD API.  Every handle (our channel, pysam's file) is opened here, in the task.
@@ -15,7 +15,7 @@ from ..bam.decode import decode_records
 from ..bgzf.blocks import read_block_header
 from ..errors import ConfigError
 from ..pos import Pos
-from ..splits import SplitReader, SplitTask
+from ..bam.splits import SplitReader, SplitTask
 from .plan import ColumnPlan
 
 # URL schemes htslib (inside pysam) opens itself; local paths and file:// are handled here.

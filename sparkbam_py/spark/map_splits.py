@@ -19,7 +19,7 @@ from typing import Callable, Iterator, List, Optional, Sequence
 import pyarrow as pa
 
 from ..errors import ConfigError
-from ..splits import SplitTask
+from ..bam.splits import SplitTask
 from .executor import apply_to_split, pysam_path, read_record_batches
 from .paths import PathsArgument
 from .plan import ColumnPlan, ReadOptions, plan_reads

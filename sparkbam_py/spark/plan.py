@@ -17,7 +17,7 @@ from ..bam.schema import COLUMNS, DEFAULT_COLUMNS, FILE_POSITION, FILE_POSITION_
 from ..bam.typed_tags import TYPED_TAGS, TagSpec, resolve_tag_spec
 from ..config import DEFAULT_SPLIT_SIZE, CheckerConfig, parse_size
 from ..errors import ConfigError
-from ..splits import SplitTask, plan_file
+from ..bam.splits import SplitTask, plan_file
 from .paths import PathsArgument, expand_paths
 
 # The source file of each record, when asked for: useful when one load reads many BAMs.
