@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from sparkbam_py.channel.fault_proxy import FAULT_KINDS, FaultProxy
-from sparkbam_py.channel.http_server import RangeHTTPServer
-from sparkbam_py.channel.moto_s3 import MotoS3
+from sparkbam_py.testing.fault_proxy import FAULT_KINDS, FaultProxy
+from sparkbam_py.testing.http_server import RangeHTTPServer
+from sparkbam_py.testing.moto_s3 import MotoS3
 from sparkbam_py.channel.retry import READ_TIMEOUT_VARIABLE
 from sparkbam_py.channel.storage import storage_options_applied
 from sparkbam_py.errors import InputIOError

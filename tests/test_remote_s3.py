@@ -18,7 +18,7 @@ pytest.importorskip("moto.server")
 
 from spark.engines import activate  # noqa: E402
 from sparkbam_py.channel import open_channel  # noqa: E402
-from sparkbam_py.channel.moto_s3 import MotoS3  # noqa: E402
+from sparkbam_py.testing.moto_s3 import MotoS3  # noqa: E402
 from sparkbam_py.channel.storage import split_storage_options, storage_options_applied  # noqa: E402
 from sparkbam_py.errors import InputIOError, MissingInputError  # noqa: E402
 from sparkbam_py.index.bai_json import write_bai_json  # noqa: E402

@@ -9,7 +9,7 @@ import pytest
 
 from split_truth import readable_corpus_bams, split_sizes_for, truth_splits
 from sparkbam_py.bam.file import open_bam
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.cli.main import main as cli_main
 from sparkbam_py.config import CheckerConfig
 from sparkbam_py.errors import IndexFormatError

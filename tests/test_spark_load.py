@@ -13,7 +13,7 @@ import pytest
 
 from spark.decoy import write_decoy_bam
 from spark.engines import spark_engine  # noqa: F401  (session fixture shared by the Spark tests)
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.errors import ConfigError
 from sparkbam_py.pos import Pos
 from sparkbam_py.spark import api
