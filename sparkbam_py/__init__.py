@@ -25,8 +25,7 @@ from .spark.map_splits import map_splits
 from .spark.write_api import write_bam
 from .bam.splits import Split
 from .text.map_regions import map_regions
-
-__version__ = "0.2.0"
+from .version import __version__
 
 __all__ = [
     "Pos",
