@@ -28,7 +28,7 @@ import pysam
 
 from sparkbam_py.text.format import LineSource
 from sparkbam_py.text.formats import FORMATS
-from sparkbam_py.text.map_regions import map_regions
+from sparkbam_py.spark.map_regions import map_regions
 from sparkbam_py.text.plan import count_task_lines, plan_text_file
 from sparkbam_py.text.read import iter_unit_lines, plan_units, read_file_header
 

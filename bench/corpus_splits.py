@@ -37,7 +37,7 @@ from sparkbam_py.bgzf.blocks import iter_block_info
 from sparkbam_py.errors import SparkBamError
 from sparkbam_py.pos import Pos
 from sparkbam_py.spark.api import register
-from sparkbam_py.spark.datasource import SPLITS_FORMAT
+from sparkbam_py.spark.source_names import SPLITS_SUFFIX
 from sparkbam_py.spark.session import get_spark
 from sparkbam_py.bam.splits import ByteRange, compute_byte_ranges
 from sparkbam_py.validators.hadoop_bam import HadoopBamChecker
@@ -94,7 +94,7 @@ def truth_firsts(starts: Sequence[Pos], physical: Sequence[int], ranges: Sequenc
 
 
 def our_splits_by_file(spark, paths: List[str], split_size: int) -> Dict[str, list]:
-    rows = (spark.read.format(SPLITS_FORMAT).option("splitSize", str(split_size)).load(paths).collect())
+    rows = (spark.read.format("bam" + SPLITS_SUFFIX).option("splitSize", str(split_size)).load(paths).collect())
     by_file: Dict[str, list] = {}
     for path, start, _end, first, _count in rows:
         by_file.setdefault(path, []).append((start, None if first is None else Pos.from_virtual(first)))

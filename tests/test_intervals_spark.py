@@ -202,7 +202,7 @@ def test_data_source_intervals_option(spark, generated):
 def pushdown_source(spark):
     """The real ``bam`` source with filter pushdown, put back to the plain one afterwards."""
     import sparkbam_py
-    from sparkbam_py.spark.datasource import PUSHDOWN_CONF
+    from sparkbam_py.spark.source_names import PUSHDOWN_CONF
 
     previous = spark.conf.get(PUSHDOWN_CONF)
     sparkbam_py.register(spark, pushdown=True)

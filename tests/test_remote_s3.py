@@ -113,7 +113,7 @@ def test_without_credentials_the_error_is_typed(s3, indexed, monkeypatch):
 
 
 def test_listing_errors_are_typed_and_name_the_url(s3, indexed, monkeypatch):
-    from sparkbam_py.spark.paths import expand_paths
+    from sparkbam_py.formats.paths import expand_paths
 
     with storage_options_applied(s3.storage_options, [indexed["bai"]]):
         with pytest.raises(MissingInputError, match="nothing-here"):

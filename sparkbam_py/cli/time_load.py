@@ -17,12 +17,13 @@ import numpy as np
 from ..bam.decode import decode_records
 from ..bam.file import open_bam
 from ..bam.layout import BLOCK_SIZE_BYTES
-from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
-from ..bgzf.reader import BgzfReader
-from ..pos import Pos
 from ..bam.splits import SplitReader
+from ..bgzf.reader import BgzfReader
+from ..formats import format_for
+from ..pos import Pos
+from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
 from .common import Command, Result
-from .comparison import add_split_arguments, checker_config, failure_message, ms, session, timed
+from .comparison import BASELINE_FORMATS, add_split_arguments, checker_config, failure_message, ms, session, timed
 
 _INT32 = struct.Struct("<i")
 PRINT_LIMIT = 20
@@ -52,7 +53,8 @@ def their_first_read(split, path: str) -> str:
 
 
 def collect_ours(spark, args) -> List[str]:
-    from ..spark.plan import ReadOptions, plan_reads
+    from ..bam.options import ReadOptions
+    from ..formats.bam import plan_reads
 
     config = checker_config(args)
     options = ReadOptions.of(args.split_size, config.reads_to_check, config.max_read_size, config.bgzf_blocks_to_check,
@@ -82,6 +84,7 @@ class TimeLoad(Command):
                             help="run ours first (default: hadoop-bam's first, as spark-bam does)")
 
     def run(self, args) -> Result:
+        format_for(args.bam, BASELINE_FORMATS, self.name)
         spark = session("sparkbam time-load")
         sides = ["sparkbam", "hadoop_bam"] if args.sparkbam_first else ["hadoop_bam", "sparkbam"]
         collect = {"sparkbam": collect_ours, "hadoop_bam": collect_theirs}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import List
 
 from ..errors import ConfigError
+from ..formats import format_for
 from ..write.header import WriteHeader, header_from_bam
 from .common import Command, Result
 
@@ -76,9 +77,10 @@ class View(Command):
         from ..spark.write_api import write_bam
         from .comparison import session
 
+        format_for(args.bam, ("bam",), self.name)  # the header is a BAM's: CRAM would need its own
         header = common_header(args.bam)
         spark = session("sparkbam-view")
-        from ..spark.datasource import register
+        from ..spark.api import register
 
         register(spark)
         reads = filtered_reads(spark, args)
