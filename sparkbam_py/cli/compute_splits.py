@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..formats import FORMAT_NAMES, format_for
+from ..formats import FORMAT_NAMES
 from ..split import Split
 from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
 from .common import Command, Result
@@ -23,6 +23,7 @@ from .count_reads import add_method_argument
 class ComputeSplits(Command):
     name = "compute-splits"
     help = "compute our splits (on Spark executors) and hadoop-bam's (on the driver), and compare them"
+    formats = FORMAT_NAMES
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
@@ -32,7 +33,7 @@ class ComputeSplits(Command):
         parser.add_argument("-u", "--hadoop-bam", "--upstream", action="store_true", help="only hadoop-bam's splits")
 
     def run(self, args) -> Result:
-        source_format = format_for(args.bam, FORMAT_NAMES, self.name)
+        source_format = self.input_format(args.bam)
         if source_format.name not in BASELINE_FORMATS:
             return splits_ours_only(args, self.name, source_format)
         both = args.sparkbam == args.hadoop_bam

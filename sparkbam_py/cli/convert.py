@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from ..formats import FORMAT_NAMES
 from .common import Command, Result
 from .comparison import add_split_arguments, changed_checker_options, session
 
@@ -16,6 +17,7 @@ from .comparison import add_split_arguments, changed_checker_options, session
 class Convert(Command):
     name = "convert"
     help = "convert BAMs (or CRAMs, VCFs...) to Parquet or Delta, each executor writing its own files"
+    formats = FORMAT_NAMES
 
     def configure(self, parser):
         parser.add_argument("bams", nargs="+", help="BAM (or CRAM, VCF...) paths, globs, folders or URLs")
@@ -37,6 +39,7 @@ class Convert(Command):
         parser.set_defaults(split_size=None)
 
     def run(self, args) -> Result:
+        self.input_format(args.bams)
         columns = None if args.columns is None else [c.strip() for c in args.columns.split(",") if c.strip()]
         options = dict(to=args.to, partition_by=args.partition_by, columns=columns, mode=args.mode,
                        split_size=args.split_size, compression=args.compression, tags=args.tags,

@@ -13,7 +13,7 @@ import statistics
 from functools import partial
 from typing import Dict, List
 
-from ..formats import READ_FORMATS, format_for
+from ..formats import READ_FORMATS
 from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits, iter_baseline_split_counts
 from .common import Command, Result
 from .comparison import (BASELINE_FORMATS, add_split_arguments, changed_checker_options, checker_config,
@@ -52,6 +52,7 @@ def add_method_argument(parser) -> None:
 class CountReads(Command):
     name = "count-reads"
     help = "count reads through our splits and through hadoop-bam's, timing both"
+    formats = READ_FORMATS
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
@@ -62,7 +63,7 @@ class CountReads(Command):
         parser.add_argument("-n", "--num-iterations", type=int, default=1, help="runs of each (default 1)")
 
     def run(self, args) -> Result:
-        source_format = format_for(args.bam, READ_FORMATS, self.name)
+        source_format = self.input_format(args.bam)
         if source_format.name not in BASELINE_FORMATS:
             return count_ours_only(args, self.name, source_format)
         spark = session("sparkbam count-reads")

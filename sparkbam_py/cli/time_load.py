@@ -19,7 +19,6 @@ from ..bam.file import open_bam
 from ..bam.layout import BLOCK_SIZE_BYTES
 from ..bam.splits import SplitReader
 from ..bgzf.reader import BgzfReader
-from ..formats import format_for
 from ..pos import Pos
 from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
 from .common import Command, Result
@@ -76,6 +75,7 @@ def collect_theirs(spark, args) -> List[str]:
 class TimeLoad(Command):
     name = "time-load"
     help = "time collecting each partition's first read through our splits and through hadoop-bam's"
+    formats = BASELINE_FORMATS
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
@@ -84,7 +84,7 @@ class TimeLoad(Command):
                             help="run ours first (default: hadoop-bam's first, as spark-bam does)")
 
     def run(self, args) -> Result:
-        format_for(args.bam, BASELINE_FORMATS, self.name)
+        self.input_format(args.bam)
         spark = session("sparkbam time-load")
         sides = ["sparkbam", "hadoop_bam"] if args.sparkbam_first else ["hadoop_bam", "sparkbam"]
         collect = {"sparkbam": collect_ours, "hadoop_bam": collect_theirs}

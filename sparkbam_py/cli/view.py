@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import List
 
 from ..errors import ConfigError
-from ..formats import format_for
 from ..write.header import WriteHeader, header_from_bam
 from .common import Command, Result
 
@@ -56,6 +55,7 @@ def filtered_reads(spark, args):
 class View(Command):
     name = "view"
     help = "filter BAMs (regions, flags, MAPQ) on Spark and write one BAM with .bai and .sbi"
+    formats = ("bam",)
 
     def configure(self, parser):
         parser.add_argument("bam", nargs="+", help="input BAM paths or URLs")
@@ -77,7 +77,7 @@ class View(Command):
         from ..spark.write_api import write_bam
         from .comparison import session
 
-        format_for(args.bam, ("bam",), self.name)  # the header is a BAM's: CRAM would need its own
+        self.input_format(args.bam)  # the header is a BAM's: CRAM would need its own
         header = common_header(args.bam)
         spark = session("sparkbam-view")
         from ..spark.api import register

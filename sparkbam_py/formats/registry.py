@@ -35,6 +35,8 @@ FORMATS: Tuple[Format, ...] = (BAM, CRAM) + TEXT_FORMATS
 # Formats whose records are aligned reads (the same columns): what the read loaders take.
 READ_FORMATS = ("bam", "cram")
 FORMAT_NAMES = tuple(known.name for known in FORMATS)
+# Formats of lines (a VCF's records are lines too): what line tools (map_regions, count-lines) take.
+LINE_FORMATS = tuple(known.name for known in FORMATS if known.unit == "line")
 
 
 def format_named(name: str) -> Format:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Uni
 
 import pyarrow as pa
 
+from ..formats import LINE_FORMATS, format_for
 from ..text.map_regions import DEFAULT_WINDOW, Window, plan_windows, run_window
 
 RESULT_SCHEMA = "number int, result binary"
@@ -28,6 +29,7 @@ def map_regions(path: str, fn: Callable[[Window, Iterator[Tuple[str, ...]]], Any
     tasks (classic or Connect); else in ``workers`` local processes (default: the CPU count;
     1 runs in this process).  ``fn`` may be a lambda or closure: it travels by cloudpickle.
     """
+    format_for(path, LINE_FORMATS, "map_regions")
     tasks = plan_windows(path, regions, window)
     if spark is not None:
         return map_windows_on_spark(spark, tasks, fn)
