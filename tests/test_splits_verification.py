@@ -11,7 +11,7 @@ import pickle
 import pytest
 
 from spark.decoy import write_decoy_bam
-from sparkbam_py import splits
+from sparkbam_py.bam import splits
 from sparkbam_py.errors import SparkBamError, SplitVerificationError
 from sparkbam_py.pos import Pos
 from sparkbam_py.bam.pysam_split import apply_to_split
