@@ -1,4 +1,4 @@
-"""L6, Spark: the ``bam`` data source, the DataFrame/RDD loaders and session helpers.
+"""Spark: a data source per registered format, the DataFrame/RDD loaders and session helpers.
 
 Usage, in a notebook or a spark-submit job::
 
