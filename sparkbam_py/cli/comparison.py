@@ -47,11 +47,13 @@ def checker_config(args) -> CheckerConfig:
 
 
 def changed_checker_options(args) -> dict:
-    """The search options given that differ from the defaults, as loader keywords: a format
-    without such options (CRAM) is read with none unless they were given."""
+    """The search options as loader keywords, the counts only where given other than the
+    defaults: a format without such options (CRAM) is then read with none unless they were
+    given (``verify_checksums`` left on is no option at all, see ``formats.options``)."""
     given, defaults = checker_config(args), CheckerConfig()
-    names = ("reads_to_check", "max_read_size", "bgzf_blocks_to_check", "verify_checksums")
-    return {name: getattr(given, name) for name in names if getattr(given, name) != getattr(defaults, name)}
+    counts = ("reads_to_check", "max_read_size", "bgzf_blocks_to_check")
+    changed = {name: getattr(given, name) for name in counts if getattr(given, name) != getattr(defaults, name)}
+    return dict(changed, verify_checksums=given.verify_checksums)
 
 
 def split_length(split: Split) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from .options import options_of
 from .protocol import FilterPushdown, Format, FormatRead, FormatWrite, SplitRow, SplitRows
-from .registry import FORMAT_NAMES, FORMATS, LINE_FORMATS, READ_FORMATS, format_for, format_named, open_read, sniff_format
+from .registry import (FORMAT_NAMES, FORMATS, LINE_FORMATS, READ_FORMATS, format_for, format_named, open_read,
+                       read_of, sniff_format)
 
 __all__ = [
     "FORMATS", "FORMAT_NAMES", "LINE_FORMATS", "READ_FORMATS", "FilterPushdown", "Format", "FormatRead", "FormatWrite",
-    "SplitRow", "SplitRows", "format_for", "format_named", "open_read", "options_of", "sniff_format",
+    "SplitRow", "SplitRows", "format_for", "format_named", "open_read", "options_of", "read_of", "sniff_format",
 ]

@@ -3,7 +3,9 @@
 ``load_reads(..., reads_to_check=5, verify_splits=False)`` reads exactly as
 ``spark.read.format("bam").option("readsToCheck", "5").option("verifySplits", "false")``:
 each keyword becomes its camelCase option name, booleans ``true``/``false``, lists of
-regions one comma-separated string.  Keywords left at None are not options at all.
+regions one comma-separated string.  Keywords left at None are not options at all, nor are
+the checks every format makes by default left on (``verify_splits=True``...): a loader that
+takes any format passes them without knowing whether the format has such an option.
 """
 from __future__ import annotations
 
@@ -13,9 +15,8 @@ from typing import Dict, Optional
 
 from .paths import PathsArgument, path_items
 
-# BAM's boolean keywords and their defaults: a loader that takes any format passes them only
-# when they differ from these, since other formats have no such options.
-BAM_KEYWORD_DEFAULTS = {"verify_splits": True, "use_splitting_index": True, "verify_checksums": True}
+# Checks on by default wherever a format has them: at these values a keyword is no option.
+DEFAULT_KEYWORDS = {"verify_splits": True, "use_splitting_index": True, "verify_checksums": True}
 
 
 def option_name(keyword: str) -> str:
@@ -40,7 +41,8 @@ def option_value(value) -> str:
 def options_of(paths: Optional[PathsArgument] = None, **keywords) -> Dict[str, str]:
     """Data source options from loader keywords (None values left out), with the files as
     ``load()`` passes them: ``path`` for one, ``paths`` (JSON) for a list."""
-    options = {option_name(keyword): option_value(value) for keyword, value in keywords.items() if value is not None}
+    options = {option_name(keyword): option_value(value) for keyword, value in keywords.items()
+               if value is not None and not (keyword in DEFAULT_KEYWORDS and value is DEFAULT_KEYWORDS[keyword])}
     if paths is not None:
         if isinstance(paths, (str, os.PathLike)):
             options["path"] = os.fspath(paths)
@@ -48,7 +50,3 @@ def options_of(paths: Optional[PathsArgument] = None, **keywords) -> Dict[str, s
             options["paths"] = json.dumps(path_items(paths))
     return options
 
-
-def unless_default(value, default):
-    """``value``, or None (no option at all) when it is ``default``."""
-    return None if value == default else value

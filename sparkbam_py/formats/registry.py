@@ -25,7 +25,7 @@ from ..errors import ConfigError, MissingInputError, SparkBamError, UnsupportedF
 from .bam import BAM
 from .cram import CRAM
 from .paths import PathsArgument, expand_paths, is_listing, path_items
-from .options import keyword_name, option_name, options_of
+from .options import keyword_name, options_of
 from .protocol import Columns, Format, FormatRead
 from .sniff import read_head
 from .text import TEXT_FORMATS
@@ -79,18 +79,20 @@ def open_read(paths: PathsArgument, accepted: Sequence[str], entry: str, columns
     """The format of ``paths`` among ``accepted``, and its read of them from loader keywords
     (see :func:`~.options.options_of`): options and columns are checked here."""
     source_format = format_for(paths, accepted, entry)
-    check_keywords(source_format, entry, keywords)
-    return source_format, source_format.open_read(options_of(paths, **keywords), columns)
+    return source_format, read_of(source_format, paths, entry, columns, **keywords)
 
 
-def check_keywords(source_format: Format, entry: str, keywords: dict) -> None:
-    """TypeError, as Python raises for any unexpected keyword, for one the format does not take."""
+def read_of(source_format: Format, paths: PathsArgument, entry: str, columns: Columns = None,
+            **keywords) -> FormatRead:
+    """``source_format``'s read of ``paths`` from loader keywords; TypeError, as Python raises
+    for any unexpected keyword, for one the format does not take."""
+    options = options_of(**keywords)
     known = {option.lower(): keyword_name(option) for option in source_format.options}
-    unknown = sorted(name for name, value in keywords.items()
-                     if value is not None and option_name(name).lower() not in known)
+    unknown = sorted(keyword_name(name) for name in options if name.lower() not in known)
     if unknown:
         raise TypeError(f"{entry}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))} for "
                         f"{source_format.title}; it takes {', '.join(sorted(known.values()))}")
+    return source_format.open_read({**options, **options_of(paths)}, columns)
 
 
 def _sample_file(item: str, taken: Sequence[Format]) -> Optional[str]:

@@ -18,7 +18,7 @@ from ..convert.commit import ConvertResult, abort, commit, prepare_output
 from ..convert.target import OutputTarget, storage_items
 from ..convert.writer import WrittenFile, write_task
 from ..errors import ConfigError
-from ..formats import FORMAT_NAMES, Format, FormatRead, format_for, options_of
+from ..formats import FORMAT_NAMES, Format, FormatRead, format_for, options_of, read_of
 from ..formats.paths import PathsArgument
 from ..formats.sizing import balanced_split_size_for
 
@@ -42,14 +42,14 @@ class Conversion:
         source_format = format_for(paths, FORMAT_NAMES, "convert")
         if split_size is None:
             split_size = balanced_split_size_for(paths, slots, source_format.suffixes)
-        options = options_of(split_size=split_size, tags=tags, **read_options)
-        read = source_format.open_read({**options, **options_of(paths)}, columns)
+        keywords = dict(split_size=split_size, tags=tags, **read_options)
+        read = read_of(source_format, paths, "convert", columns, **keywords)
         if partition_by is not None and partition_by not in read.arrow_schema.names:
             raise ConfigError(f"partition column {partition_by!r} is not among the converted columns")
         extra = {k: v for k, v in (("row_group_bytes", row_group_bytes), ("compression", compression)) if v is not None}
         target = OutputTarget(os.fspath(out), to, partition_by=partition_by,
                               storage_options=storage_items(storage_options), **extra)
-        return cls(source_format, read, options, target, to, mode)
+        return cls(source_format, read, options_of(**keywords), target, to, mode)
 
     def run(self, write_files: Callable[[], List[WrittenFile]]) -> ConvertResult:
         """Prepare the output, let ``write_files`` write every task's files, commit exactly

@@ -23,7 +23,6 @@ import pyarrow as pa
 
 from ..errors import ConfigError, WorkerLostError
 from ..formats import FORMAT_NAMES, FormatRead, open_read
-from ..formats.options import BAM_KEYWORD_DEFAULTS, unless_default
 from ..formats.paths import PathsArgument
 from .worker import scratch_directory, take_ipc_batches, write_task_ipc
 
@@ -65,11 +64,7 @@ def read_table(path: PathsArgument, columns: Optional[Sequence[str]] = None, spl
 
 
 def _open(path: PathsArgument, columns, split_size, keywords: dict) -> FormatRead:
-    """The read of ``path``'s format, the BAM keywords left at their defaults left out (so
-    that they mean nothing to a format that has no such option)."""
-    given = {name: unless_default(value, BAM_KEYWORD_DEFAULTS[name]) if name in BAM_KEYWORD_DEFAULTS else value
-             for name, value in keywords.items()}
-    return open_read(path, FORMAT_NAMES, "read_table", columns, split_size=split_size, **given)[1]
+    return open_read(path, FORMAT_NAMES, "read_table", columns, split_size=split_size, **keywords)[1]
 
 
 def _batches(read: FormatRead, workers: int) -> Iterator[pa.RecordBatch]:

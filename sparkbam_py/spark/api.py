@@ -20,7 +20,6 @@ from ..bam.columns import ColumnPlan
 from ..bam.pysam_split import apply_to_split, pysam_path
 from ..errors import ConfigError
 from ..formats import READ_FORMATS, Format, FormatRead, open_read, options_of
-from ..formats.options import unless_default
 from ..formats.paths import PathsArgument, load_argument
 from ..split import Split, splits_from_starts
 from .executor import read_task_column
@@ -57,8 +56,8 @@ def load_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Se
     The checker options (``reads_to_check``...) are BAM's.
     """
     options = dict(reads_to_check=reads_to_check, max_read_size=max_read_size,
-                   bgzf_blocks_to_check=bgzf_blocks_to_check, verify_splits=unless_default(verify_splits, True),
-                   verify_checksums=unless_default(verify_checksums, True), method=method)
+                   bgzf_blocks_to_check=bgzf_blocks_to_check, verify_splits=verify_splits,
+                   verify_checksums=verify_checksums, method=method)
     return _load_as(spark, path, READ_FORMATS, "load_reads", columns, split_size, options)
 
 

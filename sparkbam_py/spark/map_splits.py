@@ -21,7 +21,6 @@ import pyarrow as pa
 from ..bam.pysam_split import apply_to_split, pysam_path
 from ..errors import ConfigError
 from ..formats import FORMAT_NAMES, FormatRead, open_read
-from ..formats.options import unless_default
 from ..formats.paths import PathsArgument
 
 PYSAM, ARROW = "pysam", "arrow"
@@ -46,7 +45,7 @@ def map_splits(spark, path: PathsArgument, fn: Callable, split_size=None, *, rec
     read = open_read(path, accepted, "map_splits", columns if records == ARROW else None, split_size=split_size,
                      reads_to_check=reads_to_check, max_read_size=max_read_size,
                      bgzf_blocks_to_check=bgzf_blocks_to_check,
-                     verify_splits=unless_default(verify_splits, True), **format_options)[1]
+                     verify_splits=verify_splits, **format_options)[1]
     tasks = read.tasks()
     if records == PYSAM:
         for task in {task.path: task for task in tasks}.values():
