@@ -96,7 +96,7 @@ def test_schema_projection_and_empty_result(spark, generated):
 
 
 def probe_source_class():
-    """A data source using exactly the functions ``spark/datasource.py`` is to call:
+    """A data source using exactly the functions the ``bam`` format's read (``formats/bam.py``) calls:
     ``split_intervals`` for the option, ``regions_from_filters`` in ``pushFilters``,
     ``plan_interval_partitions`` in ``partitions``, ``read_interval_partition`` in ``read``."""
     from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
