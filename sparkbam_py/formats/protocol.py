@@ -80,7 +80,7 @@ class Format(Protocol):
     """One file format, found by :func:`~sparkbam_py.formats.registry.sniff_format`."""
 
     name: str                      # the registry key and the Spark data source: format("bam")
-    title: str                     # how messages name it: "BAM", "a VCF"
+    title: str                     # how messages name it: "BAM", "VCF", "tabix-indexed text"
     records: str                   # what its records are, plural: "reads", "variants", "lines"
     suffixes: Tuple[str, ...]      # names a directory or glob contributes (lower case)
     options: Tuple[str, ...]       # the data source options it takes (camelCase; besides path)
