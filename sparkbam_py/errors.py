@@ -88,6 +88,27 @@ class WrongFormatError(CorruptDataError):
     """BGZF, but the payload is not BAM (no ``BAM\\1`` magic): SAM text, VCF, CRAM..."""
 
 
+class UnsupportedFormatError(WrongFormatError):
+    """A file of a format this entry point does not take (a VCF given to ``load_reads``, a
+    CRAM to ``compute_coverage``), or an operation its format lacks (writing CRAM).
+
+    ``sniffed`` names the format the file was recognised as (a registry name, see
+    :mod:`sparkbam_py.formats`), or None when nothing was recognised.
+    """
+
+    def __init__(self, message: str, path: Optional[str] = None, where: Where = None,
+                 sniffed: Optional[str] = None):
+        self.sniffed = sniffed
+        super().__init__(message, path, where)
+
+    def __reduce__(self):
+        return (_rebuild_unsupported, (type(self), self.detail, self.path, self.where, self.sniffed))
+
+
+def _rebuild_unsupported(cls, message, path, where, sniffed):
+    return cls(message, path, where, sniffed)
+
+
 class CorruptRecordError(CorruptDataError):
     """A BAM record whose structure is impossible (negative or overlong lengths)."""
 

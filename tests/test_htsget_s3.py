@@ -17,7 +17,7 @@ pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
 pytest.importorskip("waitress")
 from htsget_support import download, make_bam, make_cram, make_vcf  # noqa: E402 (after the skip guards)
-from sparkbam_py.channel.moto_s3 import MotoS3  # noqa: E402
+from sparkbam_py.testing.moto_s3 import MotoS3  # noqa: E402
 
 TOKEN = "s3-token-0123456789abcdefghij"
 pytestmark = pytest.mark.skipif(not shutil.which("samtools"), reason="samtools absent")

@@ -20,10 +20,14 @@ from ..coverage.compute import plan_coverage, write_store
 from ..coverage.partial_files import (PIECES_SPARK_SCHEMA, new_partials_folder, pieces_of_rows, read_merged,
                                       remove_folder)
 from ..coverage.split_depth import pieces_task_column
-from .paths import PathsArgument, expand_paths
-from .task_sizing import task_slots, tasks_per_slot_split_size
+from ..formats import format_for
+from ..formats.paths import PathsArgument, expand_paths
+from ..formats.sizing import tasks_per_slot_split_size
+from .slots import task_slots
 
 log = logging.getLogger(__name__)
+# The formats whose reads the depth kernels walk (BGZF record chains).
+COVERAGE_FORMATS = ("bam",)
 
 
 def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, tracks: Sequence[str] = (),
@@ -46,7 +50,9 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
         size = partial(tasks_per_slot_split_size, slots=task_slots(spark))
     else:
         size = parse_size(split_size)
-    plan = plan_coverage(expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter, split_size=size,
+    coverage_format = format_for(paths, COVERAGE_FORMATS, "compute_coverage")
+    files = expand_paths(paths, coverage_format.suffixes, coverage_format.title)
+    plan = plan_coverage(files, groupings=tuple(tracks), depth_filter=depth_filter, split_size=size,
                          use_splitting_index=use_splitting_index)
     phases["planned"] = time.perf_counter()
     folder = new_partials_folder(out)

@@ -12,6 +12,7 @@ from typing import Iterator, List, Optional, Sequence
 import pyarrow as pa
 
 from ..bam.schema import spark_ddl
+from ..formats import format_for
 from ..intervals import IntervalPartition, plan_interval_partitions, read_interval_partition
 from ..intervals.plan import RegionsLike
 
@@ -29,6 +30,7 @@ def load_intervals(spark, path, intervals: RegionsLike, split_size=None, columns
     read's virtual offset.  Needs a ``.bai``/``.csi`` (or ``.bai.json`` + ``.bai``) beside
     the BAM, or ``index_path``.  ``verify_checksums=False`` skips the BGZF CRC32 checks.
     """
+    format_for(path, ("bam",), "load_intervals")  # CRAM: load_cram(..., intervals=...) reads through the .crai
     partitions = plan_interval_partitions(path, intervals, split_size, index_path=index_path,
                                           use_bai_json=use_bai_json, verify_checksums=verify_checksums)
     return dataframe_of_partitions(spark, partitions, columns, with_file_position)

@@ -1,7 +1,8 @@
 """``sparkbam_py.write_bam(df, path, ...)``: write a DataFrame of reads as BAM.
 
 Imports pyspark only when called (the package imports without it).  See
-:mod:`sparkbam_py.spark.bam_writer` for the data source it writes through, and
+:mod:`sparkbam_py.spark.sources` for the data source it writes through (``format("bam")``,
+options in :mod:`sparkbam_py.formats.bam`), and
 :mod:`sparkbam_py.write` for the pyspark-free encoding, parts and commit.
 """
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _arrow_task(job: WriteJob):
     def write_partition(batches):
         import pyarrow as pa
 
-        from .bam_writer import task_identity
+        from .tasks import task_identity
 
         partition, attempt = task_identity()
         summary = job.write_part(batches, partition, attempt)
@@ -71,8 +72,8 @@ def _arrow_task(job: WriteJob):
 
 def _write_through_datasource(df, path, header: WriteHeader, sharded, overwrite, index, level, deflate,
                               granularity) -> dict:
-    from .bam_writer import RESOLVED_HEADER_OPTION
-    from .datasource import register
+    from ..formats.bam import RESOLVED_HEADER_OPTION
+    from .api import register
 
     spark = df.sparkSession
     register(spark)

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
-from ... import __version__
+from ...version import __version__
 from ...errors import SparkBamError
 from ..files import file_response
 from ..params import HttpError

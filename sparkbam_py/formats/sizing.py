@@ -1,4 +1,5 @@
-"""Split sizes chosen for the session's task slots, so every slot gets the same work.
+"""Split sizes chosen for the task slots of whoever runs the tasks (a Spark session, local
+workers), so every slot gets the same work.
 
 * Conversions and reads (:func:`balanced_split_size`): whole waves of equal tasks near the
   default size.  Cut by the default 32 MiB, a 288 MB BAM makes 9 tasks; on 2 slots the ninth
@@ -11,6 +12,8 @@
   Spark's fixed cost per task (~0.1 CPU s for a Python task, on the JVM and in the worker), a
   few per slot still balance the load, and the cap bounds a task's memory (its events: ~16
   bytes per read).  Its planner reads every header anyway, so remote sizes cost nothing more.
+
+How many slots a Spark session has is :func:`sparkbam_py.spark.slots.task_slots`.
 """
 from __future__ import annotations
 
@@ -18,24 +21,13 @@ import os
 from typing import List, Optional
 
 from ..config import DEFAULT_SPLIT_SIZE
-from .paths import PathsArgument, expand_paths, is_local_path
-from .session import is_connect
+from .paths import BAM_SUFFIXES, PathsArgument, expand_paths, is_local_path
 
 TASKS_PER_SLOT = 2
 MIN_TASKS_PER_SLOT_SPLIT_SIZE = 1 << 20
 MAX_TASKS_PER_SLOT_SPLIT_SIZE = 128 << 20
-# Task slots assumed under Spark Connect when the server does not set spark.default.parallelism.
+# Task slots assumed when unknown (Spark Connect, when the server does not set spark.default.parallelism).
 CONNECT_SLOTS_GUESS = 8
-
-PARALLELISM_CONF = "spark.default.parallelism"
-
-
-def task_slots(spark) -> Optional[int]:
-    """How many tasks the session runs at once, when it says so."""
-    if not is_connect(spark):
-        return int(spark.sparkContext.defaultParallelism)
-    value = spark.conf.get(PARALLELISM_CONF, None)  # the server's; often unset under Connect
-    return int(value) if value else None
 
 
 def balanced_split_size(files: List[str], slots: Optional[int], target: int = DEFAULT_SPLIT_SIZE) -> Optional[int]:
@@ -48,12 +40,13 @@ def balanced_split_size(files: List[str], slots: Optional[int], target: int = DE
     return max(1, -(-total // (slots * waves)))
 
 
-def balanced_split_size_for(paths: PathsArgument, slots: Optional[int]) -> Optional[int]:
-    """:func:`balanced_split_size` for paths as users give them (files, globs, folders)."""
+def balanced_split_size_for(paths: PathsArgument, slots: Optional[int], suffixes=BAM_SUFFIXES) -> Optional[int]:
+    """:func:`balanced_split_size` for paths as users give them (files, globs, folders of the
+    format whose names end with ``suffixes``)."""
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not given or not all(is_local_path(os.fspath(path)) for path in given):
         return None
-    return balanced_split_size(expand_paths(given), slots)
+    return balanced_split_size(expand_paths(given, suffixes), slots)
 
 
 def tasks_per_slot_split_size(total_bytes: int, slots: Optional[int]) -> int:

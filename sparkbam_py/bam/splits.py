@@ -31,25 +31,25 @@ from typing import Iterator, List, Optional, Tuple
 import numpy as np
 from cachetools import LRUCache
 
-from .bam.file import open_bam
-from .bam.header import BamHeader, read_header
-from .bam.layout import BLOCK_SIZE_BYTES
-from .bam.walk import DEFAULT_CHUNK_BYTES, RecordChunk, iter_record_chunks
-from .bgzf.reader import BgzfReader
-from .config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_SPLIT_SIZE, CheckerConfig
-from .index.sbi import find_sbi, splits_from_sbi
-from .pos import Pos
-from .split.bgzf_positions import (  # noqa: F401 - re-exported: the BGZF naming rules
+from ..bgzf.reader import BgzfReader
+from ..config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_SPLIT_SIZE, CheckerConfig
+from ..index.sbi import find_sbi, splits_from_sbi
+from ..pos import Pos
+from ..split.bgzf_positions import (  # noqa: F401 - re-exported: the BGZF naming rules
     MAX_EMPTY_BLOCK_SIZE,
     empty_block_before as _empty_block_before,
     htslib_pos,
     physical_pos,
 )
-from .split.exact import exact_byte_range
-from .split.ranges import SPLIT_SLOP, ByteRange, Split, compute_byte_ranges, splits_from_starts  # noqa: F401
-from .split.reader import RangeReader
-from .split.task import RangeTask, open_task_channel
-from .validators.search import find_record_start
+from ..split.exact import exact_byte_range
+from ..split.ranges import SPLIT_SLOP, ByteRange, Split, compute_byte_ranges, splits_from_starts  # noqa: F401
+from ..split.reader import RangeReader
+from ..split.task import RangeTask, open_task_channel
+from ..validators.search import find_record_start
+from .file import open_bam
+from .header import BamHeader, read_header
+from .layout import BLOCK_SIZE_BYTES
+from .walk import DEFAULT_CHUNK_BYTES, RecordChunk, iter_record_chunks
 
 # Reference dictionaries bigger than this (names plus lengths, roughly as pickled) are not
 # shipped with every task; executors read the header themselves, once per process and file.

@@ -12,36 +12,14 @@ many round trips the page cache saved.  Not for serving anything beyond localhos
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional
 from urllib.parse import quote, unquote, urlsplit
 
-_SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def parse_range(header: Optional[str], size: int) -> Optional[Tuple[int, int]]:
-    """``(start, end_exclusive)`` of a single ``bytes=a-b`` / ``a-`` / ``-suffix`` range.
-
-    None means "serve the whole file" (no header, or a form we do not support, which
-    RFC 9110 lets a server ignore); ``(size, size)`` means unsatisfiable.
-    """
-    match = _SINGLE_RANGE.match((header or "").strip())
-    if not match or match.groups() == ("", ""):
-        return None
-    first, last = match.groups()
-    if first == "":  # suffix: the last N bytes
-        return max(0, size - int(last)), size
-    start = int(first)
-    if last != "" and int(last) < start:
-        return None  # syntactically invalid: ignored, as RFC 9110 §14.2 allows
-    if start >= size:
-        return size, size
-    return start, size if last == "" else min(int(last) + 1, size)
-
+from ..serve.range_header import parse_range
 
 class _RangeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every response carries Content-Length
@@ -173,7 +151,7 @@ class RangeHTTPServer(BackgroundServer):
 
 
 def main() -> None:
-    """``python -m sparkbam_py.channel.http_server DIR [DELAY]``: serve until interrupted."""
+    """``python -m sparkbam_py.testing.http_server DIR [DELAY]``: serve until interrupted."""
     import sys
 
     directory = sys.argv[1] if len(sys.argv) > 1 else os.getcwd()

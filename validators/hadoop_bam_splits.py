@@ -26,16 +26,17 @@ from __future__ import annotations
 import time
 from typing import Iterator, List, NamedTuple, Optional, Sequence
 
-from .bam.file import BamFile, open_bam
-from .bam.header import BamHeader
-from .bam.walk import iter_record_chunks
-from .bgzf.reader import BgzfReader
-from .config import DEFAULT_SPLIT_SIZE, CheckerConfig
-from .errors import SparkBamError
-from .pos import UOFFSET_MASK, Pos
-from .splits import ByteRange, Split, compute_byte_ranges
-from .validators.hadoop_bam import HadoopBamChecker
-from .validators.search import next_record_start
+from sparkbam_py.bam.file import BamFile, open_bam
+from sparkbam_py.bam.header import BamHeader
+from sparkbam_py.bam.walk import iter_record_chunks
+from sparkbam_py.bgzf.reader import BgzfReader
+from sparkbam_py.config import DEFAULT_SPLIT_SIZE, CheckerConfig
+from sparkbam_py.errors import SparkBamError
+from sparkbam_py.pos import UOFFSET_MASK, Pos
+from sparkbam_py.split.ranges import ByteRange, Split, compute_byte_ranges
+
+from .hadoop_bam import HadoopBamChecker
+from .search import next_record_start
 
 
 class BaselineReadError(SparkBamError, RuntimeError):
