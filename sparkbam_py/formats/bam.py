@@ -198,7 +198,7 @@ class BamFormat:
     def split_start(self, value: Optional[int]) -> Optional[Pos]:
         return None if value is None else Pos.from_virtual(value)
 
-    def open_write(self, options: Mapping[str, str], overwrite: bool) -> BamWrite:
+    def open_write(self, options: Mapping[str, str], overwrite: bool, schema: Optional[pa.Schema] = None) -> BamWrite:
         return BamWrite(job_of_options(options, overwrite))
 
 

@@ -97,5 +97,6 @@ class Format(Protocol):
     def split_start(self, value: Optional[int]) -> Optional[Pos]:
         """A :data:`SplitRow`'s start as a position (None: the task owns no unit)."""
 
-    def open_write(self, options: Mapping[str, str], overwrite: bool) -> FormatWrite:
-        """A write job to ``options["path"]``; UnsupportedFormatError where ``writes`` is False."""
+    def open_write(self, options: Mapping[str, str], overwrite: bool, schema: Optional[pa.Schema] = None) -> FormatWrite:
+        """A write job to ``options["path"]`` of rows of ``schema``; UnsupportedFormatError where
+        ``writes`` is False."""

@@ -1,6 +1,7 @@
 """The text formats: lines of bgzipped (or gzip, or plain) text, and VCF, BED, GFF and
 tabix-indexed TSV parsed from them.  One class, five objects: each names its parser
-(:mod:`sparkbam_py.text`), its options and how its files are recognised.
+(:mod:`sparkbam_py.text`), its options and how its files are recognised; all but plain
+lines also write (:mod:`.text_write`: bgzipped, tabix-indexed, in parallel).
 
 Sniffing looks at the content first (``##fileformat=VCF``, ``##gff-version``, BED's
 ``track``/``browser`` lines, a tabix index beside a bgzipped file) and at the name only as a
@@ -9,6 +10,8 @@ hint for formats without a magic line (BED, GFF without its pragma).
 from __future__ import annotations
 
 from typing import Callable, Mapping, Optional, Tuple
+
+import pyarrow as pa
 
 from ..errors import UnsupportedFormatError
 from ..index.tabix import find_tabix_path
@@ -21,6 +24,7 @@ from ..text.vcf import VCF as VCF_PARSER
 from .protocol import Columns
 from .sniff import BGZF, Head
 from .text_read import TextRead, option_names
+from .text_write import FORMAT_WRITE_OPTIONS, open_text_write
 
 BED_FIRST_WORDS = ("track", "browser")
 
@@ -47,11 +51,11 @@ class TextFileFormat:
 
     unit = "line"
     split_rows = False  # text splits are not listed as rows on Spark (yet): no ``<name>_splits``
-    writes = False
 
     def __init__(self, name: str, title: str, records: str, suffixes: Tuple[str, ...],
                  parser: Optional[TextFormat], recognise: Callable[[Head], bool]):
         self.name, self.title, self.records, self.suffixes = name, title, records, suffixes
+        self.writes = name in FORMAT_WRITE_OPTIONS  # VCF, BED, GFF, TSV; plain lines are read only
         self.parser = parser
         self.options = option_names(name)
         self._recognise = recognise
@@ -71,9 +75,11 @@ class TextFileFormat:
     def split_start(self, value: Optional[int]) -> Optional[Pos]:
         return None if value is None else Pos.from_virtual(value)
 
-    def open_write(self, options: Mapping[str, str], overwrite: bool):
-        raise UnsupportedFormatError(f"{self.title} is read here, not written yet", options.get("path"),
-                                     sniffed=self.name)
+    def open_write(self, options: Mapping[str, str], overwrite: bool, schema: Optional[pa.Schema] = None):
+        if not self.writes:
+            raise UnsupportedFormatError(f"{self.title} is read here, not written", options.get("path"),
+                                         sniffed=self.name)
+        return open_text_write(self.name, options, overwrite, schema)
 
 
 def _compressed(*names: str) -> Tuple[str, ...]:

@@ -24,7 +24,7 @@ from pyspark.sql.datasource import (
 
 from ..config import parse_bool
 from ..formats import FORMATS, FilterPushdown, Format, FormatRead
-from .schemas import arrow_of, spark_of
+from .schemas import arrow_of, arrow_with_metadata, spark_of
 from .source_names import COUNT_OPTION, PUSHDOWN_CONF, SPARK_BATCH_BYTES, SPLITS_SUFFIX
 from .tasks import task_identity
 
@@ -128,8 +128,8 @@ class PartMessage(WriterCommitMessage):
 class FormatWriter(DataSourceArrowWriter):
     """A part per task (named by its attempt), the commit on the driver."""
 
-    def __init__(self, source_format: Format, options, overwrite: bool):
-        self.job = source_format.open_write(options, overwrite)
+    def __init__(self, source_format: Format, options, overwrite: bool, schema=None):
+        self.job = source_format.open_write(options, overwrite, arrow_with_metadata(schema))
 
     def write(self, iterator: Iterator) -> PartMessage:
         partition, attempt = task_identity()
@@ -144,7 +144,7 @@ class FormatWriter(DataSourceArrowWriter):
 
 class _Writable:
     def writer(self, schema, overwrite: bool) -> FormatWriter:
-        return FormatWriter(self.format, self.options, overwrite)
+        return FormatWriter(self.format, self.options, overwrite, schema)
 
 
 # -- the classes, one set per format ----------------------------------------------------------

@@ -46,8 +46,12 @@ def committed_parts(job: WriteJob, messages: Sequence[Optional[PartSummary]]) ->
 
 
 def header_blocks(job: WriteJob) -> bytes:
-    data = job.header.to_bytes()
-    return b"".join(compress_block(data[i:i + 0xFF00], job.settings.level, b"", job.settings.deflate_backend)
+    return blocks_of(job.header.to_bytes(), job.settings)
+
+
+def blocks_of(data: bytes, settings) -> bytes:
+    """``data`` as BGZF blocks of 0xff00 inflated bytes, compressed as ``settings`` say."""
+    return b"".join(compress_block(data[i:i + 0xFF00], settings.level, b"", settings.deflate_backend)
                     for i in range(0, len(data), 0xFF00))
 
 
@@ -76,11 +80,11 @@ def _commit_single(job: WriteJob, parts: List[PartSummary]) -> dict:
         starts.append(at)
         at += part.compressed_size
     size = at + len(EOF_MARKER)
-    _concatenate(job.path, head, [part.path for part in parts])
-    _remove_stale_indexes(job.path)
+    concatenate(job.path, head, [part.path for part in parts])
+    remove_stale_indexes(job.path)
     records = sum(part.records for part in parts)
     sbi = merge_sbi([p.sbi_offsets for p in parts], starts, records, size, job.settings.sbi_granularity)
-    _write_bytes(job.path + ".sbi", sbi.to_bytes())
+    write_bytes(job.path + ".sbi", sbi.to_bytes())
     written = [job.path + ".sbi"]
     index_path = _write_index(job, parts, starts, job.path)
     if index_path:
@@ -95,10 +99,10 @@ def _commit_shards(job: WriteJob, parts: List[PartSummary]) -> dict:
     for number, part in enumerate(parts):
         shard = posixpath.join(job.path, f"part-{number:05d}.bam")
         fs.mv(filesystem(part.path)[1], filesystem(shard)[1])
-        _remove_stale_indexes(shard)
+        remove_stale_indexes(shard)
         size = part.header_size + part.compressed_size + len(EOF_MARKER)
         sbi = merge_sbi([part.sbi_offsets], [part.header_size], part.records, size, job.settings.sbi_granularity)
-        _write_bytes(shard + ".sbi", sbi.to_bytes())
+        write_bytes(shard + ".sbi", sbi.to_bytes())
         _write_index(job, [part], [part.header_size], shard)
         shards.append(shard)
     return {"path": job.path, "records": sum(p.records for p in parts), "parts": len(parts), "shards": shards}
@@ -117,7 +121,7 @@ def _write_index(job: WriteJob, parts: List[PartSummary], starts: List[int], bam
     merged = MergedIndex(pieces, len(job.header.reference_names), min_shift, depth)
     data = merged.bai_bytes() if job.index_kind == "bai" else merged.csi_bytes()
     path = f"{bam_path}.{job.index_kind}"
-    _write_bytes(path, data)
+    write_bytes(path, data)
     return path
 
 
@@ -134,14 +138,14 @@ def _in_coordinate_order(parts: List[PartSummary]) -> bool:
     return True
 
 
-def _remove_stale_indexes(bam_path: str) -> None:
-    for suffix in INDEX_SUFFIXES:
+def remove_stale_indexes(bam_path: str, suffixes=INDEX_SUFFIXES) -> None:
+    for suffix in suffixes:
         fs, local = filesystem(bam_path + suffix)
         if fs.exists(local):
             fs.rm(local)
 
 
-def _write_bytes(path: str, data: bytes) -> None:
+def write_bytes(path: str, data: bytes) -> None:
     fs, local = filesystem(path)
     if _is_local(fs):
         _write_local_atomically(local, data)
@@ -162,7 +166,7 @@ def _is_local(fs) -> bool:
     return "file" in (fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,))
 
 
-def _concatenate(path: str, head: bytes, part_paths: List[str]) -> None:
+def concatenate(path: str, head: bytes, part_paths: List[str]) -> None:
     fs, local = filesystem(path)
     if _is_local(fs):
         _concatenate_local(local, head, [filesystem(p)[1] for p in part_paths])

@@ -90,7 +90,7 @@ class MergedIndex:
         last_present = np.maximum.accumulate(np.where(present, np.arange(len(dense)), -1))
         return np.where(last_present >= 0, dense[np.maximum(last_present, 0)], ref_beg)
 
-    def _reference_blocks(self, with_loffset: bool) -> List[bytes]:
+    def reference_blocks(self, with_loffset: bool) -> List[bytes]:
         blocks = []
         chunk_bounds = np.searchsorted(self.chunk_ref, np.arange(self.n_ref + 1))
         for ref in range(self.n_ref):
@@ -138,14 +138,16 @@ class MergedIndex:
     def bai_bytes(self) -> bytes:
         """The BAI file (SAMv1 §5.2)."""
         assert (self.min_shift, self.depth) == (BAI_MIN_SHIFT, BAI_DEPTH), "BAI has one fixed scheme"
-        body = b"".join(self._reference_blocks(with_loffset=False))
+        body = b"".join(self.reference_blocks(with_loffset=False))
         return BAI_MAGIC + struct.pack("<i", self.n_ref) + body + struct.pack("<Q", self.n_no_coor)
 
-    def csi_bytes(self) -> bytes:
-        """The CSI file (CSIv1): its stream BGZF-compressed, EOF marker last."""
+    def csi_bytes(self, aux: bytes = b"") -> bytes:
+        """The CSI file (CSIv1): its stream BGZF-compressed, EOF marker last; ``aux`` is the
+        auxiliary data (a tabix header for text files, CSIv1 §2)."""
         assert bin_count(self.depth) < 1 << 32
-        stream = (CSI_MAGIC + struct.pack("<iii", self.min_shift, self.depth, 0) + struct.pack("<i", self.n_ref)
-                  + b"".join(self._reference_blocks(with_loffset=True)) + struct.pack("<Q", self.n_no_coor))
+        stream = (CSI_MAGIC + struct.pack("<iii", self.min_shift, self.depth, len(aux)) + aux
+                  + struct.pack("<i", self.n_ref)
+                  + b"".join(self.reference_blocks(with_loffset=True)) + struct.pack("<Q", self.n_no_coor))
         blocks = [compress_block(stream[i:i + 0xFF00]) for i in range(0, len(stream), 0xFF00)]
         return b"".join(blocks) + EOF_MARKER
 

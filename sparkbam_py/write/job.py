@@ -46,18 +46,12 @@ class WriteJob:
                index: bool = True, level: Optional[int] = None, backend: str = "",
                sbi_granularity: Optional[int] = None) -> "WriteJob":
         """Plan a write to ``path``; the output must not exist unless ``overwrite``."""
-        fs, local = filesystem(path)
-        if fs.exists(local) and not overwrite:
-            raise ConfigError("the output exists; use overwrite (mode 'overwrite') to replace it", path)
+        parts = stage_parts(path, overwrite)
         min_shift, depth, kind = index_scheme(header.reference_lengths)
         settings = WriteSettings(
-            level=6 if level is None else _check_level(level), backend=backend,
+            level=6 if level is None else check_level(level), backend=backend,
             index_scheme=(min_shift, depth) if index else None,
             sbi_granularity=4096 if sbi_granularity is None else _check_granularity(sbi_granularity))
-        parent, name = posixpath.split(path.rstrip("/"))
-        parts = posixpath.join(parent, f".{name}{PARTS_SUFFIX}{uuid.uuid4().hex}") if parent else \
-            f".{name}{PARTS_SUFFIX}{uuid.uuid4().hex}"
-        fs.makedirs(filesystem(parts)[1], exist_ok=True)
         return cls(path, parts, header, settings, sharded, kind if index else None)
 
     def part_path(self, partition: int, attempt: int) -> str:
@@ -75,7 +69,20 @@ class WriteJob:
             return writer.finish(self.part_path(partition, attempt), partition, attempt, eof=self.sharded)
 
 
-def _check_level(level) -> int:
+def stage_parts(path: str, overwrite: bool = False, exists_ok: bool = False) -> str:
+    """A new job-unique folder for the parts of a write to ``path`` (beside it, hidden); the
+    output must not exist unless ``overwrite`` (or ``exists_ok``: an append)."""
+    fs, local = filesystem(path)
+    if fs.exists(local) and not (overwrite or exists_ok):
+        raise ConfigError("the output exists; use overwrite (mode 'overwrite') to replace it", path)
+    parent, name = posixpath.split(path.rstrip("/"))
+    parts = posixpath.join(parent, f".{name}{PARTS_SUFFIX}{uuid.uuid4().hex}") if parent else \
+        f".{name}{PARTS_SUFFIX}{uuid.uuid4().hex}"
+    fs.makedirs(filesystem(parts)[1], exist_ok=True)
+    return parts
+
+
+def check_level(level) -> int:
     level = int(level)
     if not 0 <= level <= 9:
         raise ConfigError(f"compression level must be 0..9, got {level}")
