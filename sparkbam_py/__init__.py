@@ -23,6 +23,7 @@ from .spark.coverage import compute_coverage
 from .spark.intervals import load_intervals
 from .spark.map_regions import map_regions
 from .spark.map_splits import map_splits
+from .spark.text_write_api import write_bed, write_gff, write_tsv, write_vcf
 from .spark.write_api import write_bam
 from .split import Split
 from .version import __version__
@@ -50,4 +51,8 @@ __all__ = [
     "read_table",
     "register",
     "write_bam",
+    "write_bed",
+    "write_gff",
+    "write_tsv",
+    "write_vcf",
 ]

@@ -50,14 +50,15 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
     job = WriteJob.create(path, resolved, overwrite=overwrite, sharded=sharded, index=index,
                           level=compression_level, backend=deflate, sbi_granularity=sbi_granularity)
     try:
-        rows = df.mapInArrow(_arrow_task(job), SUMMARY_SCHEMA).collect()
+        rows = df.mapInArrow(arrow_write_task(job), SUMMARY_SCHEMA).collect()
     except BaseException:
         abort(job)
         raise
     return commit(job, [pickle.loads(row.summary) for row in rows])
 
 
-def _arrow_task(job: WriteJob):
+def arrow_write_task(job):
+    """The ``mapInArrow`` body writing each partition as one part of ``job`` (any write job)."""
     def write_partition(batches):
         import pyarrow as pa
 

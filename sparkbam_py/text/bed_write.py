@@ -56,9 +56,10 @@ class BedLineWriter:
         end = np.asarray(required(batch, "end", "0-based end"), dtype=np.int64)
         check_one_field(chrom, "chrom")
         texts = [chrom, pa.array(start).cast(pa.string()), pa.array(end).cast(pa.string())]
-        present = [name for name in STANDARD_NAMES[MANDATORY_COLUMNS:] if name in batch.schema.names]
+        width = self._width(batch)
+        last = int(width.max()) if len(width) else MANDATORY_COLUMNS
+        present = STANDARD_NAMES[MANDATORY_COLUMNS:last]
         optional = [self._text(batch, name) for name in present]
-        width = self._width(batch, present, optional)
         for name, text in zip(present, optional):
             index = STANDARD_NAMES.index(name)
             wanted = width > index
@@ -77,6 +78,8 @@ class BedLineWriter:
         return FormattedLines(line, chrom, start, np.maximum(end, start + 1))
 
     def _text(self, batch: pa.RecordBatch, name: str) -> pa.Array:
+        if name not in batch.schema.names:
+            return pa.nulls(len(batch), pa.string())
         column = as_array(batch.column(name))
         if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
             return joined_list(column, ",")
@@ -85,15 +88,18 @@ class BedLineWriter:
             check_one_field(text, name)
         return text
 
-    def _width(self, batch: pa.RecordBatch, present, texts) -> np.ndarray:
-        """Columns per line: ``columns``, or up to the last non-null one (12 with extras)."""
+    def _width(self, batch: pa.RecordBatch) -> np.ndarray:
+        """Columns per line: ``columns``, or up to the last non-null one (all with extras)."""
         if self.columns is not None:
             return np.full(len(batch), self.columns)
         width = np.full(len(batch), MANDATORY_COLUMNS)
-        for name, text in zip(present, texts):
-            width = np.where(np.asarray(text.is_valid(), dtype=bool), STANDARD_NAMES.index(name) + 1, width)
+        for index, name in enumerate(STANDARD_NAMES[MANDATORY_COLUMNS:], MANDATORY_COLUMNS):
+            if name in batch.schema.names:
+                width = np.where(np.asarray(batch.column(name).is_valid(), dtype=bool), index + 1, width)
         if EXTRA_FIELDS in batch.schema.names:
             extra = as_array(batch.column(EXTRA_FIELDS))
             has_extra = np.asarray(pc.fill_null(pc.greater(pc.list_value_length(extra), 0), False), dtype=bool)
-            width = np.where(has_extra, len(STANDARD_NAMES), width)
+            widest = max([MANDATORY_COLUMNS] + [STANDARD_NAMES.index(name) + 1 for name in batch.schema.names
+                                                 if name in STANDARD_NAMES])
+            width = np.where(has_extra, np.maximum(width, widest), width)
         return width

@@ -41,6 +41,8 @@ def plain_text(column) -> pa.Array:
     column = as_array(column)
     if pa.types.is_string(column.type):
         return column
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), pa.string())
     if pa.types.is_large_string(column.type) or pa.types.is_dictionary(column.type):
         return column.cast(pa.string())
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
