@@ -16,7 +16,7 @@ from sparkbam_py.formats import format_named
 from sparkbam_py.text.vcf_write_header import SPARK_METADATA, vcf_write_header
 from sparkbam_py.write.errors import RecordEncodeError
 from sparkbam_py.write.text_commit import UnsortedOutputError
-from write_text_support import ATTEMPT, index_disagreements, records, tabix, text_lines
+from write_text_support import ATTEMPT, index_disagreements, make_vcf, records, tabix, text_lines
 
 GENOTYPE = pa.struct([("sampleId", pa.string()), ("phased", pa.bool_()), ("calls", pa.list_(pa.int32())),
                       ("depth", pa.int32())])
@@ -175,30 +175,7 @@ def test_append_adds_shards_and_a_file_cannot_be_appended(tmp_path):
 def test_pysam_vcf_round_trip_many_parts(tmp_path):
     """A VCF pysam writes (several contigs, multi-allelics, flags, phased and missing calls),
     read in small splits and written back as many parts: bcftools sees the same records."""
-    source = tmp_path / "in.vcf.gz"
-    header = pysam.VariantHeader()
-    for name in ("chr1", "chr2"):
-        header.contigs.add(name, length=10_000_000)
-    header.info.add("DP", 1, "Integer", "depth")
-    header.info.add("DB", 0, "Flag", "dbSNP")
-    header.formats.add("GT", 1, "String", "Genotype")
-    header.formats.add("AD", "R", "Integer", "depths")
-    for sample in ("s1", "s2", "s3"):
-        header.add_sample(sample)
-    with pysam.VariantFile(str(source), "wz", header=header) as out:
-        for k in range(3000):
-            record = out.new_record(contig="chr1" if k < 2000 else "chr2", start=k * 997 % 9_000_000 // 1 + k,
-                                    alleles=("A", "C", "G") if k % 7 == 0 else ("AT", "A"), info={"DP": k})
-            if k % 3 == 0:
-                record.info["DB"] = True
-            for n, sample in enumerate(("s1", "s2", "s3")):
-                record.samples[sample]["GT"] = (None, None) if (k + n) % 11 == 0 else (n % 2, 1)
-                record.samples[sample].phased = k % 2 == 0
-                record.samples[sample]["AD"] = tuple(range(len(record.alleles)))
-            out.write(record)
-    subprocess.run(["bcftools", "sort", "-Oz", "-o", str(tmp_path / "s.vcf.gz"), str(source)], check=True,
-                   capture_output=True)
-    source = tmp_path / "s.vcf.gz"
+    source = make_vcf(tmp_path / "s.vcf.gz", 3000)
     read = format_named("vcf").open_read({"path": str(source), "splitSize": "3k"})
     tasks = read.tasks()
     assert len(tasks) > 3

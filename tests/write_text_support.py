@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
+import pysam
+
 from sparkbam_py.formats import format_named
 
 ATTEMPT = 5
@@ -146,3 +148,32 @@ def index_disagreements(ours: Path, preset_args: List[str], tmp: Path, regions: 
         if tabix(ours, region) != tabix(theirs, region):
             problems.append(f"region {region} differs")
     return problems
+
+
+def make_vcf(path: Path, count: int, samples=("s1", "s2", "s3")) -> Path:
+    """A sorted, bgzipped VCF pysam writes: two contigs, multi-allelics and indels, INFO
+    Integer and Flag, GT (phased, unphased, missing) and AD (Number=R)."""
+    unsorted = Path(str(path) + ".unsorted.vcf.gz")
+    header = pysam.VariantHeader()
+    for name in ("chr1", "chr2"):
+        header.contigs.add(name, length=10_000_000)
+    header.info.add("DP", 1, "Integer", "depth")
+    header.info.add("DB", 0, "Flag", "dbSNP")
+    header.formats.add("GT", 1, "String", "Genotype")
+    header.formats.add("AD", "R", "Integer", "depths")
+    for sample in samples:
+        header.add_sample(sample)
+    with pysam.VariantFile(str(unsorted), "wz", header=header) as out:
+        for k in range(count):
+            record = out.new_record(contig="chr1" if k < count * 2 // 3 else "chr2", start=k * 997 % 9_000_000 + k,
+                                    alleles=("A", "C", "G") if k % 7 == 0 else ("AT", "A"), info={"DP": k})
+            if k % 3 == 0:
+                record.info["DB"] = True
+            for n, sample in enumerate(samples):
+                record.samples[sample]["GT"] = (None, None) if (k + n) % 11 == 0 else (n % 2, 1)
+                record.samples[sample].phased = k % 2 == 0
+                record.samples[sample]["AD"] = tuple(range(len(record.alleles)))
+            out.write(record)
+    subprocess.run(["bcftools", "sort", "-Oz", "-o", str(path), str(unsorted)], check=True, capture_output=True)
+    unsorted.unlink()
+    return path
