@@ -9,6 +9,7 @@ UnsortedOutputError, and written without an index instead.
 from __future__ import annotations
 
 import csv
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from sparkbam_py.errors import CorruptDataError
 from sparkbam_py.formats import format_named
 from sparkbam_py.index.tabix import find_tabix_path, read_tabix
 from sparkbam_py.write.text_commit import UnsortedOutputError
-from write_text_support import ATTEMPT, index_disagreements, records, regions_of, text_lines
+from write_text_support import (ATTEMPT, differing_lines, differing_records, index_disagreements, regions_of,
+                                text_lines)
 
 CORPUS_TEXT = Path(__file__).resolve().parents[2] / "shared" / "corpus-text"
 FORMAT_OF_KIND = {"vcf": "vcf", "bed": "bed", "gff": "gff", "gtf": "gff", "tsv": "tabix"}
@@ -83,22 +85,23 @@ def test_corpus_round_trip(name, tmp_path):
     source = CORPUS_TEXT / name
     read_options, write_options, tabix_arguments = _options(fmt, source)
     splits = [str(max(MIN_SPLIT, source.stat().st_size // parts)) for parts in PARTS]
+    expected = text_lines(source)[1]
     for number, split in enumerate(splits):
         try:
             schema, tasks = _tasks_batches(fmt, source, split, read_options)
         except CorruptDataError as error:  # a line the reader refuses (its own tests name why)
             pytest.skip(f"the {fmt} reader refuses this file: {str(error)[:120]}")
-        expected = records(fmt, source)
         single, shards = tmp_path / f"single{number}.gz", tmp_path / f"shards{number}"
         indexed = _write_or_refuse(fmt, single, schema, tasks, write_options)
-        assert records(fmt, single) == expected
+        assert differing_records(fmt, expected, single)[:3] == []
         if indexed and number == 0:
             data = text_lines(single)[1]
             begin = int(tabix_arguments[tabix_arguments.index("-b") + 1]) if "-b" in tabix_arguments else \
                 {"vcf": 2, "bed": 2, "gff": 4}[fmt]
             assert index_disagreements(single, tabix_arguments, tmp_path, regions_of(data, 1, begin)) == []
         written = _write(fmt, shards, schema, tasks, sharded="true", index="false", **write_options)
-        assert [line for shard in written["shards"] for line in records(fmt, shard)] == expected
+        shard_lines = [line for shard in written["shards"] for line in text_lines(shard)[1]]
+        assert differing_lines(fmt, expected, shard_lines)[:3] == []
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
@@ -110,8 +113,6 @@ def _write_or_refuse(fmt, out, schema, tasks, write_options) -> bool:
         return True
     except UnsortedOutputError:
         _write(fmt, out, schema, tasks, index="false", **write_options)
-        import subprocess
-
         check = subprocess.run(["tabix", "-f", *(_options(fmt, out)[2] if fmt == "tabix" else PRESET[fmt]), str(out)],
                                capture_output=True)
         assert check.returncode != 0, "we refused to index rows tabix indexes"

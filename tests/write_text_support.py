@@ -177,3 +177,17 @@ def make_vcf(path: Path, count: int, samples=("s1", "s2", "s3")) -> Path:
     subprocess.run(["bcftools", "sort", "-Oz", "-o", str(path), str(unsorted)], check=True, capture_output=True)
     unsorted.unlink()
     return path
+
+
+def differing_lines(fmt: str, expected: List[str], written: List[str]) -> List[Tuple[str, str]]:
+    """The (expected, written) line pairs that differ after normalising (a line equal as text
+    is not normalised: most are); a different count differs entirely."""
+    if len(written) != len(expected):
+        return [(f"{len(expected)} records", f"{len(written)} records")]
+    normal = NORMALISERS[fmt]
+    return [(a, b) for a, b in zip(expected, written) if a != b and normal(a) != normal(b)]
+
+
+def differing_records(fmt: str, expected: List[str], path) -> List[Tuple[str, str]]:
+    """``differing_lines`` of the data lines of ``path``."""
+    return differing_lines(fmt, expected, text_lines(path)[1])
