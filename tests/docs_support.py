@@ -25,7 +25,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Mapping, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_LANGUAGES = ("python", "sh")
@@ -115,20 +115,26 @@ def run_cli(argv: List[str], cwd: str, env: Dict[str, str]) -> Dict[str, object]
     from sparkbam_py.cli.main import main
 
     changed = {k: v for k, v in env.items() if k not in _UNSHARED_VARIABLES and os.environ.get(k) != v}
-    saved = {k: os.environ.get(k) for k in changed}
-    here = os.getcwd()
     out, err = io.StringIO(), io.StringIO()
-    os.environ.update(changed)
-    os.chdir(cwd)
+    with environment_and_folder(changed, cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as stop:  # argparse: a usage error, or --help
+            status = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+    return {"stdout": out.getvalue(), "stderr": err.getvalue(), "status": status}
+
+
+@contextlib.contextmanager
+def environment_and_folder(changes: Mapping[str, str], folder) -> Iterator[None]:
+    """These environment variables and this working folder inside, as before outside."""
+    saved, here = {name: os.environ.get(name) for name in changes}, os.getcwd()
+    os.environ.update(changes)
+    os.chdir(folder)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                status = main(argv)
-            except SystemExit as stop:  # argparse: a usage error, or --help
-                status = stop.code if isinstance(stop.code, int) else 1
-            except BaseException:
-                traceback.print_exc()
-                status = 1
+        yield
     finally:
         os.chdir(here)
         for name, value in saved.items():
@@ -136,7 +142,6 @@ def run_cli(argv: List[str], cwd: str, env: Dict[str, str]) -> Dict[str, object]
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    return {"stdout": out.getvalue(), "stderr": err.getvalue(), "status": status}
 
 
 SHIM = '''#!{python}

@@ -13,7 +13,6 @@ that reason; ``-ra`` lists them.
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -26,8 +25,8 @@ pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
 
 from docs_data import BUCKET, make_example_files  # noqa: E402
-from docs_support import (ROOT, Block, CliServer, blocks_of, documented_pages, install_shims,  # noqa: E402
-                          shell_environment, short_temp_folder)
+from docs_support import (ROOT, Block, CliServer, blocks_of, documented_pages,  # noqa: E402
+                          environment_and_folder, install_shims, shell_environment, short_temp_folder)
 from spark.engines import activate, stop_running  # noqa: E402
 from sparkbam_py.testing.moto_s3 import MotoS3  # noqa: E402
 
@@ -64,24 +63,16 @@ def examples(tmp_path_factory):
         # htslib must never fetch a reference from the network: only the @SQ UR files.
         environment = dict(s3.environment, SPARKBAM_REF_CACHE=str(scratch / "references"),
                            REF_PATH=str(scratch / "no-ref-path" / "%s"), REF_CACHE=str(scratch / "no-ref-cache" / "%s"))
-        saved, here = {name: os.environ.get(name) for name in environment}, os.getcwd()
-        os.environ.update(environment)
-        os.chdir(data)
-        stop_running()  # the JVM, and the Python workers it starts, must see this environment and folder
-        try:
-            spark = activate("local").spark
-            with CliServer(socket_folder) as cli:
-                shell_env = shell_environment(install_shims(scratch), cli)
-                yield Examples(data, spark, s3, shell_env)
-        finally:
-            stop_running()  # no later test gets a JVM pointed at this S3 server and folder
-            os.chdir(here)
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            shutil.rmtree(socket_folder, ignore_errors=True)
+        with environment_and_folder(environment, data):
+            stop_running()  # the JVM, and the Python workers it starts, must see this environment and folder
+            try:
+                spark = activate("local").spark
+                with CliServer(socket_folder) as cli:
+                    shell_env = shell_environment(install_shims(scratch), cli)
+                    yield Examples(data, spark, s3, shell_env)
+            finally:
+                stop_running()  # no later test gets a JVM pointed at this S3 server and folder
+                shutil.rmtree(socket_folder, ignore_errors=True)
 
 
 @pytest.mark.spark
