@@ -51,7 +51,7 @@ def check_pip(args: List[str]) -> int:
 def check_server(name: str, args: List[str]) -> int:
     """Runs the server for real on a free port until it answers an HTTP request, then stops it."""
     port = free_port()
-    args = with_port(args, port)
+    args = with_port(args, port, first=name == "waitress-serve")
     command = [os.path.join(os.environ["DOCS_REAL_BIN"], name)] + args
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -66,8 +66,9 @@ def check_server(name: str, args: List[str]) -> int:
     return 0
 
 
-def with_port(args: List[str], port: int) -> List[str]:
-    """``--port N`` (or ``--port=N``) replaced by the free port, or added."""
+def with_port(args: List[str], port: int, first: bool) -> List[str]:
+    """``--port N`` (or ``--port=N``) replaced by the free port: first (waitress-serve takes its
+    options before the application) or last (``sparkbam serve``, after the subcommand)."""
     result, skip = [], False
     for arg in args:
         if skip:
@@ -76,11 +77,7 @@ def with_port(args: List[str], port: int) -> List[str]:
             skip = True
         elif not arg.startswith("--port="):
             result.append(arg)
-    index = next((i for i, arg in enumerate(result) if not arg.startswith("-") and ":" in arg), None)
-    insert = [f"--port={port}"] if index is not None else ["--port", str(port)]
-    if index is None:  # sparkbam serve: options anywhere
-        return result + insert
-    return result[:index] + insert + result[index:]  # waitress-serve: options before the app
+    return [f"--port={port}"] + result if first else result + [f"--port={port}"]
 
 
 def wait_for_answer(port: int, server: subprocess.Popen):
