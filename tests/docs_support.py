@@ -5,7 +5,7 @@ block preceded by ``<!-- not run: REASON -->`` is listed with its reason instead
 
 Shell blocks run in bash, with three commands put first on ``PATH``:
 
-* ``sparkbam``: the command runs inside the test process (:class:`CliServer`), on the Spark
+* ``sparkbam``: the command runs inside the runner's process (:class:`CliServer`), on the Spark
   session the Python examples use, instead of starting a JVM per command;
   ``sparkbam serve`` runs for real, on a free port, until it answers over HTTP;
 * ``waitress-serve``: the same, for the WSGI server line;
@@ -20,7 +20,6 @@ import os
 import re
 import socketserver
 import sys
-import tempfile
 import threading
 import traceback
 from dataclasses import dataclass
@@ -167,8 +166,3 @@ def shell_environment(shims: Path, cli: CliServer) -> Dict[str, str]:
     bin_dir = str(Path(sys.executable).parent)
     return dict(os.environ, PATH=os.pathsep.join([str(shims), bin_dir, os.environ.get("PATH", "")]),
                 DOCS_CLI_SOCKET=cli.address, DOCS_REAL_BIN=bin_dir)
-
-
-def short_temp_folder() -> Path:
-    """For the CLI server's socket: a Unix socket's path must fit in 108 bytes."""
-    return Path(tempfile.mkdtemp(prefix="docs-"))
