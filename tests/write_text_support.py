@@ -191,3 +191,21 @@ def differing_lines(fmt: str, expected: List[str], written: List[str]) -> List[T
 def differing_records(fmt: str, expected: List[str], path) -> List[Tuple[str, str]]:
     """``differing_lines`` of the data lines of ``path``."""
     return differing_lines(fmt, expected, text_lines(path)[1])
+
+
+def bcftools_view(path) -> Optional[List[str]]:
+    """``bcftools view -H`` of ``path``'s records (bcftools re-prints every value it parsed);
+    None where bcftools refuses the file."""
+    done = subprocess.run(["bcftools", "view", "-H", str(path)], capture_output=True, text=True)
+    return done.stdout.splitlines() if done.returncode == 0 else None
+
+
+def bcftools_disagreements(source, written) -> List[Tuple[str, str]]:
+    """Where ``bcftools view`` of ``written`` differs from its view of ``source`` (after
+    normalising); nothing to compare where bcftools refuses the source itself."""
+    expected = bcftools_view(source)
+    if expected is None:
+        return []
+    ours = bcftools_view(written)
+    return [("bcftools reads the source", "bcftools refuses ours")] if ours is None else \
+        differing_lines("vcf", expected, ours)
