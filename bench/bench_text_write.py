@@ -104,6 +104,7 @@ def main(argv=None) -> int:
         peer_out, ours = work / "peer.vcf.gz", work / "ours.vcf.gz"
         results = {"bgzip+tabix": [], "parquet write": [], "parquet process": [], "vcf write": [], "vcf process": []}
         load = [open("/proc/loadavg").read().split()[0]]
+        sizes = {}
         for _ in range(args.repeats):
             results["bgzip+tabix"].append(timed_shell(
                 f"bgzip -@{args.cores} -c {text} > {peer_out} && tabix -f -p vcf {peer_out}"))
@@ -112,10 +113,12 @@ def main(argv=None) -> int:
                 results[f"{kind} write"].append(timing["write"])
                 results[f"{kind} process"].append(timing["process"])
                 check(ours, records, peer_out)
+                sizes[f"{kind} output"] = ours.stat().st_size
+            sizes["bgzip output"] = peer_out.stat().st_size
         load.append(open("/proc/loadavg").read().split()[0])
         medians = {name: statistics.median(values) for name, values in results.items()}
         summary = {"records": records, "text_bytes": text.stat().st_size, "cores": args.cores, "loadavg": load,
-                   "medians_s": medians, "runs_s": results,
+                   "medians_s": medians, "runs_s": results, "output_bytes": sizes,
                    "ratios_to_bgzip_tabix": {name: medians[name] / medians["bgzip+tabix"] for name in medians}}
         if args.json:
             print(json.dumps(summary, indent=2))
@@ -125,6 +128,7 @@ def main(argv=None) -> int:
             for name, value in medians.items():
                 print(f"{name:16s} median {value:7.2f} s  ({value / medians['bgzip+tabix']:.2f}x bgzip+tabix)  "
                       f"runs {', '.join(f'{v:.1f}' for v in results[name])}")
+            print("output bytes: " + ", ".join(f"{name} {value:,}" for name, value in sizes.items()))
     finally:
         for output in (work / "peer.vcf.gz", work / "peer.vcf.gz.tbi", work / "ours.vcf.gz", work / "ours.vcf.gz.tbi"):
             output.unlink(missing_ok=True)
