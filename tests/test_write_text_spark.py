@@ -5,13 +5,13 @@ Grouped by engine so each engine starts once (see ``spark.engines``).
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from spark.engines import activate
+from test_write_spark import _kill_first_attempt  # the BAM writer's: kills each partition's first attempt
 from write_text_support import index_disagreements, make_vcf, records, regions_of, text_lines
 
 import sparkbam_py
@@ -76,20 +76,6 @@ def test_local_data_source_options_and_modes(source, tmp_path):
     beds.write.format("bed").option("sort", "true").option("contigs", "chr2,chr1").mode("overwrite") \
         .save(str(tmp_path / "x.bed.gz"))
     assert text_lines(tmp_path / "x.bed.gz")[1] == ["chr2\t5\t9\tb", "chr1\t1\t3\ta"]
-
-
-def _kill_first_attempt(marker_dir):
-    """A mapInArrow body that kills its own Python worker the first time each partition runs."""
-    def body(batches):
-        from pyspark import TaskContext
-
-        marker = Path(marker_dir) / f"p{TaskContext.get().partitionId()}"
-        for batch in batches:
-            if not marker.exists():
-                marker.touch()
-                os._exit(9)  # the worker dies mid-partition: the task fails and is retried
-            yield batch
-    return body
 
 
 def test_standalone_killed_tasks_leave_one_copy_of_every_variant(source, tmp_path):
