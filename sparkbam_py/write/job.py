@@ -15,6 +15,7 @@ from typing import Iterable, Optional
 
 import pyarrow as pa
 
+from ..bgzf.writer import BACKENDS
 from ..errors import ConfigError
 from .header import WriteHeader
 from .index_merge import index_scheme
@@ -51,7 +52,7 @@ class WriteJob:
             raise ConfigError("the output exists; use overwrite (mode 'overwrite') to replace it", path)
         min_shift, depth, kind = index_scheme(header.reference_lengths)
         settings = WriteSettings(
-            level=6 if level is None else _check_level(level), backend=backend,
+            level=6 if level is None else _check_level(level), backend=_check_backend(backend or ""),
             index_scheme=(min_shift, depth) if index else None,
             sbi_granularity=4096 if sbi_granularity is None else _check_granularity(sbi_granularity))
         parent, name = posixpath.split(path.rstrip("/"))
@@ -80,6 +81,12 @@ def _check_level(level) -> int:
     if not 0 <= level <= 9:
         raise ConfigError(f"compression level must be 0..9, got {level}")
     return level
+
+
+def _check_backend(backend: str) -> str:
+    if backend and backend not in BACKENDS:
+        raise ConfigError(f"deflate must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    return backend
 
 
 def _check_granularity(granularity) -> int:
