@@ -24,6 +24,7 @@ from ..write.commit import abort, commit
 from ..write.header import WriteHeader, resolve_header
 from ..write.job import WriteJob
 from ..write.part import PartSummary
+from ..write.records import check_record_columns
 from .datasource import BamDataSource, BamPushdownDataSource
 from .plan import parse_bool
 
@@ -95,6 +96,7 @@ class _Writable:
     """Adds the writer to a reading ``bam`` data source."""
 
     def writer(self, schema, overwrite: bool) -> BamArrowWriter:
+        check_record_columns(schema.fieldNames())
         return BamArrowWriter(self.options, overwrite)
 
 

@@ -16,6 +16,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
 from ..bam.file import open_bam
 from ..channel.storage import iterate_with_storage, split_storage_options, storage_options_applied
+from ..errors import ConfigError
 from ..index.csi import find_index_path
 from ..intervals import IntervalPartition, plan_interval_partitions, read_interval_partition
 from ..intervals.filters import regions_from_filters, split_intervals
@@ -101,6 +102,8 @@ class BamReader(DataSourceReader):
     def partitions(self):
         with storage_options_applied(self.storage, _given_paths(self.options)):
             if self.regions is not None:
+                if self.plan.with_record:
+                    raise ConfigError("the record column cannot be read through intervals; filter the rows instead")
                 return _interval_partitions(self.options, self.regions)
             return _partitions(self.options)
 
@@ -123,7 +126,7 @@ class BamPushdownReader(BamReader):
 
     def pushFilters(self, filters):
         filters = list(filters)
-        if self.regions is None:
+        if self.regions is None and not self.plan.with_record:  # records come from byte ranges only
             self.regions = _regions_for(self.options, filters)
         # The regions select a superset of the matching reads: Spark still applies every filter.
         return filters

@@ -14,6 +14,7 @@ from ..errors import ConfigError
 from ..write.commit import abort, commit
 from ..write.header import WriteHeader, check_references, resolve_header
 from ..write.job import WriteJob, filesystem
+from ..write.records import check_record_columns
 
 # Spark's DDL of mapInArrow's output: one pickled PartSummary per task.
 SUMMARY_SCHEMA = "summary binary"
@@ -35,6 +36,7 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
     ``engine``: ``"datasource"`` (Spark >= 4) or ``"arrow"`` (``mapInArrow``; Spark 3.5).
     Returns what was written (path, records, indexes).
     """
+    check_record_columns(df.columns)
     resolved = resolve_header(header, header_from)
     if check_refs:
         check_references(resolved, _named_references(df))
