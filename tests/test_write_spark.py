@@ -69,6 +69,27 @@ def test_local_sort_shuffled_reads(source, tmp_path):
     assert positions[len(placed):] == [(b"*", 0)] * (len(positions) - len(placed))  # unplaced last
 
 
+def test_local_sort_is_samtools_sort_record_for_record(source, tmp_path):
+    """samtools' order exactly, ties (same reference, position and strand) in input order:
+    the input is name-sorted, read in several splits, from the decoded columns and from
+    the record column."""
+    import subprocess
+
+    spark = activate("local").spark
+    by_name = tmp_path / "by_name.bam"
+    subprocess.run(["samtools", "sort", "-n", "-o", str(by_name), str(source)], check=True)
+    theirs = tmp_path / "samtools.bam"
+    subprocess.run(["samtools", "sort", "-o", str(theirs), str(by_name)], check=True)
+    decoded = load(spark, by_name, split_size="30k")
+    records = (spark.read.format("bam").option("splitSize", "30k")
+               .schema("reference_name string, next_reference_name string, record binary").load(str(by_name)))
+    for name, reads in (("decoded", decoded), ("record", records)):
+        out = tmp_path / f"{name}.bam"
+        summary = sparkbam_py.write_bam(reads, str(out), header_from=str(source), sort=True, partitions=4)
+        assert summary["records"] == 3000
+        assert sam_records(out) == sam_records(theirs)
+
+
 def test_local_sharded_and_plain_datasource_writes(source, tmp_path):
     spark = activate("local").spark
     reads = load(spark, source)

@@ -14,12 +14,11 @@ from ..errors import ConfigError
 from ..write.commit import abort, commit
 from ..write.header import WriteHeader, check_references, resolve_header
 from ..write.job import WriteJob, filesystem
-from ..write.records import check_record_columns
+from ..write.records import check_record_columns, records_of_batch
+from ..write.sort_rows import SORT_KEY, SORT_ROWS_DDL, SORT_SEQUENCE, to_sort_rows
 
 # Spark's DDL of mapInArrow's output: one pickled PartSummary per task.
 SUMMARY_SCHEMA = "summary binary"
-# Where rows with no reference sort (after every reference id, as samtools puts them).
-_UNPLACED_SORT_KEY = 2**31 - 1
 
 
 def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, sort: bool = False,
@@ -109,15 +108,16 @@ def _named_references(df):
 
 
 def sort_by_coordinate(df, header: WriteHeader, partitions: Optional[int] = None):
-    """``df`` range-partitioned and sorted by (reference id, position); no reference last."""
-    from pyspark.sql import functions as F
+    """``df`` as compact rows (:mod:`sparkbam_py.write.sort_rows`) in samtools' coordinate
+    order: range-partitioned and sorted within partitions on two longs."""
+    names = header.names_array
 
-    spark = df.sparkSession
-    ids = spark.createDataFrame(list(zip(header.reference_names, range(len(header.reference_names)))),
-                                "_sparkbam_name string, _sparkbam_ref int")
-    keyed = (df.join(F.broadcast(ids), df["reference_name"] == ids["_sparkbam_name"], "left")
-             .withColumn("_sparkbam_ref", F.coalesce(F.col("_sparkbam_ref"), F.lit(_UNPLACED_SORT_KEY)))
-             .drop("_sparkbam_name"))
-    keys = [F.col("_sparkbam_ref"), F.col("reference_start")]
-    ranged = keyed.repartitionByRange(partitions, *keys) if partitions else keyed.repartitionByRange(*keys)
-    return ranged.sortWithinPartitions(*keys).drop("_sparkbam_ref")
+    def encode_partition(batches):
+        from .bam_writer import task_identity
+
+        return to_sort_rows(batches, lambda batch: records_of_batch(batch, names), task_identity()[0])
+
+    compact = df.mapInArrow(encode_partition, SORT_ROWS_DDL)
+    keys = [SORT_KEY, SORT_SEQUENCE]
+    ranged = compact.repartitionByRange(partitions, *keys) if partitions else compact.repartitionByRange(*keys)
+    return ranged.sortWithinPartitions(*keys)

@@ -29,6 +29,7 @@ from ..errors import ConfigError, CorruptRecordError
 from .arrow_text import text_buffers
 from .encode import EncodedRecords, encode_batch, reference_ids
 from .errors import RecordEncodeError, encode_error
+from .sort_rows import SORT_RECORD, records_of_sort_rows
 
 NAME_COLUMNS = ("reference_name", "next_reference_name")
 # Scalar columns checked against the record's bytes, by the decoder's column of the same name.
@@ -38,6 +39,8 @@ _DECODED = ("flag", "reference_start", "reference_end") + CHECKED_COLUMNS[2:]
 
 def records_of_batch(batch: pa.RecordBatch, reference_names: pa.Array) -> EncodedRecords:
     """The batch's records: encoded from its columns, or taken from its ``record`` column."""
+    if SORT_RECORD in batch.schema.names:
+        return records_of_sort_rows(batch)
     if RECORD in batch.schema.names:
         return records_from_column(batch, reference_names)
     return encode_batch(batch, reference_names)
