@@ -22,6 +22,7 @@ from .spark.coverage import compute_coverage
 from .spark.cram_api import load_cram
 from .spark.intervals import load_intervals
 from .spark.map_splits import map_splits
+from .spark.view_api import view_bam
 from .spark.write_api import write_bam
 from .splits import Split
 from .text.map_regions import map_regions
@@ -50,5 +51,6 @@ __all__ = [
     "map_splits",
     "read_table",
     "register",
+    "view_bam",
     "write_bam",
 ]

@@ -17,6 +17,7 @@ from spark.engines import activate
 from write_helpers import index_disagreements, quickcheck, sam_records, samtools_index
 
 import sparkbam_py
+from sparkbam_py.spark.view_api import view_bam
 from sparkbam_py.write.errors import HeaderMismatchError
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -152,6 +153,9 @@ def test_connect_datasource_write(source, tmp_path):
     assert summary["records"] == 3000
     assert_same_reads(out, source)
     assert Path(str(out) + ".bai").exists()
+    viewed = tmp_path / "connect-view.bam"
+    assert view_bam(spark, str(source), str(viewed), split_size="40k")["records"] == 3000
+    assert_same_reads(viewed, source)
 
 
 def test_local_view_command_filters_like_samtools(source, tmp_path):
@@ -167,3 +171,27 @@ def test_local_view_command_filters_like_samtools(source, tmp_path):
     expected = os.popen(f"samtools view -f 0x2 -F 0x10 -q 20 {indexed} chr1:1-1500000 chr2").read()
     assert sam_records(out) == expected.encode().splitlines()
     assert Path(str(out) + ".bai").exists()
+
+
+def test_local_view_copies_the_kept_records_byte_for_byte(source, tmp_path):
+    """Without regions each task copies its split's kept records into its part: the bytes
+    samtools view writes, samtools' index, the same .sbi splits."""
+    import subprocess
+
+    spark = activate("local").spark
+    out = tmp_path / "view.bam"
+    summary = view_bam(spark, str(source), str(out), flag_include=0x2, flag_exclude=0x10, min_mapq=20,
+                       split_size="40k")
+    theirs = tmp_path / "samtools.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-f", "0x2", "-F", "0x10", "-q", "20", "-o", str(theirs),
+                    str(source)],
+                   check=True)
+    assert summary["parts"] > 3 and summary["records"] == len(sam_records(theirs))
+    uncompressed = ["samtools", "view", "-u", "--no-PG"]
+    body = [subprocess.run(uncompressed + [str(path)], capture_output=True, check=True).stdout
+            for path in (out, theirs)]
+    import gzip
+
+    assert gzip.decompress(body[0]) == gzip.decompress(body[1])
+    reference = samtools_index(out, tmp_path / "samtools.bai")
+    assert index_disagreements(out, str(out) + ".bai", reference, queries=20) == []

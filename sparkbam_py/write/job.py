@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import posixpath
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 import pyarrow as pa
 
@@ -66,14 +67,19 @@ class WriteJob:
 
     def write_part(self, batches: Iterable[pa.RecordBatch], partition: int, attempt: int) -> PartSummary:
         """A task's work: its batches to one part file (a complete BAM when sharded)."""
-        fs, local = filesystem(self.part_path(partition, attempt))
-        header = self.header.to_bytes() if self.sharded else None
-        with fs.open(local, "wb") as out:
-            writer = PartWriter(out, self.header.names_array, self.settings, header=header, path=self.path)
+        with self.open_part(partition, attempt) as writer:
             for number, batch in enumerate(batches):
                 if batch.num_rows:
                     writer.write_batch(batch, number)
             return writer.finish(self.part_path(partition, attempt), partition, attempt, eof=self.sharded)
+
+    @contextmanager
+    def open_part(self, partition: int, attempt: int) -> Iterator[PartWriter]:
+        """A writer of the part file of ``partition``'s attempt ``attempt`` (closed after)."""
+        fs, local = filesystem(self.part_path(partition, attempt))
+        header = self.header.to_bytes() if self.sharded else None
+        with fs.open(local, "wb") as out:
+            yield PartWriter(out, self.header.names_array, self.settings, header=header, path=self.path)
 
 
 def _check_level(level) -> int:

@@ -85,6 +85,10 @@ class PartWriter:
             records = records_of_batch(batch, self.reference_names)
         except RecordEncodeError as error:
             raise type(error)(f"batch {batch_number} of the task, {error.detail}", self.path) from None
+        self.write_records(records)
+
+    def write_records(self, records) -> None:
+        """Append encoded records (:class:`~.encode.EncodedRecords`) and their index entries."""
         starts = self._inflated + records.offsets[:-1]
         ends = self._inflated + records.offsets[1:]
         g = self.settings.sbi_granularity
