@@ -72,8 +72,8 @@ def test_local_sort_shuffled_reads(source, tmp_path):
 
 def test_local_sort_is_samtools_sort_record_for_record(source, tmp_path):
     """samtools' order exactly, ties (same reference, position and strand) in input order:
-    the input is name-sorted, read in several splits, from the decoded columns and from
-    the record column."""
+    the input is name-sorted, read in several splits, from the decoded columns, from the
+    record column, and by view_bam from the splits themselves."""
     import subprocess
 
     spark = activate("local").spark
@@ -89,6 +89,11 @@ def test_local_sort_is_samtools_sort_record_for_record(source, tmp_path):
         summary = sparkbam_py.write_bam(reads, str(out), header_from=str(source), sort=True, partitions=4)
         assert summary["records"] == 3000
         assert sam_records(out) == sam_records(theirs)
+    viewed = tmp_path / "view.bam"
+    view_bam(spark, str(by_name), str(viewed), sort=True, split_size="30k")
+    assert sam_records(viewed) == sam_records(theirs)
+    reference = samtools_index(viewed, tmp_path / "samtools.bai")
+    assert index_disagreements(viewed, str(viewed) + ".bai", reference, queries=20) == []
 
 
 def test_local_sharded_and_plain_datasource_writes(source, tmp_path):

@@ -4,30 +4,30 @@ Without regions or sorting, each Spark task reads one split and writes the recor
 the FLAG/MAPQ filter straight into its part (:mod:`sparkbam_py.write.split_copy`): the
 records never cross into the JVM as rows, which is what lets the job run at samtools'
 pace; the driver then commits the parts as ``write_bam`` does (one BAM with ``.bai`` and
-``.sbi``, or shards).  With ``regions`` (read through each input's index) or ``sort`` it
-goes through a DataFrame and :func:`~sparkbam_py.spark.write_api.write_bam` (the record
-column, or the decoded columns where the index reader cannot give records).  Works on
+``.sbi``, or shards).  With ``sort``, the tasks reading the splits turn the kept records
+straight into the compact sort rows (:mod:`sparkbam_py.write.sort_rows`), so the records
+enter the JVM once, for the shuffle.  With ``regions`` (read through each input's index)
+it goes through the decoded columns and :func:`~sparkbam_py.spark.write_api.write_bam`.  Works on
 classic and Spark Connect sessions alike (:func:`~.tasks.run_on_executors`).
 """
 from __future__ import annotations
 
+import pickle
 from functools import partial
 from typing import Optional, Sequence
 
-from ..bam.record_column import RECORD
 from ..write.commit import abort, commit
 from ..write.header import WriteHeader, common_header
 from ..write.job import WriteJob
-from ..write.split_copy import ReadFilter, copy_split
+from ..write.sort_rows import SORT_ROWS_DDL, sort_rows
+from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
 from .paths import PathsArgument, expand_paths
 from .plan import ReadOptions, plan_reads
 from .task_sizing import balanced_split_size_for, task_slots
-from .tasks import run_on_executors
-from .write_api import write_bam
+from .tasks import ITEMS_SCHEMA, run_on_executors
+from .write_api import range_sorted, write_bam
 
 # What the DataFrame path reads when records can come as bytes: the names set the ids.
-_RECORD_SCHEMA = f"reference_name string, next_reference_name string, flag int, mapping_quality int, {RECORD} binary"
-
 
 def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = (), flag_include: int = 0,
              flag_exclude: int = 0, min_mapq: int = 0, sort: bool = False, sharded: bool = False,
@@ -42,13 +42,17 @@ def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = 
     files = expand_paths(paths)
     header = header or common_header(files)
     read_filter = ReadFilter(flag_include, flag_exclude, min_mapq)
-    if regions or sort:
+    if regions:
         reads = _filtered_reads(spark, files, regions, read_filter, split_size)
         return write_bam(reads, out, header, sort=sort, sharded=sharded, overwrite=overwrite, index=index,
                          compression_level=compression_level, check_refs=False)
     if split_size is None:
         split_size = balanced_split_size_for(files, task_slots(spark))
     tasks = plan_reads(files, ReadOptions.of(split_size))
+    if sort:
+        rows = range_sorted(sort_rows_of_splits(spark, tasks, read_filter))
+        return write_bam(rows, out, header.with_sort_order("coordinate"), sharded=sharded, overwrite=overwrite,
+                         index=index, compression_level=compression_level, check_refs=False)
     job = WriteJob.create(out, header, overwrite=overwrite, sharded=sharded, index=index, level=compression_level)
     try:
         summaries = run_on_executors(spark, partial(_copy_task, job=job, read_filter=read_filter),
@@ -59,6 +63,23 @@ def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = 
     return commit(job, summaries)
 
 
+def sort_rows_of_splits(spark, tasks, read_filter: ReadFilter):
+    """A DataFrame of the compact sort rows (:mod:`sparkbam_py.write.sort_rows`) of every
+    split's kept records, made in the tasks that read the splits: one trip into the JVM."""
+    items = [(number, pickle.dumps(task)) for number, task in enumerate(tasks)]
+    frame = spark.createDataFrame(items, ITEMS_SCHEMA).repartitionByRange(max(1, len(items)), "item_index")
+    return frame.mapInArrow(partial(_split_sort_rows, read_filter=read_filter), SORT_ROWS_DDL)
+
+
+def _split_sort_rows(batches, read_filter: ReadFilter):
+    for batch in batches:
+        for number, blob in zip(batch.column("item_index").to_pylist(), batch.column("item").to_pylist()):
+            row = 0
+            for records in kept_records_of_split(pickle.loads(blob), read_filter):
+                yield sort_rows(records, number, row)
+                row += len(records)
+
+
 def _copy_task(item, job: WriteJob, read_filter: ReadFilter):
     from .bam_writer import task_identity
 
@@ -67,6 +88,7 @@ def _copy_task(item, job: WriteJob, read_filter: ReadFilter):
 
 
 def _filtered_reads(spark, files, regions, read_filter: ReadFilter, split_size):
+    """The reads overlapping ``regions`` passing the filter, decoded."""
     from pyspark.sql import functions as F
 
     from .datasource import register
@@ -75,12 +97,8 @@ def _filtered_reads(spark, files, regions, read_filter: ReadFilter, split_size):
     reader = spark.read.format("bam")
     if split_size is not None:
         reader = reader.option("splitSize", str(split_size))
-    if regions:
-        # The index reader yields decoded columns only: the records are encoded back.
-        reader = reader.option("intervals", ",".join(regions))
-    else:
-        reader = reader.schema(_RECORD_SCHEMA)
-    reads = reader.load(files if len(files) > 1 else files[0])
+    # The index reader yields decoded columns only: the records are encoded back.
+    reads = reader.option("intervals", ",".join(regions)).load(files if len(files) > 1 else files[0])
     if read_filter.flag_include:
         reads = reads.where(F.col("flag").bitwiseAND(read_filter.flag_include) == read_filter.flag_include)
     if read_filter.flag_exclude:

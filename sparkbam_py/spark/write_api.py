@@ -117,7 +117,11 @@ def sort_by_coordinate(df, header: WriteHeader, partitions: Optional[int] = None
 
         return to_sort_rows(batches, lambda batch: records_of_batch(batch, names), task_identity()[0])
 
-    compact = df.mapInArrow(encode_partition, SORT_ROWS_DDL)
+    return range_sorted(df.mapInArrow(encode_partition, SORT_ROWS_DDL), partitions)
+
+
+def range_sorted(compact, partitions: Optional[int] = None):
+    """Compact rows range-partitioned and sorted within partitions on (key, input place)."""
     keys = [SORT_KEY, SORT_SEQUENCE]
     ranged = compact.repartitionByRange(partitions, *keys) if partitions else compact.repartitionByRange(*keys)
     return ranged.sortWithinPartitions(*keys)

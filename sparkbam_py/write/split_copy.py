@@ -11,6 +11,7 @@ reference dictionary (checked on the driver), so the records' reference ids stan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -48,14 +49,20 @@ class ReadFilter:
 
 def copy_split(job: WriteJob, task: SplitTask, number: int, attempt: int, read_filter: ReadFilter) -> PartSummary:
     """Split ``task``'s reads passing ``read_filter`` as part ``number`` of ``job``."""
-    with SplitReader(task) as split, job.open_part(number, attempt) as writer:
+    with job.open_part(number, attempt) as writer:
+        for records in kept_records_of_split(task, read_filter):
+            writer.write_records(records)
+        return writer.finish(job.part_path(number, attempt), number, attempt, eof=job.sharded)
+
+
+def kept_records_of_split(task: SplitTask, read_filter: ReadFilter) -> Iterator[EncodedRecords]:
+    """The split's records passing ``read_filter``, a walk chunk at a time (boundary checked)."""
+    with SplitReader(task) as split:
         for chunk in split.iter_chunks(CHUNK_BYTES, reuse_buffer=True):
             fixed = chunk.fixed_fields()
             keep = read_filter.keep(fixed)
             if keep.any():
-                writer.write_records(kept_records(chunk.run.data, chunk.offsets[keep], fixed[keep],
-                                                  split.header.reference_names))
-        return writer.finish(job.part_path(number, attempt), number, attempt, eof=job.sharded)
+                yield kept_records(chunk.run.data, chunk.offsets[keep], fixed[keep], split.header.reference_names)
 
 
 def kept_records(data: np.ndarray, starts: np.ndarray, fixed: np.ndarray, reference_names) -> EncodedRecords:
