@@ -91,7 +91,7 @@ def _filtered_reads(spark, files, regions, read_filter: ReadFilter, split_size):
     """The reads overlapping ``regions`` passing the filter, decoded."""
     from pyspark.sql import functions as F
 
-    from .datasource import register
+    from .api import register  # a typed error before Spark 4, which has no Python data sources
 
     register(spark)
     reader = spark.read.format("bam")

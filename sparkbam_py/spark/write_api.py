@@ -16,6 +16,7 @@ from ..write.header import WriteHeader, check_references, resolve_header
 from ..write.job import WriteJob, filesystem
 from ..write.records import check_record_columns, records_of_batch
 from ..write.sort_rows import SORT_KEY, SORT_ROWS_DDL, SORT_SEQUENCE, to_sort_rows
+from .session import spark_major_version
 
 # Spark's DDL of mapInArrow's output: one pickled PartSummary per task.
 SUMMARY_SCHEMA = "summary binary"
@@ -24,7 +25,7 @@ SUMMARY_SCHEMA = "summary binary"
 def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, sort: bool = False,
               sharded: bool = False, overwrite: bool = False, index: bool = True,
               compression_level: Optional[int] = None, deflate: str = "", sbi_granularity: Optional[int] = None,
-              check_refs: bool = True, partitions: Optional[int] = None, engine: str = "datasource") -> dict:
+              check_refs: bool = True, partitions: Optional[int] = None, engine: str = "auto") -> dict:
     """Write the reads of ``df`` (the read schema, or any subset a record needs) as BAM.
 
     ``header``: SAM header text (or a :class:`WriteHeader`); ``header_from``: a BAM whose
@@ -32,7 +33,8 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
     range-partitioned into ``partitions`` (default ``spark.sql.shuffle.partitions``).
     ``sharded``: a folder of complete BAMs, one per partition, instead of one BAM.  ``index``:
     write ``.bai`` (``.csi`` past 2^29 bases) when the output is coordinate-sorted.
-    ``engine``: ``"datasource"`` (Spark >= 4) or ``"arrow"`` (``mapInArrow``; Spark 3.5).
+    ``engine``: ``"datasource"`` (Spark >= 4), ``"arrow"`` (``mapInArrow``; Spark 3.5), or
+    ``"auto"``: the data source where the Spark version has Python data sources.
     Returns what was written (path, records, indexes).
     """
     check_record_columns(df.columns)
@@ -42,11 +44,15 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
     if sort:
         resolved = resolved.with_sort_order("coordinate")
         df = sort_by_coordinate(df, resolved, partitions)
+    if engine == "auto":
+        from .api import FIRST_DATASOURCE_SPARK
+
+        engine = "datasource" if spark_major_version(df.sparkSession) >= FIRST_DATASOURCE_SPARK else "arrow"
     if engine == "datasource":
         return _write_through_datasource(df, path, resolved, sharded, overwrite, index, compression_level,
                                          deflate, sbi_granularity)
     if engine != "arrow":
-        raise ConfigError(f"engine must be 'datasource' or 'arrow', not {engine!r}")
+        raise ConfigError(f"engine must be 'auto', 'datasource' or 'arrow', not {engine!r}")
     job = WriteJob.create(path, resolved, overwrite=overwrite, sharded=sharded, index=index,
                           level=compression_level, backend=deflate, sbi_granularity=sbi_granularity)
     try:
