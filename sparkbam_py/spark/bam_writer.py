@@ -31,6 +31,7 @@ from .plan import parse_bool
 HEADER_OPTION = "header"  # SAM header text
 HEADER_FROM_OPTION = "headerfrom"  # a BAM whose header to use
 RESOLVED_HEADER_OPTION = "sparkbamheader"  # JSON text, names, lengths (set by write_bam)
+SORTED_OUTPUT_OPTION = "sparkbamsorted"  # write_bam sorted the rows: parts out of order fail the commit
 
 
 def _lowered(options) -> dict:
@@ -57,7 +58,8 @@ def job_of_options(options, overwrite: bool) -> WriteJob:
         sharded=parse_bool("sharded", options.get("sharded", "false")),
         index=parse_bool("index", options.get("index", "true")),
         level=options.get("compressionlevel"), backend=options.get("deflate", ""),
-        sbi_granularity=options.get("sbigranularity"))
+        sbi_granularity=options.get("sbigranularity"),
+        sorted_output=parse_bool(SORTED_OUTPUT_OPTION, options.get(SORTED_OUTPUT_OPTION, "false")))
 
 
 def task_identity() -> tuple:

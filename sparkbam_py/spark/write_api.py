@@ -41,20 +41,29 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
     resolved = resolve_header(header, header_from)
     if check_refs:
         check_references(resolved, _named_references(df))
+    settings = dict(sharded=sharded, overwrite=overwrite, index=index, level=compression_level, backend=deflate,
+                    sbi_granularity=sbi_granularity)
     if sort:
-        resolved = resolved.with_sort_order("coordinate")
-        df = sort_by_coordinate(df, resolved, partitions)
+        return write_sorted_rows(sort_by_coordinate(df, resolved, partitions), path, resolved, engine, **settings)
+    return _write(df, path, resolved, engine, **settings)
+
+
+def write_sorted_rows(rows, path: str, header: WriteHeader, engine: str = "auto", **settings) -> dict:
+    """Write compact sort rows already in coordinate order (:func:`range_sorted`) under an
+    ``SO:coordinate`` header; parts found out of order fail the commit."""
+    return _write(rows, path, header.with_sort_order("coordinate"), engine, sorted_output=True, **settings)
+
+
+def _write(df, path: str, header: WriteHeader, engine: str, **settings) -> dict:
     if engine == "auto":
         from .api import FIRST_DATASOURCE_SPARK
 
         engine = "datasource" if spark_major_version(df.sparkSession) >= FIRST_DATASOURCE_SPARK else "arrow"
     if engine == "datasource":
-        return _write_through_datasource(df, path, resolved, sharded, overwrite, index, compression_level,
-                                         deflate, sbi_granularity)
+        return _write_through_datasource(df, path, header, **settings)
     if engine != "arrow":
         raise ConfigError(f"engine must be 'auto', 'datasource' or 'arrow', not {engine!r}")
-    job = WriteJob.create(path, resolved, overwrite=overwrite, sharded=sharded, index=index,
-                          level=compression_level, backend=deflate, sbi_granularity=sbi_granularity)
+    job = WriteJob.create(path, header, **settings)
     try:
         rows = df.mapInArrow(_arrow_task(job), SUMMARY_SCHEMA).collect()
     except BaseException:
@@ -76,20 +85,21 @@ def _arrow_task(job: WriteJob):
     return write_partition
 
 
-def _write_through_datasource(df, path, header: WriteHeader, sharded, overwrite, index, level, deflate,
-                              granularity) -> dict:
-    from .bam_writer import RESOLVED_HEADER_OPTION
+def _write_through_datasource(df, path, header: WriteHeader, *, sharded, overwrite, index, level, backend,
+                              sbi_granularity, sorted_output: bool = False) -> dict:
+    from .bam_writer import RESOLVED_HEADER_OPTION, SORTED_OUTPUT_OPTION
     from .datasource import register
 
     spark = df.sparkSession
     register(spark)
     options = {RESOLVED_HEADER_OPTION: json.dumps({"text": header.text, "names": list(header.reference_names),
                                                    "lengths": list(header.reference_lengths)}),
-               "sharded": str(sharded).lower(), "index": str(index).lower(), "deflate": deflate}
+               "sharded": str(sharded).lower(), "index": str(index).lower(), "deflate": backend,
+               SORTED_OUTPUT_OPTION: str(sorted_output).lower()}
     if level is not None:
         options["compressionLevel"] = str(level)
-    if granularity is not None:
-        options["sbiGranularity"] = str(granularity)
+    if sbi_granularity is not None:
+        options["sbiGranularity"] = str(sbi_granularity)
     _refuse_existing(path, overwrite)
     df.write.format("bam").options(**options).mode("overwrite").save(path)
     if sharded:

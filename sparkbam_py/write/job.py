@@ -42,11 +42,12 @@ class WriteJob:
     settings: WriteSettings
     sharded: bool = False
     index_kind: Optional[str] = None  # "bai", "csi" or None
+    sorted_output: bool = False  # the rows were sorted for this write: parts out of order are an error
 
     @classmethod
     def create(cls, path: str, header: WriteHeader, *, overwrite: bool = False, sharded: bool = False,
                index: bool = True, level: Optional[int] = None, backend: str = "",
-               sbi_granularity: Optional[int] = None) -> "WriteJob":
+               sbi_granularity: Optional[int] = None, sorted_output: bool = False) -> "WriteJob":
         """Plan a write to ``path``; the output must not exist unless ``overwrite``."""
         fs, local = filesystem(path)
         if fs.exists(local) and not overwrite:
@@ -60,7 +61,7 @@ class WriteJob:
         parts = posixpath.join(parent, f".{name}{PARTS_SUFFIX}{uuid.uuid4().hex}") if parent else \
             f".{name}{PARTS_SUFFIX}{uuid.uuid4().hex}"
         fs.makedirs(filesystem(parts)[1], exist_ok=True)
-        return cls(path, parts, header, settings, sharded, kind if index else None)
+        return cls(path, parts, header, settings, sharded, kind if index else None, sorted_output)
 
     def part_path(self, partition: int, attempt: int) -> str:
         return posixpath.join(self.parts_dir, f"part-{partition:05d}-{attempt}")

@@ -95,6 +95,8 @@ class PartWriter:
         self._sbi.append(starts[(-self._records) % g::g])
         if self._want_index:
             self._index.add(records, starts, ends)
+        else:
+            self._index.track_order(records)
         self._records += len(records)
         self._inflated += len(records.data)
         self._emit_records(records)

@@ -44,11 +44,21 @@ def coordinate_keys(ref_id: np.ndarray, pos: np.ndarray, flag: np.ndarray) -> np
     return (reference << 32) | ((pos.astype(np.int64) + 1) << 1) | reverse.astype(np.int64)
 
 
+def record_keys(records: EncodedRecords) -> np.ndarray:
+    """:func:`coordinate_keys` of encoded records (the flag read from their bytes)."""
+    flag = _field(records.data, records.offsets[:-1] + OFF_FLAG, "<u2")
+    return coordinate_keys(records.ref_id, records.pos, flag)
+
+
+def sequence_numbers(partition: int, first_row: int, count: int) -> np.ndarray:
+    """The input places of ``count`` rows of input ``partition`` from its ``first_row``-th."""
+    return (np.int64(partition) << _ROW_BITS) + first_row + np.arange(count, dtype=np.int64)
+
+
 def sort_rows(records: EncodedRecords, partition: int, first_row: int) -> pa.RecordBatch:
     """The compact rows of one encoded batch, the ``first_row``-th row of input ``partition`` first."""
-    flag = _field(records.data, records.offsets[:-1] + OFF_FLAG, "<u2")
-    keys = coordinate_keys(records.ref_id, records.pos, flag)
-    sequence = (np.int64(partition) << _ROW_BITS) + first_row + np.arange(len(records), dtype=np.int64)
+    keys = record_keys(records)
+    sequence = sequence_numbers(partition, first_row, len(records))
     offsets = records.offsets
     if offsets[-1] >= 2**31:
         raise ValueError("a batch of more than 2 GiB of records cannot be one binary column")
