@@ -201,14 +201,3 @@ def test_local_view_copies_the_kept_records_byte_for_byte(source, tmp_path):
     reference = samtools_index(out, tmp_path / "samtools.bai")
     assert index_disagreements(out, str(out) + ".bai", reference, queries=20) == []
 
-
-def test_local_partition_values_send_rows_to_the_chosen_partition():
-    from pyspark.sql import functions as F
-
-    from sparkbam_py.spark.exact_partitions import exactly_partitioned, partition_values
-
-    spark = activate("local").spark
-    values = partition_values(spark, 7)
-    rows = spark.createDataFrame([(value, wanted) for wanted, value in enumerate(values)] * 3, "value int, wanted int")
-    placed = exactly_partitioned(rows, "value", 7).select("wanted", F.spark_partition_id().alias("got")).collect()
-    assert len(placed) == 21 and all(row.wanted == row.got for row in placed)

@@ -16,24 +16,16 @@ import pickle
 from functools import partial
 from typing import Optional, Sequence
 
-import numpy as np
-import pyarrow as pa
-
 from ..write.commit import abort, commit
 from ..write.header import WriteHeader, common_header
 from ..write.job import WriteJob
-from ..write.sort_bounds import partition_of, range_bounds, sample_split
-from ..write.sort_rows import SORT_KEY, SORT_ROWS_DDL, SORT_SEQUENCE, sort_rows
+from ..write.sort_rows import SORT_ROWS_DDL, sort_rows
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
-from .exact_partitions import exactly_partitioned, partition_values
 from .paths import PathsArgument, expand_paths
 from .plan import ReadOptions, plan_reads
 from .task_sizing import balanced_split_size_for, task_slots
 from .tasks import ITEMS_SCHEMA, run_on_executors
-from .write_api import write_bam, write_sorted_rows
-
-# The column holding the int that sends a row to its partition (exact_partitions).
-_SLOT = "_sparkbam_slot"
+from .write_api import range_sorted, write_bam, write_sorted_rows
 
 # What the DataFrame path reads when records can come as bytes: the names set the ids.
 
@@ -73,39 +65,24 @@ def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = 
 
 def sorted_rows_of_splits(spark, tasks, read_filter: ReadFilter):
     """The compact sort rows (:mod:`sparkbam_py.write.sort_rows`) of every split's kept
-    records, in coordinate order, one output partition per split.
+    records, in coordinate order, one output partition per split (whole waves).
 
     The tasks reading the splits make the rows, so records enter the JVM once, for the
-    shuffle; the bounds come from a sample of each split's first records
-    (:mod:`sparkbam_py.write.sort_bounds`), so nothing is read twice, and each row goes to its
-    partition through :mod:`.exact_partitions`.
+    shuffle.  (Measured: Spark's range sampling adds no second read of the splits here, so
+    bounds computed from the splits themselves saved nothing and are not used.)
     """
-    partitions = max(1, len(tasks))
-    samples = run_on_executors(spark, partial(_sample_task, read_filter=read_filter), list(enumerate(tasks)))
-    bounds = range_bounds(samples, partitions)
-    values = partition_values(spark, partitions)
-    items = [(number, pickle.dumps(task), values[number]) for number, task in enumerate(tasks)]
-    frame = exactly_partitioned(spark.createDataFrame(items, f"{ITEMS_SCHEMA}, {_SLOT} int"), _SLOT, partitions)
-    rows = frame.mapInArrow(partial(_split_sort_rows, read_filter=read_filter, bounds=bounds, values=values),
-                            f"{SORT_ROWS_DDL}, {_SLOT} int")
-    return exactly_partitioned(rows, _SLOT, partitions).sortWithinPartitions(SORT_KEY, SORT_SEQUENCE)
+    items = [(number, pickle.dumps(task)) for number, task in enumerate(tasks)]
+    frame = spark.createDataFrame(items, ITEMS_SCHEMA).repartitionByRange(max(1, len(items)), "item_index")
+    rows = frame.mapInArrow(partial(_split_sort_rows, read_filter=read_filter), SORT_ROWS_DDL)
+    return range_sorted(rows, max(1, len(tasks)))
 
 
-def _sample_task(item, read_filter: ReadFilter):
-    number, task = item
-    return sample_split(task, number, read_filter)
-
-
-def _split_sort_rows(batches, read_filter: ReadFilter, bounds, values):
-    values = np.asarray(values, dtype=np.int32)
+def _split_sort_rows(batches, read_filter: ReadFilter):
     for batch in batches:
         for number, blob in zip(batch.column("item_index").to_pylist(), batch.column("item").to_pylist()):
             row = 0
             for records in kept_records_of_split(pickle.loads(blob), read_filter):
-                rows = sort_rows(records, number, row)
-                partition = partition_of(rows.column(SORT_KEY).to_numpy(), rows.column(SORT_SEQUENCE).to_numpy(),
-                                         bounds)
-                yield rows.append_column(_SLOT, pa.array(values[partition], pa.int32()))
+                yield sort_rows(records, number, row)
                 row += len(records)
 
 
