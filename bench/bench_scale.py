@@ -18,6 +18,11 @@ original's (its bytes are reported beside the time).  Each job runs on both file
 * ``write``: ``write_bam`` of the record column (bytes as stored, with ``.bai``/``.sbi``);
 * ``sort``: ``write_bam(sort=True)`` of the same.
 
+Spark's scratch space (``spark.local.dir``) is WORK/spark-local, emptied after each job, and
+shuffles are compressed with zstd (``spark.io.compression.codec``): a sort of the large copy
+of a 30x genome shuffles some 40 GB of inflated records, and zstd keeps its scratch files
+smaller than Spark's default lz4 does.
+
 While a job runs, its process tree is sampled every 0.2 s (``/proc`` through psutil): the
 driver (the job's Python process), the JVM, and each Python worker (pyspark's daemon and
 the workers it forks), keeping each process's peak RSS.  "Linear" is ``factor`` times the
@@ -43,9 +48,10 @@ _JOB = """
 import json, sys, time
 import sparkbam_py
 from sparkbam_py.spark.session import get_spark
-job, bam, out, cores = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+job, bam, out, cores, local_dir = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[6]
 spark = get_spark("bench-scale", master=f"local[{cores}]",
-                  config={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(4 * cores)})
+                  config={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(4 * cores),
+                          "spark.local.dir": local_dir, "spark.io.compression.codec": "zstd"})
 sparkbam_py.register(spark)
 spark.range(cores).count()
 started = time.perf_counter()
@@ -113,9 +119,10 @@ def _role(process) -> str:
     return "other"
 
 
-def run_job(job: str, bam: str, out: str, cores: int) -> dict:
+def run_job(job: str, bam: str, out: str, cores: int, local_dir: Path) -> dict:
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", _JOB, job, bam, out, str(cores), RECORD_SCHEMA],
+    local_dir.mkdir(exist_ok=True)
+    child = subprocess.Popen([sys.executable, "-c", _JOB, job, bam, out, str(cores), RECORD_SCHEMA, str(local_dir)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = TreeSampler(child.pid)
     sampler.start()
@@ -169,10 +176,12 @@ def main(argv=None) -> int:
             for label, path in (("1x", args.bam), (f"{args.factor}x", str(big))):
                 out = work / f"out-{job}-{label}"
                 try:
-                    runs[label] = run_job(job, path, str(out) + ("" if job == "convert" else ".bam"), args.cores)
+                    runs[label] = run_job(job, path, str(out) + ("" if job == "convert" else ".bam"), args.cores,
+                                          work / "spark-local")
                 finally:
                     remove(out)
                     remove(Path(str(out) + ".bam"))
+                    remove(work / "spark-local")
             small, large = runs["1x"]["seconds"], runs[f"{args.factor}x"]["seconds"]
             runs["ratio_to_linear"] = round(large / (args.factor * small), 3)
             report["jobs"][job] = runs
