@@ -37,12 +37,12 @@ import tempfile
 import time
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
 RECORD_SCHEMA = "reference_name string, next_reference_name string, record binary"
 ALL_CASES = ("samtools_view", "view", "write_record", "write", "samtools_sort", "view_sort", "sort_record",
              "sort_decoded")
 _SPARK_CASE = """
 import json, sys, time
-import psutil
 started = time.perf_counter()
 import sparkbam_py
 from sparkbam_py.spark.session import get_spark
@@ -54,17 +54,10 @@ sparkbam_py.register(spark)
 reader = spark.read.format("bam")
 reads = (reader.schema(schema) if schema and not view else reader).load(bam)
 spark.range(cores).count()
-jvm = psutil.Process(int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()))
-
-def tree_cpu():
-    total = 0.0
-    for process in [jvm] + jvm.children(recursive=True):
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
+sys.path.insert(0, sys.argv[6])
+from bench_coverage import tree_cpu as tree_cpu_of  # the JVM and its Python workers, reaped ones included
+jvm = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+tree_cpu = lambda: tree_cpu_of(jvm)
 
 cpu, driver, job_started = tree_cpu(), time.process_time(), time.perf_counter()
 if view:
@@ -96,7 +89,7 @@ def spark_case(bam: str, out: str, cores: int, sort: bool, schema: str = "") -> 
     """One run of our write in a fresh process on local[cores]."""
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", _SPARK_CASE, bam, out, str(cores), "sort" if sort else "plain",
-                             schema], check=True, capture_output=True, text=True)
+                             schema, str(HERE)], check=True, capture_output=True, text=True)
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     figures["process"] = time.perf_counter() - started
     return figures
