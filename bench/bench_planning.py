@@ -27,10 +27,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sparkbam_py.channel.fault_proxy import FaultProxy
-from sparkbam_py.channel.moto_s3 import MotoS3
+from sparkbam_py.bam.options import ReadOptions
 from sparkbam_py.channel.storage import storage_options_applied
-from sparkbam_py.spark.plan import ReadOptions, plan_reads
+from sparkbam_py.formats.bam import plan_reads
+from sparkbam_py.testing.fault_proxy import FaultProxy
+from sparkbam_py.testing.moto_s3 import MotoS3
 
 BUCKET = "planning"
 

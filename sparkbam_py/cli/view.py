@@ -24,6 +24,7 @@ def flag_bits(text: str) -> int:
 class View(Command):
     name = "view"
     help = "filter BAMs (regions, flags, MAPQ) on Spark and write one BAM with .bai and .sbi"
+    formats = ("bam",)
 
     def configure(self, parser):
         parser.add_argument("bam", nargs="+", help="input BAM paths or URLs")
@@ -46,6 +47,7 @@ class View(Command):
         from ..spark.view_api import view_bam
         from .comparison import session
 
+        self.input_format(args.bam)  # records are copied as stored: CRAM would need encoding
         spark = session("sparkbam-view")
         summary = view_bam(spark, args.bam, args.output, regions=args.region, flag_include=args.flag_include,
                            flag_exclude=args.flag_exclude, min_mapq=args.min_mapq, sort=args.sort,

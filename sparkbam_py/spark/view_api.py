@@ -21,10 +21,12 @@ from ..write.header import WriteHeader, common_header
 from ..write.job import WriteJob
 from ..write.sort_rows import SORT_ROWS_DDL, sort_rows
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
-from .paths import PathsArgument, expand_paths
-from .plan import ReadOptions, plan_reads
-from .task_sizing import balanced_split_size_for, task_slots
-from .tasks import ITEMS_SCHEMA, run_on_executors
+from ..bam.options import ReadOptions
+from ..formats.bam import plan_reads
+from ..formats.paths import PathsArgument, expand_paths
+from ..formats.sizing import balanced_split_size_for
+from .slots import task_slots
+from .tasks import ITEMS_SCHEMA, run_on_executors, task_identity
 from .write_api import range_sorted, write_bam, write_sorted_rows
 
 
@@ -86,8 +88,6 @@ def _split_sort_rows(batches, read_filter: ReadFilter):
 
 
 def _copy_task(item, job: WriteJob, read_filter: ReadFilter):
-    from .bam_writer import task_identity
-
     number, task = item
     return copy_split(job, task, number, task_identity()[1], read_filter)
 

@@ -19,7 +19,7 @@ from ..bam.decode import decode_records
 from ..bam.layout import FLAG_UNMAPPED
 from ..bam.record_column import record_sizes
 from ..bam.ragged import take_byte_ranges
-from ..splits import SplitReader, SplitTask
+from ..bam.splits import SplitReader, SplitTask
 from .encode import EncodedRecords
 from .job import WriteJob
 from .part import PartSummary
