@@ -7,6 +7,7 @@ the server's driver).
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,27 @@ def test_local_sharded_and_plain_datasource_writes(source, tmp_path):
     assert all(Path(str(s) + ".bai").exists() and Path(str(s) + ".sbi").exists() for s in shards)
     with pytest.raises(Exception, match="output exists"):
         reads.write.format("bam").option("headerFrom", str(source)).mode("append").save(str(out))
+
+
+def test_local_write_from_another_thread(source, tmp_path):
+    # A write looks the data source up in the JVM thread's active session: a Python thread
+    # other than the session's own calls through a JVM thread without one.
+    spark = activate("local").spark
+    reads = load(spark, source, split_size="1m")
+    out, outcome = tmp_path / "threaded.bam", {}
+
+    def write():
+        try:
+            outcome["summary"] = sparkbam_py.write_bam(reads, str(out), header_from=str(source), engine="datasource")
+        except BaseException as error:  # seen by the assertion below, in the test's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    worker.join()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["summary"]["records"] == 3000
+    assert_same_reads(out, source)
 
 
 def test_local_unknown_reference_fails_before_any_task(source, tmp_path):
