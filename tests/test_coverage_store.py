@@ -64,8 +64,8 @@ def test_a_mean_reads_at_most_its_two_edge_chunks(tmp_path, monkeypatch):
     write_dense(tmp_path / "s", {"c": values}, ["all"])
     store = CoverageStore(tmp_path / "s")
     decoded = []
-    real = store.source.decoded
-    monkeypatch.setattr(store.source, "decoded", lambda rows, cache=True: decoded.append(len(rows)) or real(rows))
+    real = store.source.inflated
+    monkeypatch.setattr(store.source, "inflated", lambda rows, cache=True: decoded.append(len(rows)) or real(rows))
     for start, end in [(3, 39 * CHUNK + 5), (0, 40 * CHUNK), (CHUNK, 30 * CHUNK), (10, 20)]:
         decoded.clear()
         assert np.isclose(store.mean("c", start, end)[0], values[start:end, 0].mean())
@@ -73,6 +73,21 @@ def test_a_mean_reads_at_most_its_two_edge_chunks(tmp_path, monkeypatch):
     decoded.clear()
     store.binned("c", 0, 40 * CHUNK, 100)
     assert sum(decoded) <= 101
+
+
+@pytest.mark.parametrize("kernels", ["numba", "python"])
+def test_edge_sums_are_the_same_compiled_or_not(tmp_path, monkeypatch, kernels):
+    pytest.importorskip("numba")
+    monkeypatch.setenv("SPARKBAM_KERNELS", kernels)
+    rng = np.random.default_rng(9)
+    values = depth_like(rng, 6 * CHUNK + 11, tracks=3)
+    values[:, 2] = rng.integers(0, 2000, len(values)) * (rng.random(len(values)) < 0.01)  # big steps
+    write_dense(tmp_path / "s", {"c": values}, ["a", "b", "c"])
+    store = CoverageStore(tmp_path / "s")
+    edges = np.sort(rng.integers(0, len(values) + 1, 300))
+    expected = np.concatenate([np.zeros((1, 3), np.int64), np.cumsum(values, axis=0)])[edges]
+    assert np.array_equal(store.prefix_sums("c", edges, [0, 1, 2]), expected)
+    assert np.array_equal(store.prefix_sums("c", edges[::-1], [2]), expected[::-1, 2:])
 
 
 def test_a_genome_sized_store_of_little_data_costs_kilobytes(tmp_path):

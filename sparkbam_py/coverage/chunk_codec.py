@@ -19,7 +19,7 @@ Corrupt bytes raise :class:`~sparkbam_py.errors.CorruptDataError` naming where t
 from __future__ import annotations
 
 import struct
-from typing import Tuple
+from typing import NamedTuple, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -74,9 +74,23 @@ def encode_chunk(lengths: np.ndarray, values: np.ndarray, runs_per_track: np.nda
     return bytes([RAW]) + raw
 
 
-def decode_chunk(blob, n_tracks: int, size: int, where: str = "") -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(starts, values, run_offsets)`` of one chunk of ``size`` bases: track ``t``'s runs
-    are rows ``run_offsets[t]:run_offsets[t + 1]``; values are int64 or float64."""
+class RawChunk(NamedTuple):
+    """One chunk inflated but not expanded: views on its bytes (a tenth of its runs as arrays)."""
+
+    counts: np.ndarray  # int64: runs per track
+    lengths: np.ndarray  # every run's length but each track's last, narrowest unsigned type
+    stored: np.ndarray  # every run's step from the run before (integers) or value (floats)
+    size: int  # bases in the chunk
+    nbytes: int
+
+    @property
+    def steps(self) -> bool:
+        return self.stored.dtype.kind != "f"
+
+
+def inflate_chunk(blob, n_tracks: int, size: int, where: str = "") -> RawChunk:
+    """One chunk's bytes, inflated and checked: every run at least one base, each track's
+    runs inside the chunk's ``size`` bases."""
     try:
         raw = _inflate(memoryview(blob))
         length_code, value_code = _HEAD.unpack_from(raw, 0)
@@ -84,29 +98,44 @@ def decode_chunk(blob, n_tracks: int, size: int, where: str = "") -> Tuple[np.nd
         runs = int(counts.sum())
         length_type, value_type = LENGTH_TYPES[length_code], VALUE_TYPES[value_code]
         at = _HEAD.size + 4 * n_tracks
-        stored_lengths = np.frombuffer(raw, length_type, runs - n_tracks, at).astype(np.int64)
+        lengths = np.frombuffer(raw, length_type, runs - n_tracks, at)
         at += (runs - n_tracks) * length_type.itemsize
-        stored_values = np.frombuffer(raw, value_type, runs, at)
-        if at + stored_values.nbytes != len(raw) or np.any(counts < 1):
+        stored = np.frombuffer(raw, value_type, runs, at)
+        if at + stored.nbytes != len(raw) or np.any(counts < 1):
             raise ValueError("sizes do not add up")
     except (ValueError, IndexError, OSError, struct.error, pa.ArrowException) as bad:
         raise CorruptDataError(f"coverage chunk does not decode: {bad}", where) from None
-    offsets = np.zeros(n_tracks + 1, dtype=np.int64)
+    covered = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    bounds = np.concatenate([[0], np.cumsum(counts - 1)])
+    if np.any(lengths == 0) or np.any(covered[bounds[1:]] - covered[bounds[:-1]] >= size):
+        raise CorruptDataError("coverage chunk's runs do not fit the chunk", where)
+    return RawChunk(counts, lengths, stored, size, len(raw) + 128)
+
+
+def runs_of(chunk: RawChunk) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, values, run_offsets)``: track ``t``'s runs are rows
+    ``run_offsets[t]:run_offsets[t + 1]``; values are int64 or float64."""
+    counts = chunk.counts
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     # A track's first run starts at 0, each later one where the one before it ends.
-    steps = np.zeros(runs, dtype=np.int64)
-    later = np.ones(runs, dtype=bool)
+    steps = np.zeros(int(offsets[-1]), dtype=np.int64)
+    later = np.ones(len(steps), dtype=bool)
     later[offsets[:-1]] = False
-    steps[later] = stored_lengths
-    starts = np.cumsum(steps) - np.repeat(np.cumsum(steps)[offsets[:-1]], counts)
-    if value_type.kind == "f":
-        values = stored_values.astype(np.float64)
-    else:
-        values = np.cumsum(stored_values, dtype=np.int64)
-        values -= np.repeat(values[offsets[:-1]] - stored_values[offsets[:-1]], counts)
-    if np.any(starts >= size) or np.any(np.diff(starts)[later[1:]] <= 0):
-        raise CorruptDataError("coverage chunk's runs do not fit the chunk", where)
+    steps[later] = chunk.lengths
+    running = np.cumsum(steps)
+    starts = running - np.repeat(running[offsets[:-1]], counts)
+    stored = chunk.stored
+    if not chunk.steps:
+        return starts, stored.astype(np.float64), offsets
+    values = np.cumsum(stored, dtype=np.int64)
+    values -= np.repeat(values[offsets[:-1]] - stored[offsets[:-1]], counts)
     return starts, values, offsets
+
+
+def decode_chunk(blob, n_tracks: int, size: int, where: str = "") -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`runs_of` the chunk in ``blob``."""
+    return runs_of(inflate_chunk(blob, n_tracks, size, where))
 
 
 def _inflate(blob: memoryview):

@@ -6,7 +6,7 @@ index summaries, added up once per contig) plus the part of ``p``'s own chunk be
 most its two edge chunks, whatever its width, and ``n`` bins read at most ``n + 1``.
 
 One :class:`CoverageStore` per process serves every thread: the manifest and index are
-read once, decoded chunks are shared through a bounded cache (:mod:`.chunk_source`).
+read once, inflated chunks are shared through a bounded cache (:mod:`.chunk_source`).
 The store may be a local folder or any fsspec URL (``s3://bucket/store``).
 """
 from __future__ import annotations
@@ -20,6 +20,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from .chunk_files import store_filesystem
+from .chunk_codec import runs_of
+from .chunk_prefix import chunk_prefix
 from .chunk_source import DEFAULT_CACHE_BYTES, ChunkSource
 from .partials import chunk_sizes
 from .store_commit import read_manifest
@@ -138,11 +140,17 @@ class CoverageStore:
         constant = self.index.nbytes[rows] == 0
         sums[inside[constant]] += self.index.mins[rows[constant]][:, columns] * at[inside[constant], None]
         inside, rows = inside[~constant], rows[~constant]
-        unique, which = np.unique(rows, return_inverse=True)
-        for chunk_index, decoded in enumerate(self.source.decoded(unique.tolist())):
-            here = inside[which == chunk_index]
+        if not len(rows):
+            return sums
+        order = np.argsort(rows, kind="stable")
+        rows, inside = rows[order], inside[order]
+        bounds = np.flatnonzero(np.diff(rows)) + 1
+        first = np.concatenate([[0], bounds])
+        last = np.concatenate([bounds, [len(rows)]])
+        for (row, chunk), lo, hi in zip(self.source.iter_inflated(rows[first].tolist()), first, last):
+            here = inside[lo:hi]
             for out_column, track in enumerate(columns):
-                sums[here, out_column] += decoded.prefix(track, at[here])
+                sums[here, out_column] += chunk_prefix(chunk, track, at[here])
         return sums
 
     def mean(self, contig: str, start: int, end: int, tracks: Optional[Sequence] = None) -> np.ndarray:
@@ -171,10 +179,25 @@ class CoverageStore:
                               "or runs()", self.url)
         columns = self.track_indexes(tracks)
         out = np.zeros((end - start, len(columns)), dtype=self.index.sums.dtype)
-        for out_column, track in enumerate(columns):
-            for starts, ends, values in self.runs(contig, track, start, end):
-                out[np.repeat(starts - start, ends - starts) + _ramps(ends - starts), out_column] = \
-                    np.repeat(values, ends - starts)
+        table, length = self.chunks(contig), self.chunk_length
+        chunks = np.arange(start // length, (end - 1) // length + 1)
+        rows = table.row_of_chunk[chunks]
+        chunks, rows = chunks[rows >= 0], rows[rows >= 0]
+        stored = self.index.nbytes[rows] > 0
+        decoded = (chunk for _, chunk in self.source.iter_inflated(rows[stored].tolist()))
+        for chunk, row, has_bytes in zip(chunks.tolist(), rows.tolist(), stored.tolist()):
+            base = chunk * length
+            lo, hi = max(start, base), min(end, base + length)
+            if has_bytes:
+                starts, values, offsets = runs_of(next(decoded))
+                ends = np.append(starts[1:], length)
+                ends[offsets[1:] - 1] = min(length, table.length - base)
+                for out_column, track in enumerate(columns):
+                    rows_of_track = slice(offsets[track], offsets[track + 1])
+                    dense = np.repeat(values[rows_of_track], (ends - starts)[rows_of_track])
+                    out[lo - start:hi - start, out_column] = dense[lo - base:hi - base]
+            else:
+                out[lo - start:hi - start] = self.index.mins[row, columns]
         return out
 
     def runs(self, contig: str, track, start: int = 0, end: Optional[int] = None,
@@ -193,11 +216,14 @@ class CoverageStore:
             chunks = present[lo:lo + batch_chunks]
             rows = table.row_of_chunk[chunks]
             stored = rows[self.index.nbytes[rows] > 0].tolist()
-            decoded = dict(zip(stored, self.source.decoded(stored, cache=False)))
+            decoded = dict(zip(stored, self.source.inflated(stored, cache=False)))
             for chunk, row in zip(chunks.tolist(), rows.tolist()):
                 base = chunk * self.chunk_length
                 if row in decoded:
-                    starts, ends, values = decoded[row].track_runs(column)
+                    starts, values, offsets = runs_of(decoded[row])
+                    rows_of_track = slice(offsets[column], offsets[column + 1])
+                    starts, values = starts[rows_of_track], values[rows_of_track]
+                    ends = np.append(starts[1:], decoded[row].size)
                 else:
                     size = min(self.chunk_length, table.length - base)
                     starts, ends, values = np.zeros(1, np.int64), np.array([size]), self.index.mins[row, column:column + 1]
@@ -205,9 +231,3 @@ class CoverageStore:
                 keep = (starts < ends) & (values != 0)
                 if keep.any():
                     yield starts[keep], ends[keep], values[keep]
-
-
-def _ramps(lengths: np.ndarray) -> np.ndarray:
-    """0, 1, ..., n - 1 for each n in ``lengths``, concatenated."""
-    total = int(lengths.sum())
-    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
