@@ -135,18 +135,18 @@ def bench_location(store: str, contigs: list, args, environment: dict) -> dict:
     process, base = start_server(store, args.cache_mb, environment)
     try:
         requests.get(base + "/api/contigs", timeout=60).raise_for_status()
-        figures = {"start_seconds": round(time.perf_counter() - started, 2), "memory_mib": {"started": memory_mib(process.pid)},
-                   "latency": {}}
-        for round_number in range(2):  # the second round shows whether memory keeps growing
+        figures = {"start_seconds": round(time.perf_counter() - started, 2),
+                   "memory_mib": {"started": memory_mib(process.pid)}}
+        for round_number in (1, 2):  # the second round shows whether memory keeps growing
+            latency = figures[f"latency round {round_number}"] = {}
             for kind in KINDS:
                 run_load(base, contigs, kind, max(10, args.requests // 10), args.clients, seed=round_number)  # warm-up
                 began = time.perf_counter()
                 seconds = run_load(base, contigs, kind, args.requests, args.clients, seed=10 + round_number)
-                if round_number == 0:
-                    figures["latency"][kind] = {**percentiles(seconds), "requests_per_s":
-                                                round(len(seconds) / (time.perf_counter() - began), 1)}
-                figures["memory_mib"][f"round {round_number + 1}, after {kind}"] = memory_mib(process.pid)
-            print(json.dumps({"store": store, "round": round_number + 1, **figures["latency"]}), flush=True)
+                latency[kind] = {**percentiles(seconds),
+                                 "requests_per_s": round(len(seconds) / (time.perf_counter() - began), 1)}
+                figures["memory_mib"][f"round {round_number}, after {kind}"] = memory_mib(process.pid)
+            print(json.dumps({"store": store, "round": round_number, **latency}), flush=True)
         return figures
     finally:
         process.terminate()

@@ -51,10 +51,10 @@ class SparkRss(threading.Thread):
         self.jvm_pid = jvm_pid
         self.peaks: Dict[int, float] = {}
         self.names: Dict[int, str] = {}
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.sample()
             time.sleep(SAMPLE_SECONDS)
 
@@ -73,7 +73,7 @@ class SparkRss(threading.Thread):
             self.peaks[process.pid] = max(rss, self.peaks.get(process.pid, 0.0))
 
     def stop(self) -> dict:
-        self._stop.set()
+        self._halt.set()
         self.join()
         self.sample()
         workers = sorted(round(rss, 1) for pid, rss in self.peaks.items()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import fsspec
 import numpy as np
@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from .chunk_codec import decode_chunk, encode_chunk
 from .runs import ChunkRuns, runs_from_changes
-from .store_index import rows_batch
+from .store_index import row_schema, rows_batch
 
 PARTS_FOLDER = "parts"
 
@@ -55,9 +55,45 @@ def absolute_store_url(store_url) -> str:
     return url if "://" in url or "::" in url else os.path.abspath(url)
 
 
-def write_chunks(runs: ChunkRuns, store_url: str, storage_options: Optional[dict] = None) -> pa.RecordBatch:
-    """Index rows of every chunk of ``runs`` that is not all zeros; chunks of more than one
-    value go, encoded, into one new part file of the store."""
+def write_chunks(runs: Union[ChunkRuns, Iterable[ChunkRuns]], store_url: str,
+                 storage_options: Optional[dict] = None) -> pa.RecordBatch:
+    """Index rows of every chunk of ``runs`` (one batch, or several of distinct chunks) that
+    is not all zeros; chunks of more than one value go, encoded, into one new part file."""
+    batches = [runs] if isinstance(runs, ChunkRuns) else runs
+    with _PartFile(store_url, storage_options) as part:
+        rows = [_write_batch(batch, part) for batch in batches]
+    rows = [batch for batch in rows if batch.num_rows]
+    if not rows:
+        return pa.RecordBatch.from_pylist([], schema=row_schema())
+    return pa.Table.from_batches(rows).combine_chunks().to_batches()[0] if len(rows) > 1 else rows[0]
+
+
+class _PartFile:
+    """A part file under a fresh name, created when the first chunk is written."""
+
+    def __init__(self, store_url: str, storage_options: Optional[dict]):
+        self.store_url, self.storage_options = store_url, storage_options
+        self.name, self.handle, self.size = f"{PARTS_FOLDER}/{uuid.uuid4().hex}.bin", None, 0
+
+    def write(self, blob: bytes) -> int:
+        """Append ``blob``; its offset."""
+        if self.handle is None:
+            fs, root = store_filesystem(self.store_url, self.storage_options)
+            fs.makedirs(f"{root}/{PARTS_FOLDER}", exist_ok=True)
+            self.handle = fs.open(f"{root}/{self.name}", "wb")
+        self.handle.write(blob)
+        self.size += len(blob)
+        return self.size - len(blob)
+
+    def __enter__(self) -> "_PartFile":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def _write_batch(runs: ChunkRuns, part: _PartFile) -> pa.RecordBatch:
     sums, mins, maxs = runs.summaries()
     counts = runs.runs_per_group()
     constant = np.all(counts == 1, axis=1)
@@ -65,23 +101,15 @@ def write_chunks(runs: ChunkRuns, store_url: str, storage_options: Optional[dict
     stored = np.flatnonzero(kept & ~constant)
     offsets = np.zeros(len(runs), dtype=np.int64)
     nbytes = np.zeros(len(runs), dtype=np.int64)
-    part = np.full(len(runs), "", dtype=object)
-    if stored.size:
-        fs, root = store_filesystem(store_url, storage_options)
-        name = f"{PARTS_FOLDER}/{uuid.uuid4().hex}.bin"
-        fs.makedirs(f"{root}/{PARTS_FOLDER}", exist_ok=True)
-        lengths = runs.lengths()
-        at = 0
-        with fs.open(f"{root}/{name}", "wb") as out:
-            for index in stored:
-                rows = runs.group_slice(index)
-                blob = encode_chunk(lengths[rows], runs.values[rows], counts[index])
-                out.write(blob)
-                offsets[index], nbytes[index] = at, len(blob)
-                at += len(blob)
-        part[stored] = name
+    names = np.full(len(runs), "", dtype=object)
+    lengths = runs.lengths() if stored.size else None
+    for index in stored:
+        rows = runs.group_slice(index)
+        blob = encode_chunk(lengths[rows], runs.values[rows], counts[index])
+        offsets[index], nbytes[index] = part.write(blob), len(blob)
+    names[stored] = part.name
     keys = runs.keys[kept]
-    return rows_batch(keys >> 32, keys & 0xFFFFFFFF, part[kept].tolist(), offsets[kept], nbytes[kept],
+    return rows_batch(keys >> 32, keys & 0xFFFFFFFF, names[kept].tolist(), offsets[kept], nbytes[kept],
                       sums[kept], mins[kept], maxs[kept])
 
 

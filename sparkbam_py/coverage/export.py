@@ -61,6 +61,13 @@ def _plain(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def _numbers(array: np.ndarray):
+    """numpy arrays when pyBigWig was built with numpy (half the time of lists), else lists."""
+    import pyBigWig
+
+    return array if pyBigWig.numpy else array.tolist()
+
+
 def export_bigwig(store: CoverageStore, track, out: str, storage_options: Optional[dict] = None) -> int:
     """Write ``track`` as a bigWig file (pyBigWig, with zoom levels) to ``out``, a local path or
     fsspec URL (written locally, then copied); returns the runs written."""
@@ -77,8 +84,8 @@ def export_bigwig(store: CoverageStore, track, out: str, storage_options: Option
             bigwig.addHeader([(contig["name"], contig["length"]) for contig in store.contigs if contig["length"] > 0])
             for contig in store.contigs:
                 for starts, ends, values in iter_runs(store, contig["name"], column):
-                    bigwig.addEntries([contig["name"]] * len(starts), starts.tolist(), ends=ends.tolist(),
-                                      values=values.astype(np.float64).tolist())
+                    bigwig.addEntries([contig["name"]] * len(starts), _numbers(starts),
+                                      ends=_numbers(ends), values=_numbers(values.astype(np.float64)))
                     written += len(starts)
         finally:
             bigwig.close()

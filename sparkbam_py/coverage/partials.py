@@ -5,7 +5,8 @@ Blocks are cut at chunk boundaries, so every chunk's events are self-contained: 
 is the running sum of its own events, whatever other chunks hold.  A task keeps only the
 events (two per block and track), never a dense array per contig, so its memory follows
 its reads, not the genome (a 250 Mbp contig needs no 250 M-element array); at the end
-they become runs per chunk (:mod:`.runs`), the form the store keeps.
+they become runs per chunk (:mod:`.runs`), the form the store keeps, a batch of chunks at
+a time.
 
 Events are kept as flat arrays: per block piece the chunk's key ``contig << 32 | chunk``,
 and uint32 start and end keys ``offset_in_chunk * n_tracks + track``; chunks are sized so
@@ -14,11 +15,11 @@ that every key fits (see :func:`chunk_length_for`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Sequence
+from typing import Iterator, List, Sequence
 
 import numpy as np
 
-from .runs import ChunkRuns, runs_from_events
+from .runs import ChunkRuns, iter_runs_from_events
 
 # Chunks are at most 2^16 bases (run offsets fit uint16), fewer when many tracks would
 # make a dense chunk (bases x tracks int64 cells while building it) larger than 8 MiB.
@@ -86,11 +87,11 @@ class PartialDepth:
     def __len__(self) -> int:
         return sum(len(keys) for keys in self._keys)
 
-    def to_runs(self, contig_lengths: Sequence[int]) -> ChunkRuns:
-        """Runs of every chunk with events (``contig_lengths``: bases of each store contig)."""
+    def iter_runs(self, contig_lengths: Sequence[int]) -> Iterator[ChunkRuns]:
+        """Runs of every chunk with events, a batch of chunks at a time (``contig_lengths``:
+        bases of each store contig)."""
         if not self._keys:
-            empty = np.zeros(0, np.int64)
-            return runs_from_events(empty, empty, self.n_tracks, self.chunk_length, np.zeros(1, np.int64), empty, empty)
+            return
         keys = np.concatenate(self._keys)
         starts, ends = np.concatenate(self._starts), np.concatenate(self._ends)
         if np.any(keys[1:] < keys[:-1]):  # a sorted BAM's come sorted already
@@ -99,5 +100,5 @@ class PartialDepth:
         new = np.flatnonzero(keys[1:] != keys[:-1]) + 1
         bounds = np.concatenate([[0], new, [len(keys)]])
         unique = keys[bounds[:-1]]
-        return runs_from_events(unique, chunk_sizes(unique, contig_lengths, self.chunk_length), self.n_tracks,
-                                self.chunk_length, bounds, starts, ends)
+        yield from iter_runs_from_events(unique, chunk_sizes(unique, contig_lengths, self.chunk_length),
+                                         self.n_tracks, self.chunk_length, bounds, starts, ends)

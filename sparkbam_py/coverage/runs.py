@@ -13,12 +13,14 @@ summarising them and encoding them is a handful of numpy passes, not a loop per 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
 # A chunk whose change events fill at least this share of its cells is built densely
 # (one bincount over its cells); sparser ones share one sort with every other sparse chunk.
 DENSE_EVENT_SHARE = 1 / 16
+DENSE_BATCH = 16  # heavy chunks built together: their runs are what a task holds at once
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,10 @@ def _combine(keys, sizes, n_tracks: int, parts) -> ChunkRuns:
         empty = np.zeros(0, np.int64)
         return _grouped(keys, sizes, n_tracks, empty, empty, empty)
     group, starts, values = (np.concatenate(column) for column in zip(*parts))
-    order = np.argsort(group, kind="stable")  # a merge of sorted runs: linear
-    return _grouped(keys, sizes, n_tracks, group[order], starts[order].astype(np.int64), values[order])
+    if np.any(group[1:] < group[:-1]):
+        order = np.argsort(group, kind="stable")  # a merge of sorted runs: linear
+        group, starts, values = group[order], starts[order], values[order]
+    return _grouped(keys, sizes, n_tracks, group, starts.astype(np.int64, copy=False), values)
 
 
 def runs_from_dense(keys, sizes, blocks) -> ChunkRuns:
@@ -107,28 +111,38 @@ def runs_from_dense(keys, sizes, blocks) -> ChunkRuns:
     return _combine(keys, sizes, n_tracks, parts)
 
 
-def runs_from_events(keys, sizes, n_tracks: int, chunk_length: int, bounds, start_cells, end_cells) -> ChunkRuns:
+def iter_runs_from_events(keys, sizes, n_tracks: int, chunk_length: int, bounds, start_cells, end_cells,
+                          batch: int = DENSE_BATCH) -> Iterator[ChunkRuns]:
     """Runs from read events grouped by chunk: chunk ``i``'s blocks are rows
     ``bounds[i]:bounds[i + 1]`` of ``start_cells`` and ``end_cells`` (``offset * n_tracks + track``
-    where a block starts, adding 1, and ends, taking 1 away)."""
+    where a block starts, adding 1, and ends, taking 1 away).  Yields the heavy chunks
+    ``batch`` at a time, then all the light ones together, so that memory holds the events
+    and one batch of runs, not the runs of the whole split."""
     keys, sizes = np.asarray(keys, np.int64), np.asarray(sizes, np.int64)
     counts = np.diff(bounds)
     dense = 2 * counts >= DENSE_EVENT_SHARE * chunk_length * n_tracks
     cells = (chunk_length + 1) * n_tracks
-    parts = []
-    for index in np.flatnonzero(dense):
-        lo, hi = bounds[index], bounds[index + 1]
-        steps = np.bincount(start_cells[lo:hi], minlength=cells) - np.bincount(end_cells[lo:hi], minlength=cells)
-        depth = np.cumsum(steps.reshape(chunk_length + 1, n_tracks)[:chunk_length], axis=0)
-        parts.append(_depth_rows(index, np.ascontiguousarray(depth.T), n_tracks))
-    sparse = np.repeat(~dense, counts)
-    chunk = np.repeat(np.arange(len(keys)), counts)[sparse]
-    both = np.concatenate([start_cells[sparse], end_cells[sparse]]).astype(np.int64)
-    steps = np.repeat(np.array([1, -1], dtype=np.int64), len(chunk))
-    chunk = np.concatenate([chunk, chunk])
-    parts.append(_sparse_rows(np.flatnonzero(~dense), chunk * n_tracks + both % n_tracks, both // n_tracks, steps,
-                              n_tracks))
-    return _combine(keys, sizes, n_tracks, parts)
+    heavy = np.flatnonzero(dense)
+    for first in range(0, len(heavy), batch):
+        chosen = heavy[first:first + batch]
+        parts = []
+        for number, index in enumerate(chosen):
+            lo, hi = bounds[index], bounds[index + 1]
+            steps = np.bincount(start_cells[lo:hi], minlength=cells) - np.bincount(end_cells[lo:hi], minlength=cells)
+            depth = np.cumsum(steps.reshape(chunk_length + 1, n_tracks)[:chunk_length], axis=0)
+            parts.append(_depth_rows(number, np.ascontiguousarray(depth.T), n_tracks))
+        yield _combine(keys[chosen], sizes[chosen], n_tracks, parts)
+    light = np.flatnonzero(~dense)
+    if len(light):
+        sparse = np.repeat(~dense, counts)
+        renumbered = np.cumsum(~dense) - 1  # chunk number among the light ones
+        chunk = np.repeat(renumbered, counts)[sparse]
+        both = np.concatenate([start_cells[sparse], end_cells[sparse]]).astype(np.int64)
+        steps = np.repeat(np.array([1, -1], dtype=np.int64), len(chunk))
+        chunk = np.concatenate([chunk, chunk])
+        rows = _sparse_rows(np.arange(len(light)), chunk * n_tracks + both % n_tracks, both // n_tracks, steps,
+                            n_tracks)
+        yield _combine(keys[light], sizes[light], n_tracks, [rows])
 
 
 def runs_from_changes(keys, sizes, n_tracks: int, chunk, track, position, delta, chunk_length: int) -> ChunkRuns:

@@ -30,7 +30,7 @@ GROUP_OVERHEAD_BYTES = 512
 
 def split_rows(task: SplitTask, job: CoverageJob, out: str, storage_options: Optional[dict] = None) -> pa.RecordBatch:
     """Stage 1 for one split: its depth written as chunks; their index rows."""
-    return write_chunks(compute_split_depth(task, job).to_runs(job.lengths), out, storage_options)
+    return write_chunks(compute_split_depth(task, job).iter_runs(job.lengths), out, storage_options)
 
 
 def split_rows_column(batches: Iterator[pa.RecordBatch], job: CoverageJob, tasks: Sequence[SplitTask], out: str,
