@@ -92,7 +92,7 @@ def index_from_rows(batches: Iterable[pa.RecordBatch], n_tracks: int) -> ChunkIn
     order = np.argsort(key, kind="stable")
     key = key[order]
     if np.any(key[1:] == key[:-1]):
-        raise ValueError("a chunk has two index rows")
+        raise CorruptDataError("two index rows name one chunk: pieces of a chunk were not merged before the commit")
     stored = pc.and_(pc.not_equal(table["part"], ""), pc.greater(table["nbytes"], 0))
     names = pc.if_else(stored, table["part"], pa.scalar(None, pa.string()))
     parts = sorted(set(names.drop_null().to_pylist()))
