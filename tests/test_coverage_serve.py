@@ -133,7 +133,7 @@ def test_an_exported_bigwig_is_served_by_range(served):
     server, _, store = served
     path = store.path + "/all.bw"
     if not os.path.exists(path):
-        pytest.skip("pyBigWig absent: no bigWig exported")
+        pytest.skip("pybigtools absent: no bigWig exported")
     data = open(path, "rb").read()
     part = get(server, "/files/all.bw", headers={"Range": "bytes=0-3"})
     assert part.status_code == 206 and part.content == data[:4]

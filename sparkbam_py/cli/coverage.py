@@ -55,9 +55,10 @@ class Coverage(Command):
         contigs = manifest["contigs"]
         bases = sum(contig["length"] for contig in contigs)
         lines = [f"Wrote {len(contigs)} contigs ({bases} bases) x {len(manifest['tracks'])} tracks "
-                 f"({', '.join(manifest['tracks'])}) to {args.out}"]
+                 f"({', '.join(manifest['tracks'])}) to {args.out}: {manifest['chunks']} chunks not all zero, "
+                 f"{manifest['stored_bytes']} bytes"]
         data = {"out": args.out, "contigs": len(contigs), "bases": bases, "tracks": manifest["tracks"],
-                "filters": manifest["filters"]}
+                "filters": manifest["filters"], "chunks": manifest["chunks"], "stored_bytes": manifest["stored_bytes"]}
         return Result(lines, data)
 
 

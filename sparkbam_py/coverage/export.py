@@ -3,11 +3,12 @@
 Both list runs of equal value, which is what the store keeps: runs are read a batch of
 chunks at a time (:meth:`~.store.CoverageStore.runs`), joined where one crosses a chunk
 boundary, and written; runs of 0 (no coverage) are left out, as readers take a missing
-base for no data.  Memory stays bounded whatever the genome.  bigWig files get libBigWig's
-zoom levels (up to 10, each 4x coarser), so viewers draw whole chromosomes from summaries.
+base for no data.  Memory stays bounded whatever the genome.  bigWig files get zoom levels
+(summaries at coarser and coarser resolutions), so viewers draw whole chromosomes from them.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -61,38 +62,37 @@ def _plain(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _numbers(array: np.ndarray):
-    """numpy arrays when pyBigWig was built with numpy (half the time of lists), else lists."""
-    import pyBigWig
-
-    return array if pyBigWig.numpy else array.tolist()
-
-
 def export_bigwig(store: CoverageStore, track, out: str, storage_options: Optional[dict] = None) -> int:
-    """Write ``track`` as a bigWig file (pyBigWig, with zoom levels) to ``out``, a local path or
-    fsspec URL (written locally, then copied); returns the runs written."""
-    import pyBigWig
+    """Write ``track`` as a bigWig file (with zoom levels) to ``out``, a local path or fsspec
+    URL (written locally, then copied); returns the runs written.
+
+    Written by bigtools (``pybigtools``): it keeps the zoom levels' data in temporary files,
+    so memory stays flat whatever the genome (libBigWig, through pyBigWig, holds them in
+    memory until it closes: 475 MB for chr20-22 at 30x, growing with the genome).
+    """
+    import pybigtools
 
     column = store.track_indexes([track])[0]
     local = "://" not in str(out) or str(out).startswith("file://")
     scratch = None if local else tempfile.mkdtemp(prefix="sparkbam-bigwig-")
     path = str(out).replace("file://", "", 1) if local else os.path.join(scratch, "out.bw")
-    written = 0
+    counted = [0]
+
+    def entries():
+        for contig in store.contigs:
+            name = contig["name"]
+            for starts, ends, values in iter_runs(store, name, column):
+                counted[0] += len(starts)
+                yield from zip(itertools.repeat(name, len(starts)), starts.tolist(), ends.tolist(),
+                               values.astype(np.float64).tolist())
+
     try:
-        bigwig = pyBigWig.open(path, "w")
-        try:
-            bigwig.addHeader([(contig["name"], contig["length"]) for contig in store.contigs if contig["length"] > 0])
-            for contig in store.contigs:
-                for starts, ends, values in iter_runs(store, contig["name"], column):
-                    bigwig.addEntries([contig["name"]] * len(starts), _numbers(starts),
-                                      ends=_numbers(ends), values=_numbers(values.astype(np.float64)))
-                    written += len(starts)
-        finally:
-            bigwig.close()
+        chromosomes = {contig["name"]: contig["length"] for contig in store.contigs if contig["length"] > 0}
+        pybigtools.open(path, "w").write(chromosomes, entries())
         if scratch is not None:
             with open(path, "rb") as source, fsspec.open(out, "wb", **(storage_options or {})) as target:
                 shutil.copyfileobj(source, target, COPY_BLOCK)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    return written
+    return counted[0]

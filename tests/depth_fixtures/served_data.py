@@ -22,6 +22,6 @@ def build_served_data(directory: Path, n: int = 3000):
         from sparkbam_py.coverage.store import CoverageStore
 
         export_bigwig(CoverageStore(store), "all", str(store / "all.bw"))  # served beside the store
-    except ImportError:  # pyBigWig absent: the store is still served
+    except ImportError:  # pybigtools absent: the store is still served
         pass
     return bam, store
