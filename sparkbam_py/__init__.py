@@ -11,6 +11,7 @@ from .spark import (
     compute_splits,
     count_reads,
     get_spark,
+    load_cram,
     load_reads,
     load_reads_and_positions,
     load_splits_and_reads,
@@ -19,14 +20,12 @@ from .spark import (
 )
 from .spark.convert import convert
 from .spark.coverage import compute_coverage
-from .spark.cram_api import load_cram
 from .spark.intervals import load_intervals
+from .spark.map_regions import map_regions
 from .spark.map_splits import map_splits
 from .spark.write_api import write_bam
-from .splits import Split
-from .text.map_regions import map_regions
-
-__version__ = "0.2.0"
+from .split import Split
+from .version import __version__
 
 __all__ = [
     "Pos",

@@ -13,7 +13,7 @@ requests = pytest.importorskip("requests")
 
 from depth_fixtures.data import CONTIGS, write_coverage_bam  # noqa: E402 (after the skip guards)
 from depth_fixtures.server import ServedApp  # noqa: E402 (after the skip guards)
-from sparkbam_py.channel.moto_s3 import MotoS3  # noqa: E402 (after the skip guards)
+from sparkbam_py.testing.moto_s3 import MotoS3  # noqa: E402 (after the skip guards)
 from sparkbam_py.coverage.compute import compute_coverage_local  # noqa: E402 (after the skip guards)
 from sparkbam_py.coverage.export import export_bedgraph  # noqa: E402 (after the skip guards)
 from sparkbam_py.coverage.store import CoverageStore  # noqa: E402 (after the skip guards)

@@ -15,7 +15,7 @@ from sparkbam_py.coverage.stages import merge_rows, share_merges, split_off_shar
 from sparkbam_py.coverage.store import CoverageStore
 from sparkbam_py.coverage.store_commit import IncompleteStoreError, OldStoreLayoutError, prepare_store
 from sparkbam_py.errors import MissingInputError
-from sparkbam_py.spark.task_sizing import (MAX_TASKS_PER_SLOT_SPLIT_SIZE, MIN_TASKS_PER_SLOT_SPLIT_SIZE,
+from sparkbam_py.formats.sizing import (MAX_TASKS_PER_SLOT_SPLIT_SIZE, MIN_TASKS_PER_SLOT_SPLIT_SIZE,
                                            tasks_per_slot_split_size)
 
 GROUPINGS = ("strand", "read_group")

@@ -7,7 +7,7 @@ import pytest
 
 from spark.engines import spark_engine  # noqa: F401  (session fixture shared by the Spark tests)
 from sparkbam_py.spark import api
-from sparkbam_py.text.formats import FORMATS
+from sparkbam_py.formats import format_named
 from sparkbam_py.text.format import LineSource
 from text_layouts import build_text_fixture
 
@@ -54,10 +54,10 @@ def test_vcf_rows_equal_the_local_parser(spark_engine, vcf):
     rows = spark.read.format("vcf").option("splitSize", "2k").load(str(fixture.path)).orderBy("contigName", "start")
     got = [(r.contigName, r.start, r.INFO_DP, [g.calls for g in r.genotypes]) for r in rows.collect()]
     lines = [line for line in fixture.lines if not line.startswith("#")]
-    header = FORMATS["vcf"].parse_header([line for line in fixture.lines if line.startswith("#")], {})
+    header = format_named("vcf").parser.parse_header([line for line in fixture.lines if line.startswith("#")], {})
     import pyarrow as pa
 
-    local = FORMATS["vcf"].parse(pa.array(lines), header, {}, LineSource(str(fixture.path))).to_pylist()
+    local = format_named("vcf").parser.parse(pa.array(lines), header, {}, LineSource(str(fixture.path))).to_pylist()
     assert got == [(r["contigName"], r["start"], r["INFO_DP"], [g["calls"] for g in r["genotypes"]]) for r in local]
 
 

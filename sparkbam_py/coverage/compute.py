@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..config import DEFAULT_SPLIT_SIZE
 from ..errors import ConfigError
-from ..splits import SplitTask, cut_file, read_header_and_size
+from ..bam.splits import SplitTask, cut_file, read_header_and_size
 from .blocks import DepthFilter
 from .partials import MIN_CHUNK_LENGTH, MAX_CHUNK_LENGTH, chunk_length_for
 from .split_depth import CoverageJob

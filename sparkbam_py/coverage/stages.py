@@ -18,7 +18,7 @@ from typing import Iterator, List, Optional, Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..splits import SplitTask
+from ..bam.splits import SplitTask
 from .chunk_files import MergeGroup, merge_pieces, pieces_to_merge, write_chunks
 from .partials import chunk_sizes
 from .split_depth import CoverageJob, compute_split_depth

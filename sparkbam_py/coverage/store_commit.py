@@ -24,6 +24,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import pyarrow as pa
 
 from ..errors import ConfigError, CorruptDataError, MissingInputError
+from ..version import __version__
 from .chunk_files import PARTS_FOLDER, store_filesystem
 from .store_index import index_from_rows, write_index
 
@@ -76,8 +77,6 @@ def commit_store(url: str, contigs: Sequence[Tuple[str, int]], tracks: Sequence[
                  rows: Iterable[pa.RecordBatch], metadata: Optional[dict] = None,
                  storage_options: Optional[dict] = None) -> dict:
     """Write the index and then the manifest of the chunks in ``rows``; remove what it does not name."""
-    from .. import __version__  # here: the package imports this module while it initialises
-
     if not tracks:
         raise ConfigError("a coverage store needs at least one track", url)
     fs, root = store_filesystem(url, storage_options)
