@@ -24,6 +24,7 @@ from .spark.intervals import load_intervals
 from .spark.map_regions import map_regions
 from .spark.map_splits import map_splits
 from .spark.text_write_api import write_bed, write_gff, write_tsv, write_vcf
+from .spark.view_api import view_bam
 from .spark.write_api import write_bam
 from .split import Split
 from .version import __version__
@@ -50,6 +51,7 @@ __all__ = [
     "map_splits",
     "read_table",
     "register",
+    "view_bam",
     "write_bam",
     "write_bed",
     "write_gff",

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from ..config import parse_bool
 from ..errors import ConfigError
 from ..text.write_lines import LineWriter
-from .job import check_level, filesystem, stage_parts
+from .job import check_backend, check_level, filesystem, stage_parts
 from .part import WriteSettings
 from .text_part import TextPartSummary, TextPartWriter, empty_summary
 
@@ -63,7 +63,7 @@ class TextWriteJob:
             raise ConfigError("a bgzipped file with its index cannot be appended to: write sharded "
                               "(a folder, to which append adds shards) or overwrite it", path)
         parts = stage_parts(path, overwrite, exists_ok=append and sharded)
-        settings = WriteSettings(level=6 if level is None else check_level(level), backend=backend)
+        settings = WriteSettings(level=6 if level is None else check_level(level), backend=check_backend(backend or ""))
         order = None if sort_order is None else tuple(sort_order)
         return cls(path, parts, line_writer, settings, sharded, index_kind(index), order, append and not overwrite)
 
