@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..bgzf.writer import DEFAULT_BLOCK_DATA_SIZE
 from ..index.bins import BAI_MIN_SHIFT
 from ..text.write_fields import UnwritableRowError, lines_buffer
 from ..text.write_lines import FormattedLines, LineWriter
@@ -123,8 +124,16 @@ class TextPartWriter(PartWriter):
         self._max_end = max(self._max_end, int(lines.ends.max()))
         self._records += len(batch)
         self._inflated += len(data)
-        self._pending += data
-        self._flush_full_blocks()
+        self._emit_full_blocks(np.frombuffer(data, dtype=np.uint8))
+
+    def _emit_full_blocks(self, data: np.ndarray) -> None:
+        """bgzip's blocks: every full block of data is compressed at once, lines may straddle
+        blocks (tabix reads across them); the rest stays in the open block."""
+        pending = np.concatenate([self._pending, data])
+        full = len(pending) - len(pending) % DEFAULT_BLOCK_DATA_SIZE
+        for begin in range(0, full, DEFAULT_BLOCK_DATA_SIZE):
+            self._emit(pending[begin:begin + DEFAULT_BLOCK_DATA_SIZE])
+        self._pending = pending[full:].copy()
 
     def finish_text(self, path: str, partition: int, attempt: int, eof: bool = False) -> TextPartSummary:
         """Flush the last block (and the EOF marker when ``eof``); the part's summary."""
