@@ -27,6 +27,7 @@ from .inflate import inflate_block
 from .reader import BgzfReader
 from .run import InflatedRun
 from . import native
+from .. import kernels
 from .native import NEEDS_INPUT, NEEDS_PYTHON
 
 # Compressed bytes per read request: large enough that remote sources see few requests
@@ -35,12 +36,17 @@ COMPRESSED_SPAN = 16 * MAX_BLOCK_SIZE
 
 
 
-def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False):
+def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False,
+              end_block: Optional[int] = None):
     """The runs of ``reader``'s data from the block at ``start_block``.
 
     ``reuse_buffer``: each run overwrites the previous one's buffer (for a caller that keeps
-    nothing of a run once it asks for the next, such as a count).
+    nothing of a run once it asks for the next, such as a count).  ``end_block``: where the
+    caller expects to stop (default: the end of the file), declared to :mod:`..kernels`, which
+    loads the compiled kernels only for inputs large enough to repay loading them.
     """
+    size = reader.size if end_block is None else min(end_block, reader.size)
+    kernels.note_input(size - start_block)
     # Readers of another kind supply their own blocks (e.g. block by block through caches).
     if type(reader) is BgzfReader and native.available():
         return NativeRuns(reader, start_block, chunk_bytes, reuse_buffer)
