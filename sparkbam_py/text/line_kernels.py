@@ -3,35 +3,19 @@
 Imported only where :func:`compiled_line_kernels` finds the compiled path selected
 (:mod:`sparkbam_py.kernels`); :mod:`.chunk` keeps the numpy versions, which give identical
 results (a test checks they agree).  Newlines are found with the C library's ``memchr``
-and lines copied with its ``memcpy`` (vectorised; lines of text are usually long), declared to numba by a name of our own as the
-inflate kernel declares libdeflate (:mod:`sparkbam_py.bgzf.native`), so the cached machine
-code holds no process-specific address.
+and lines copied with its ``memcpy`` (:mod:`sparkbam_py.libc`): vectorised, and lines of
+text are usually long.
 """
 from __future__ import annotations
 
-import ctypes
-
 import numpy as np
-from llvmlite import binding
-from numba import njit, types
+from numba import njit
 
-MEMCHR_SYMBOL = "sparkbam_memchr"
-MEMCPY_SYMBOL = "sparkbam_memcpy"
+from ..libc import memchr as _memchr
+from ..libc import memcpy as _memcpy
+
 LF = 0x0A
 CR = 0x0D
-
-
-def _register_libc() -> None:
-    libc = ctypes.CDLL(None)  # the process's C library (dlopen(NULL)), which defines both
-    binding.add_symbol(MEMCHR_SYMBOL, ctypes.cast(libc.memchr, ctypes.c_void_p).value)
-    binding.add_symbol(MEMCPY_SYMBOL, ctypes.cast(libc.memcpy, ctypes.c_void_p).value)
-
-
-_register_libc()  # before numba links this module's cached code
-# memchr(buffer, byte, length) -> address of the first match, or 0 (NULL).
-_memchr = types.ExternalFunction(MEMCHR_SYMBOL, types.uintp(types.voidptr, types.int32, types.uintp))
-# memcpy(destination, source, length) -> destination; ~3x numba's own loop for lines of text.
-_memcpy = types.ExternalFunction(MEMCPY_SYMBOL, types.voidptr(types.voidptr, types.voidptr, types.uintp))
 
 
 @njit(cache=True, nogil=True)
