@@ -1,6 +1,6 @@
-"""What a local worker process runs: one split task in, its batches out as an Arrow IPC file.
+"""What a local worker process runs: one split task (BAM or CRAM) in, its batches out as an Arrow IPC file.
 
-Only picklable, importable things cross the process boundary: the frozen ``SplitTask`` and
+Only picklable, importable things cross the process boundary: the frozen task (``SplitTask``, ``CramTask``) and
 ``ColumnPlan`` going in, the name of an Arrow IPC stream file coming back.  The file lives in
 shared memory (``/dev/shm`` where there is one), so the parent maps it and reads the
 batches without a copy: sending the buffer through the pool's pipe instead costs a pickle,
@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import List
+from typing import Iterator, List, Union
 
 import pyarrow as pa
 
-from ..spark.executor import read_record_batches
+from ..cram.reader import CramTask
+from ..spark.executor import read_cram_batches, read_record_batches
 from ..spark.plan import ColumnPlan
 from ..splits import SplitTask
+
+Task = Union[SplitTask, CramTask]
+
+
+def task_batches(task: Task, plan: ColumnPlan) -> Iterator[pa.RecordBatch]:
+    """A BAM or CRAM task's records: exactly what a Spark executor yields for it."""
+    if isinstance(task, CramTask):
+        return read_cram_batches(task, plan)
+    return read_record_batches(task, plan)
 
 SHARED_MEMORY_DIR = "/dev/shm"
 
@@ -27,11 +37,11 @@ def scratch_directory() -> str:
     return tempfile.mkdtemp(prefix="sparkbam-", dir=parent)
 
 
-def write_task_ipc(task: SplitTask, plan: ColumnPlan, out_path: str) -> str:
-    """Write the task's records (exactly the executor's ``read_record_batches``) to ``out_path``
-    as an Arrow IPC stream; returns ``out_path``."""
+def write_task_ipc(task: Task, plan: ColumnPlan, out_path: str) -> str:
+    """Write the task's records (exactly the executor's batches) to ``out_path`` as an Arrow IPC
+    stream; returns ``out_path``."""
     with pa.OSFile(out_path, "wb") as sink, pa.ipc.new_stream(sink, plan.arrow_schema) as writer:
-        for batch in read_record_batches(task, plan):
+        for batch in task_batches(task, plan):
             writer.write_batch(batch)
     return out_path
 

@@ -27,6 +27,7 @@ from ..cram.reader import CramSplitReader, CramTask
 from ..cram.search import CramSearchConfig
 from ..errors import ConfigError
 from ..intervals.filters import split_intervals
+from .executor import read_cram_batches
 from .paths import is_local_path
 from .plan import ColumnPlan, parse_bool
 
@@ -110,13 +111,6 @@ class CramPartition(InputPartition):
 def _partitions(load: CramLoad) -> list:
     # Spark wants at least one partition; an empty one reads nothing.
     return [CramPartition(task) for task in load.tasks()] or [InputPartition(None)]
-
-
-def read_cram_batches(task: CramTask, plan: ColumnPlan) -> Iterator:
-    """The task's records as Arrow batches of ``plan.arrow_schema`` (runs in the executor)."""
-    with CramSplitReader(task) as reader:
-        for batch in reader.iter_batches(plan.record_columns):
-            yield plan.arrange(batch, task.path)
 
 
 def cram_split_row(task: CramTask, count: bool) -> Tuple[str, int, int, Optional[int], Optional[int]]:

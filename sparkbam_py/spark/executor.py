@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from ..bam.decode import decode_records
 from ..bgzf.blocks import read_block_header
+from ..cram.reader import CramSplitReader, CramTask
 from ..errors import ConfigError
 from ..pos import Pos
 from ..splits import SplitReader, SplitTask
@@ -41,6 +42,14 @@ def read_record_batches(task: SplitTask, plan: ColumnPlan,
             decoded = decode_records(chunk.run.data, chunk.offsets, names, plan.record_columns, positions,
                                      path=task.path, typed_tags=plan.tag_spec)
             yield plan.arrange(decoded, task.path)
+
+
+def read_cram_batches(task: CramTask, plan: ColumnPlan) -> Iterator[pa.RecordBatch]:
+    """A CRAM task's records as Arrow batches of ``plan.arrow_schema``: htslib decodes, the
+    columns are the BAM path's (``format("cram")``, ``read_table``)."""
+    with CramSplitReader(task) as reader:
+        for batch in reader.iter_batches(plan.record_columns):
+            yield plan.arrange(batch, task.path)
 
 
 def read_task_column(batches: Iterator[pa.RecordBatch], plan: ColumnPlan) -> Iterator[pa.RecordBatch]:
