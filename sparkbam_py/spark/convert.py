@@ -18,6 +18,7 @@ from ..convert.commit import ConvertResult, abort, commit, prepare_output
 from ..convert.target import OutputTarget, storage_items
 from ..convert.writer import WrittenFile
 from ..errors import ConfigError
+from ..text.read import text_format_of
 from .paths import PathsArgument, expand_paths
 from .plan import ColumnPlan, ReadOptions
 from .task_sizing import balanced_split_size_for, task_slots
@@ -26,8 +27,13 @@ from .task_sizing import balanced_split_size_for, task_slots
 def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", partition_by: Optional[str] = None,
             columns: Optional[Sequence[str]] = None, mode: str = "error", split_size=None,
             row_group_bytes: Optional[int] = None, compression: Optional[str] = None,
-            storage_options: Optional[dict] = None, tags: Optional[str] = None, **read_options) -> ConvertResult:
+            storage_options: Optional[dict] = None, tags: Optional[str] = None, format: Optional[str] = None,
+            **read_options) -> ConvertResult:
     """Convert BAMs to Parquet files (with ``_SUCCESS``) or a Delta table at ``out`` (any fsspec URL).
+
+    Bgzipped text converts too (``spark.text_convert``): ``format`` (``vcf``, ``bed``, ``gff``,
+    ``tabix``, ``bgzf_text``; default: from the first path's name, ``calls.vcf.gz`` is ``vcf``),
+    with that source's options as ``read_options`` (``includeSampleIds="false"``...).
 
     The columns and types are exactly those of ``spark.read.format("bam")`` (``columns``
     narrows them), so reading the output back gives the same rows.  ``partition_by``
@@ -38,6 +44,15 @@ def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", parti
     ``tags`` (``"NM:i,MD:Z"`` or ``"auto"``) adds the ``typed_tags`` struct column, as the
     ``bam`` source's ``tags`` option does.  ``read_options`` are the ``bam`` source's (``reads_to_check``, ``verify_splits``, ...).
     """
+    text_format = format or text_format_of(paths)
+    if text_format not in (None, "bam"):
+        if columns is not None or tags is not None:
+            raise ConfigError("columns and tags apply to BAM; a text conversion writes the format's columns")
+        from .text_convert import convert_text  # imports pyspark
+
+        return convert_text(spark, paths, out, text_format, to=to, partition_by=partition_by, mode=mode,
+                            split_size=split_size, row_group_bytes=row_group_bytes, compression=compression,
+                            storage_options=storage_options, options=read_options)
     if split_size is None:
         split_size = balanced_split_size_for(paths, task_slots(spark))
     conversion = Conversion.prepare(paths, out, to=to, partition_by=partition_by, columns=columns, mode=mode,
