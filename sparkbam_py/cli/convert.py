@@ -17,11 +17,11 @@ class Convert(Command):
     help = "convert BAMs to Parquet or Delta, each executor writing its own files"
 
     def configure(self, parser):
-        parser.add_argument("bams", nargs="+", help="BAM paths, globs, folders or URLs")
+        parser.add_argument("bams", nargs="+", help="BAM paths, globs, folders or URLs (or bgzipped VCF, BED, GFF)")
         parser.add_argument("-o", "--output", required=True, help="output folder or URL (fsspec)")
         parser.add_argument("--to", choices=("parquet", "delta"), default="parquet", help="output format")
-        parser.add_argument("--partition-by", choices=("reference_name",), default=None,
-                            help="Hive-style folders per value of this column")
+        parser.add_argument("--partition-by", default=None, metavar="COLUMN",
+                            help="Hive-style folders per value of this contig column (reference_name; contigName, chrom, seqid for text)")
         parser.add_argument("--columns", default=None,
                             help="comma-separated columns (default: all of the bam source's)")
         parser.add_argument("--mode", choices=("error", "overwrite", "append"), default="error",
@@ -36,12 +36,15 @@ class Convert(Command):
         parser.set_defaults(split_size=None)
 
     def run(self, args) -> Result:
+        from ..text.read import text_format_of  # noqa: PLC0415 (pyarrow: not at command discovery)
+
         config = checker_config(args)
         columns = None if args.columns is None else [c.strip() for c in args.columns.split(",") if c.strip()]
         options = dict(to=args.to, partition_by=args.partition_by, columns=columns, mode=args.mode,
-                       split_size=args.split_size, compression=args.compression, tags=args.tags,
-                       reads_to_check=config.reads_to_check, max_read_size=config.max_read_size,
-                       bgzf_blocks_to_check=config.bgzf_blocks_to_check, verify_checksums=config.verify_checksums)
+                       split_size=args.split_size, compression=args.compression, tags=args.tags)
+        if text_format_of(args.bams) is None or args.local is not None:  # BAM; text takes its source's options
+            options.update(reads_to_check=config.reads_to_check, max_read_size=config.max_read_size,
+                           bgzf_blocks_to_check=config.bgzf_blocks_to_check, verify_checksums=config.verify_checksums)
         started = time.monotonic()
         if args.local is not None:
             from ..local.convert import convert_local
