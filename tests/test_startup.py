@@ -132,3 +132,14 @@ def test_a_writable_install_keeps_numba_s_default(monkeypatch):
     monkeypatch.setattr(kernel_cache, "_writable", lambda folder: True)
     assert kernel_cache.prepare_cache() is None
     assert kernel_cache.CACHE_DIR_ENV not in os.environ
+
+
+def test_compile_kernels_runs_every_compiled_path(capsys):
+    from sparkbam_py.cli.main import main
+
+    before = os.environ.get(kernels.KERNELS_ENV)
+    assert main(["compile-kernels", "--json"]) == 0
+    assert os.environ.get(kernels.KERNELS_ENV) == before  # forced on only while it ran
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == {"bam": 3000, "bam_count": 3000, "text_lines": 20000, "text_arrow": 20000, "cram": 3000}
+    assert report["files"] > 0 and os.path.isdir(report["cache"])
