@@ -47,8 +47,11 @@ def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = F
     caller expects to stop (default: the end of the file), declared to :mod:`..kernels`, which
     loads the compiled kernels only for inputs large enough to repay loading them.
     """
-    size = reader.size if end_block is None else min(end_block, reader.size)
-    kernels.note_input(size - start_block)
+    # Readers of another kind (block by block through caches) may not know the file's size.
+    size = getattr(reader, "size", None)
+    end = end_block if size is None else size if end_block is None else min(end_block, size)
+    if end is not None:
+        kernels.note_input(end - start_block)
     # Readers of another kind supply their own blocks (e.g. block by block through caches).
     if type(reader) is BgzfReader and native.available():
         return NativeRuns(reader, start_block, chunk_bytes, reuse_buffer)
