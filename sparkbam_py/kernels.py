@@ -9,7 +9,7 @@ keeps a pure-Python/numpy path that gives identical results, and a test checks t
 Loading costs a fixed ~0.3-0.5 CPU-s per process (numba's import and its compiler context,
 then a few ms per kernel), which a small input never repays.  So in the default ``auto``
 mode, readers declare the compressed bytes they are about to read (:func:`note_input`), and
-until a process has declared ``SPARKBAM_KERNELS_MIN_BYTES`` (default 8 MiB) in total it takes
+until a process has declared ``SPARKBAM_KERNELS_MIN_BYTES`` (default 24 MiB) in total it takes
 the numpy paths and never imports numba: a command on a tiny BAM is done before numba would
 have loaded.  Once loaded, the compiled kernels serve every later input of the process.  A
 process that declares nothing (a direct call of a decode function) compiles, as before.
@@ -33,8 +33,10 @@ from .errors import ConfigError
 KERNELS_ENV = "SPARKBAM_KERNELS"
 MIN_BYTES_ENV = "SPARKBAM_KERNELS_MIN_BYTES"
 _CHOICES = ("auto", "numba", "python")
-# Compressed input below which loading numba costs more than it saves (bench/bench_startup.py).
-DEFAULT_MIN_INPUT_BYTES = 8 << 20
+# Compressed input below which loading numba costs more than it saves (bench/bench_startup.py,
+# whole processes on the short-read bench BAM's first N MB: a full decode breaks even between
+# 16 and 32 MB; a count, whose Python walk is cheaper per byte, near 140 MB).
+DEFAULT_MIN_INPUT_BYTES = 24 << 20
 
 _lock = threading.Lock()
 _declared: Optional[int] = None  # compressed bytes readers declared in this process; None: none yet
