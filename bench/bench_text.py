@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
