@@ -23,6 +23,7 @@ from ..convert.writer import WrittenFile, write_task
 from ..errors import ConfigError
 from .convert_source import FILES_SCHEMA, target_from_json, target_to_json
 from .paths import PathsArgument
+from .task_sizing import balanced_split_size_for, task_slots
 from .text_source import FORMAT_OPTIONS, TextDataSource, TextInputPartition, TextReader, read_text_batches
 
 CONVERT_FORMAT = "text_convert"
@@ -37,10 +38,14 @@ def convert_text(spark, paths: PathsArgument, out: str, format_name: str, *, to:
     ``bgzf_text``) to Parquet files (with ``_SUCCESS``) or a Delta table at ``out``.
 
     ``options`` are ``spark.read.format(format_name)``'s (``includeSampleIds``, ``regions``...).
+    Without ``split_size``, local inputs are cut into equal tasks filling whole waves of the
+    session's task slots.
     """
     if format_name not in FORMAT_OPTIONS:
         raise ConfigError(f"convert cannot read format {format_name!r}; text formats: {', '.join(FORMAT_OPTIONS)}")
     read_options = {key: str(value) for key, value in (options or {}).items()}
+    if split_size is None:  # whole waves of the task slots, as for BAM (spark/task_sizing.py)
+        split_size = balanced_split_size_for(paths, task_slots(spark))
     if split_size is not None:
         read_options["splitSize"] = str(split_size)
     read_options["paths"] = json.dumps(_path_list(paths))
