@@ -22,7 +22,9 @@ from ..convert.target import OutputTarget, storage_items
 from ..convert.writer import WrittenFile, write_task
 from ..errors import ConfigError
 from .convert_source import FILES_SCHEMA, target_from_json, target_to_json
+from .api import FIRST_DATASOURCE_SPARK
 from .paths import PathsArgument
+from .session import spark_major_version
 from .task_sizing import balanced_split_size_for, task_slots
 from .text_source import FORMAT_OPTIONS, TextDataSource, TextInputPartition, TextReader, read_text_batches
 
@@ -41,6 +43,9 @@ def convert_text(spark, paths: PathsArgument, out: str, format_name: str, *, to:
     Without ``split_size``, local inputs are cut into equal tasks filling whole waves of the
     session's task slots.
     """
+    if spark_major_version(spark) < FIRST_DATASOURCE_SPARK:
+        raise ConfigError(f"converting text runs as a Python data source, which needs Spark >= 4.0 "
+                          f"(this is {spark.version}); read it with sparkbam_py.map_regions instead")
     if format_name not in FORMAT_OPTIONS:
         raise ConfigError(f"convert cannot read format {format_name!r}; text formats: {', '.join(FORMAT_OPTIONS)}")
     read_options = {key: str(value) for key, value in (options or {}).items()}
