@@ -48,10 +48,9 @@ def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = F
     loads the compiled kernels only for inputs large enough to repay loading them.
     """
     # Readers of another kind (block by block through caches) may not know the file's size.
-    size = getattr(reader, "size", None)
-    end = end_block if size is None else size if end_block is None else min(end_block, size)
-    if end is not None:
-        kernels.note_input(end - start_block)
+    ends = [end for end in (end_block, getattr(reader, "size", None)) if end is not None]
+    if ends:
+        kernels.note_input(min(ends) - start_block)
     # Readers of another kind supply their own blocks (e.g. block by block through caches).
     if type(reader) is BgzfReader and native.available():
         return NativeRuns(reader, start_block, chunk_bytes, reuse_buffer)
