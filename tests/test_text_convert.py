@@ -32,3 +32,4 @@ def test_an_unknown_format_is_a_config_error(monkeypatch):
     monkeypatch.setattr(text_convert, "spark_major_version", lambda spark: 4)
     with pytest.raises(ConfigError, match="text formats: bgzf_text, vcf"):
         text_convert.convert_text(OldSpark(), "calls.txt.gz", "out", "csv")
+

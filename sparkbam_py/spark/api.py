@@ -23,7 +23,7 @@ from .executor import apply_to_split, pysam_path, read_task_column, split_row
 from .paths import PathsArgument
 from .plan import ColumnPlan, ReadOptions, plan_reads
 from .session import is_connect, spark_major_version
-from .task_sizing import light_tasks_split_size_for, task_slots
+from .task_sizing import count_split_size_for, task_slots
 
 DATASOURCE, ARROW = "datasource", "mapInArrow"
 METHODS = ("auto", DATASOURCE, ARROW)
@@ -91,13 +91,13 @@ def compute_splits(spark, path: PathsArgument, split_size=None, **options) -> Li
 def count_reads(spark, path: PathsArgument, split_size=None, **options) -> int:
     """How many reads ``path`` holds: each split walks its block_size chain, nothing decoded.
 
-    Without ``split_size``, local files are cut into two tasks per task slot (a count's tasks are
+    Without ``split_size``, local files are cut into one task per task slot (a count's tasks are
     light, so Spark's fixed cost per task matters more than balance); the count is the same.
     """
     if names_cram(path):  # CRAM: container headers' record counts (spark/cram_api.py)
         return count_cram_reads(spark, path, split_size, **options)
-    if split_size is None:  # light tasks: a few per slot (spark/task_sizing.py)
-        split_size = light_tasks_split_size_for(path, task_slots(spark))
+    if split_size is None:  # one streaming task per slot (spark/task_sizing.py)
+        split_size = count_split_size_for(path, task_slots(spark))
     read_options = ReadOptions.of(split_size, **_checker_options(options))
     rows = _split_rows(spark, path, read_options, count=True, method=options.get("method", "auto"))
     return sum(row[4] for row in rows)
