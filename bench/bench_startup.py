@@ -58,7 +58,12 @@ def run_child(command, env=None) -> tuple:
 
 
 def paired(commands: dict, repeat: int, env=None) -> dict:
-    """Every command once per round, rounds repeated; medians of wall and CPU seconds."""
+    """Every command once unmeasured, then once per round, rounds repeated; medians of wall and
+    CPU seconds.  Children may write bytecode (as users' interpreters do): with
+    ``PYTHONDONTWRITEBYTECODE`` set, every start would compile the package's sources again."""
+    env = {key: value for key, value in (env or os.environ).items() if key != "PYTHONDONTWRITEBYTECODE"}
+    for command in commands.values():
+        run_child(command, env)
     runs = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
