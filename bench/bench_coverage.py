@@ -92,7 +92,7 @@ def in_process_breakdown(bam: str, split_size: str) -> dict:
     from sparkbam_py.coverage.compute import plan_coverage, write_store
     from sparkbam_py.coverage.partials import PartialDepth
     from sparkbam_py.coverage.split_depth import compute_split_depth
-    from sparkbam_py.splits import SplitReader
+    from sparkbam_py.bam.splits import SplitReader
 
     plan = plan_coverage([bam], split_size=parse_size(split_size or DEFAULT_SPLIT_SIZE))
     started = time.process_time()

@@ -28,8 +28,9 @@ from sparkbam_py import iter_batches
 from sparkbam_py.bgzf.blocks import iter_raw_blocks
 from sparkbam_py.bgzf.inflate import INFLATE_BACKEND, crc32, inflate_block
 from sparkbam_py.channel import open_channel
-from sparkbam_py.spark.executor import split_row
-from sparkbam_py.spark.plan import ReadOptions, plan_reads
+from sparkbam_py.bam.batches import split_row
+from sparkbam_py.bam.options import ReadOptions
+from sparkbam_py.formats.bam import plan_reads
 
 
 def cpu_seconds(run: Callable[[], object]) -> float:

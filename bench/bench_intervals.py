@@ -32,7 +32,7 @@ import pysam
 
 from sparkbam_py.bam.file import open_bam
 from sparkbam_py.channel import open_channel
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.index.bai_json import write_bai_json
 from sparkbam_py.intervals import describe_plan, open_index, plan_with_index, read_interval_partition
 from bench_data import SHORT_READS

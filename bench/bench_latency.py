@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 from sparkbam_py.bam.file import open_bam
-from sparkbam_py.baseline_splits import hadoop_bam_splits
+from sparkbam_py.validators.hadoop_bam_splits import hadoop_bam_splits
 from sparkbam_py.bgzf.reader import BgzfReader
 from sparkbam_py.channel import open_channel
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.config import DEFAULT_CACHE_BYTES, CheckerConfig
 from sparkbam_py.pos import Pos
-from sparkbam_py.splits import compute_byte_ranges, find_split_start
+from sparkbam_py.bam.splits import compute_byte_ranges, find_split_start
 from bench_data import SHORT_READS
 
 CACHE_SETTINGS = {"on": DEFAULT_CACHE_BYTES, "off": 0}

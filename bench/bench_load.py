@@ -36,10 +36,11 @@ import warnings
 from pathlib import Path
 
 from sparkbam_py.spark import api
-from sparkbam_py.spark.executor import read_record_batches
-from sparkbam_py.spark.plan import ColumnPlan
+from sparkbam_py.bam.batches import read_record_batches
+from sparkbam_py.bam.columns import ColumnPlan
+from sparkbam_py.spark.schemas import spark_of
 from sparkbam_py.spark.session import get_spark
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 from bench_data import LONG_READS, SHORT_READS
 
 DEFAULT_BAMS = (str(SHORT_READS), str(LONG_READS))
@@ -141,7 +142,7 @@ def bench_ingest(spark, path: str, repeats: int) -> dict:
             return "bench_cached_batches"
 
         def schema(self):
-            return ColumnPlan.of().spark_schema()
+            return spark_of(ColumnPlan.of().arrow_schema)
 
         def reader(self, schema):
             return Reader([field.name for field in schema.fields], int(self.options["times"]))
@@ -154,7 +155,7 @@ def bench_ingest(spark, path: str, repeats: int) -> dict:
     rates = {}
     for label, columns in (("full", None), ("flag", ["flag"])):
         def run(times):
-            frame = spark.read.format("bench_cached_batches").schema(ColumnPlan.of(columns).spark_schema())
+            frame = spark.read.format("bench_cached_batches").schema(spark_of(ColumnPlan.of(columns).arrow_schema))
             return frame.option("times", str(times)).load().select(F.count(F.lit(1))).first()[0]
 
         once, _ = timed(lambda: run(1), repeats)

@@ -23,13 +23,13 @@ import sys
 import time
 from pathlib import Path
 
-from sparkbam_py.channel.fault_proxy import FAULT_KINDS, FaultProxy
-from sparkbam_py.channel.http_server import RangeHTTPServer
-from sparkbam_py.channel.moto_s3 import MotoS3
+from sparkbam_py.testing.fault_proxy import FAULT_KINDS, FaultProxy
+from sparkbam_py.testing.http_server import RangeHTTPServer
+from sparkbam_py.testing.moto_s3 import MotoS3
 from sparkbam_py.channel.retry import READ_TIMEOUT_VARIABLE
 from sparkbam_py.channel.storage import storage_options_applied
 from sparkbam_py.errors import InputIOError
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 
 BUCKET = "bench-remote"
 STALL_SECONDS = 1.5

@@ -7,7 +7,7 @@ For each BAM and split size, in one run and one Spark session (``local[2]``):
   Spark 4) and through the RDD path (``method="mapInArrow"``: no data source planning);
 - ``sparkbam 1 core``: the same searches one after another in this process, i.e. the CPU
   they cost (what spark-bam's ``compare-splits`` timed);
-- ``hadoop-bam``: the baseline, sequential on the driver (``baseline_splits``).
+- ``hadoop-bam``: the baseline, sequential on the driver (``validators/hadoop_bam_splits``).
 
 Each figure is the median of ``--repeat`` runs.  The two sides' splits are compared (by
 start) and the differences counted.  Writes JSON and a PNG (matplotlib, the bench extra).
@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from sparkbam_py.baseline_splits import compute_hadoop_bam_splits
+from sparkbam_py.validators.hadoop_bam_splits import compute_hadoop_bam_splits
 from sparkbam_py.cli.compare_splits import sequential_splits
 from sparkbam_py.cli.comparison import diff_splits, warm_up
 from sparkbam_py.config import CheckerConfig, parse_size

@@ -31,8 +31,8 @@ import pyarrow as pa
 import pysam
 
 from sparkbam_py.text.format import LineSource
-from sparkbam_py.text.formats import FORMATS
-from sparkbam_py.text.map_regions import map_regions
+from sparkbam_py.formats import format_named
+from sparkbam_py.spark.map_regions import map_regions
 from sparkbam_py.text.plan import count_task_lines, plan_text_file
 from sparkbam_py.text.read import iter_unit_lines, plan_units, read_file_header
 
@@ -83,7 +83,7 @@ def first_data_lines(path, count):
 
 
 def ours_vcf(path, header, lines):
-    vcf = FORMATS["vcf"]
+    vcf = format_named("vcf").parser
     parsed = vcf.parse_header(list(header.lines), {})
     return vcf.parse(lines, parsed, {}, LineSource(path)).num_rows
 

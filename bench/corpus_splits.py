@@ -7,7 +7,7 @@ For every readable BAM under the corpus and several split sizes:
   the file, labelled ``walk``), a record owned by the block holding its first byte;
 - ours: the ``bam_splits`` data source over all BAMs at once (one Spark job per split size),
   i.e. the executors' own searches, exactly what every load does;
-- the baseline: hadoop-bam's splits (``baseline_splits``), sequential on the driver.
+- the baseline: hadoop-bam's splits (``validators/hadoop_bam_splits``), sequential on the driver.
 
 Every baseline split start that differs from the truth is classified: ``fp`` (not a record
 start: hadoop-bam's checker accepted garbage), ``fn`` (a later record, or none, when the
@@ -31,15 +31,15 @@ from typing import Dict, List, Optional, Sequence
 import pysam
 
 from sparkbam_py.bam.file import open_bam
-from sparkbam_py.baseline_splits import hadoop_bam_split_start
+from sparkbam_py.validators.hadoop_bam_splits import hadoop_bam_split_start
 from sparkbam_py.config import CheckerConfig
 from sparkbam_py.bgzf.blocks import iter_block_info
 from sparkbam_py.errors import SparkBamError
 from sparkbam_py.pos import Pos
 from sparkbam_py.spark.api import register
-from sparkbam_py.spark.datasource import SPLITS_FORMAT
+from sparkbam_py.spark.source_names import SPLITS_SUFFIX
 from sparkbam_py.spark.session import get_spark
-from sparkbam_py.splits import ByteRange, compute_byte_ranges
+from sparkbam_py.bam.splits import ByteRange, compute_byte_ranges
 from sparkbam_py.validators.hadoop_bam import HadoopBamChecker
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -94,7 +94,7 @@ def truth_firsts(starts: Sequence[Pos], physical: Sequence[int], ranges: Sequenc
 
 
 def our_splits_by_file(spark, paths: List[str], split_size: int) -> Dict[str, list]:
-    rows = (spark.read.format(SPLITS_FORMAT).option("splitSize", str(split_size)).load(paths).collect())
+    rows = (spark.read.format("bam" + SPLITS_SUFFIX).option("splitSize", str(split_size)).load(paths).collect())
     by_file: Dict[str, list] = {}
     for path, start, _end, first, _count in rows:
         by_file.setdefault(path, []).append((start, None if first is None else Pos.from_virtual(first)))

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 from . import convert as _convert_package  # noqa: F401 (see below)
 from .errors import SparkBamError
 from .pos import Pos
+from .version import __version__
 
 # ``sparkbam_py.convert`` is both a subpackage and the public function: the (empty) subpackage
 # is imported now so that importing its modules later never rebinds the name, and the name is
 # handed to ``__getattr__`` like every other public function.
 del convert
-
-__version__ = "0.2.0"
 
 # Public name -> the module that defines it (imported on first access).
 _LAZY = {
@@ -30,17 +29,17 @@ _LAZY = {
     "count_reads": ".spark",
     "get_spark": ".spark",
     "iter_batches": ".local",
-    "load_cram": ".spark.cram_api",
+    "load_cram": ".spark",
     "load_intervals": ".spark.intervals",
     "load_reads": ".spark",
     "load_reads_and_positions": ".spark",
     "load_splits_and_reads": ".spark",
     "map_partitions": ".spark",
-    "map_regions": ".text.map_regions",
+    "map_regions": ".spark.map_regions",
     "map_splits": ".spark.map_splits",
     "read_table": ".local",
     "register": ".spark",
-    "Split": ".splits",
+    "Split": ".split",
     "write_bam": ".spark.write_api",
 }
 
@@ -62,13 +61,12 @@ def __dir__():
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported eagerly
     from .local import convert_local, iter_batches, read_table
-    from .spark import (compute_splits, count_reads, get_spark, load_reads, load_reads_and_positions,
+    from .spark import (compute_splits, count_reads, get_spark, load_cram, load_reads, load_reads_and_positions,
                         load_splits_and_reads, map_partitions, register)
     from .spark.convert import convert
     from .spark.coverage import compute_coverage
-    from .spark.cram_api import load_cram
     from .spark.intervals import load_intervals
+    from .spark.map_regions import map_regions
     from .spark.map_splits import map_splits
     from .spark.write_api import write_bam
-    from .splits import Split
-    from .text.map_regions import map_regions
+    from .split import Split

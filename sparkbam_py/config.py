@@ -51,6 +51,19 @@ def parse_size(value) -> int:
     return size
 
 
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def parse_bool(name: str, value) -> bool:
+    """A boolean option given as text (``"true"``/``"false"``, ``1``/``0``, ``yes``/``no``) or as a bool."""
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"option {name} must be true or false, got {value!r}")
+
+
 @dataclass(frozen=True)
 class CheckerConfig:
     """How hard the record-boundary search looks: travels to executors with each split."""

@@ -29,7 +29,18 @@ def describe_location(path: Optional[str], where: Where) -> str:
 
 
 class SparkBamError(Exception):
-    """Base of every error this library raises on purpose."""
+    """Base of every error this library raises on purpose.
+
+    The message names the path and, where it applies, the position:
+    ``x.bam at 1048566:0 (compressed byte 1048566): CRC32 mismatch...``. Subclasses also
+    derive from the built-in that fits (``FileNotFoundError``, ``ValueError``, ``EOFError``...),
+    and errors pickle, so they travel from Spark executors back to the driver.
+
+    Attributes:
+        path: the file or URL, when known.
+        where: a :class:`Pos`, or a compressed byte offset, or None.
+        detail: the message without the location.
+    """
 
     def __init__(self, message: str, path: Optional[str] = None, where: Where = None):
         self.path = path
@@ -39,10 +50,12 @@ class SparkBamError(Exception):
 
     @property
     def pos(self) -> Optional[Pos]:
+        """The position, when the error has one."""
         return self.where if isinstance(self.where, Pos) else None
 
     @property
     def compressed_offset(self) -> Optional[int]:
+        """The compressed byte offset of the error, when known."""
         if isinstance(self.where, Pos):
             return self.where.block_pos
         return self.where
@@ -86,6 +99,27 @@ class BlockNotFoundError(CorruptDataError):
 
 class WrongFormatError(CorruptDataError):
     """BGZF, but the payload is not BAM (no ``BAM\\1`` magic): SAM text, VCF, CRAM..."""
+
+
+class UnsupportedFormatError(WrongFormatError):
+    """A file of a format this entry point does not take (a VCF given to ``load_reads``, a
+    CRAM to ``compute_coverage``), or an operation its format lacks (writing CRAM).
+
+    ``sniffed`` names the format the file was recognised as (a registry name, see
+    :mod:`sparkbam_py.formats`), or None when nothing was recognised.
+    """
+
+    def __init__(self, message: str, path: Optional[str] = None, where: Where = None,
+                 sniffed: Optional[str] = None):
+        self.sniffed = sniffed
+        super().__init__(message, path, where)
+
+    def __reduce__(self):
+        return (_rebuild_unsupported, (type(self), self.detail, self.path, self.where, self.sniffed))
+
+
+def _rebuild_unsupported(cls, message, path, where, sniffed):
+    return cls(message, path, where, sniffed)
 
 
 class CorruptRecordError(CorruptDataError):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List, Sequence, Tuple
 
 from sparkbam_py.pos import Pos
-from sparkbam_py.splits import ByteRange, compute_byte_ranges
+from sparkbam_py.bam.splits import ByteRange, compute_byte_ranges
 
 # MANIFEST notes marking files that are meant to fail (or are not BGZF at all).
 UNREADABLE_NOTES = ("INVALID", "container=raw", "samtools_read_error", "pysam_error")

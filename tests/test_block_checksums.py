@@ -21,8 +21,8 @@ from sparkbam_py.cli.main import main as cli_main
 from sparkbam_py.errors import ConfigError, CorruptBlockError, IndexFormatError
 from sparkbam_py.index.csi import inflate_bgzf
 from sparkbam_py.intervals import plan_interval_partitions, read_interval_partition
-from sparkbam_py.spark.plan import ReadOptions
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.options import ReadOptions
+from sparkbam_py.bam.splits import SplitReader, plan_file
 from index_oracle import GENERATED_REFS, write_indexed_bam
 
 SPLIT_SIZE = 40_000

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sparkbam_py.channel import ByteSource, CachingChannel, ChannelStats, open_channel
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_READ_ATTEMPTS
 from sparkbam_py.errors import ConfigError, InputIOError, TruncatedError
 

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from sparkbam_py.channel import CachingChannel, HttpSource
-from sparkbam_py.channel.http_server import RangeHTTPServer, parse_range
+from sparkbam_py.serve.range_header import parse_range
+from sparkbam_py.testing.http_server import RangeHTTPServer
 
 DATA = os.urandom(5_000)
 

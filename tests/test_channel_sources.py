@@ -15,7 +15,7 @@ from sparkbam_py.channel import (
     LocalFileSource,
     open_source,
 )
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.errors import MissingInputError
 
 DATA = os.urandom(10_000)

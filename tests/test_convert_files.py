@@ -134,7 +134,7 @@ def test_parquet_layout_keeps_statistics_and_dictionaries_where_they_pay(tmp_pat
 @pytest.mark.parametrize("file_size,slots", [(288_485_882, 2), (288_485_882, 4), (10_000, 2), (100 << 20, 3)])
 def test_balanced_split_size_cuts_whole_waves_of_equal_tasks(tmp_path, file_size, slots):
     from sparkbam_py.config import DEFAULT_SPLIT_SIZE
-    from sparkbam_py.spark.task_sizing import balanced_split_size
+    from sparkbam_py.formats.sizing import balanced_split_size
     from sparkbam_py.split.ranges import compute_byte_ranges
 
     path = tmp_path / "sized.bam"
@@ -151,7 +151,7 @@ def test_balanced_split_size_cuts_whole_waves_of_equal_tasks(tmp_path, file_size
 
 @pytest.mark.parametrize("file_size,slots", [(288_485_882, 2), (288_485_882, 8), (10_000, 2)])
 def test_a_count_gets_one_task_per_slot(tmp_path, file_size, slots):
-    from sparkbam_py.spark.task_sizing import count_split_size_for
+    from sparkbam_py.formats.sizing import count_split_size_for
     from sparkbam_py.split.ranges import compute_byte_ranges
 
     path = tmp_path / "sized.bam"

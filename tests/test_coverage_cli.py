@@ -47,7 +47,8 @@ def test_serve_command_runs_waitress(tmp_path):
     pytest.importorskip("waitress")
     (tmp_path / "in.bedgraph").write_text(BEDGRAPH)
     main(["coverage-import", str(tmp_path / "in.bedgraph"), "-o", str(tmp_path / "s")])
-    process = subprocess.Popen([sys.executable, "-m", "sparkbam_py", "serve", str(tmp_path / "s"), "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-m", "sparkbam_py", "serve", str(tmp_path / "s"), "--port", "0",
+                                "--no-auth"],
                                stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -72,9 +73,11 @@ def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="SPARKBAM_STORE"):
         importlib.import_module("sparkbam_py.serve.wsgi")
     monkeypatch.setenv("SPARKBAM_STORE", str(tmp_path / "s"))
+    monkeypatch.setenv("SPARKBAM_NO_AUTH", "1")
     monkeypatch.delitem(sys.modules, "sparkbam_py.serve.wsgi", raising=False)
     application = importlib.import_module("sparkbam_py.serve.wsgi").application
     statuses = []
-    body = b"".join(application({"REQUEST_METHOD": "GET", "PATH_INFO": "/api/contigs", "QUERY_STRING": ""},
+    body = b"".join(application({"REQUEST_METHOD": "GET", "PATH_INFO": "/api/contigs", "QUERY_STRING": "",
+                                 "REMOTE_ADDR": "127.0.0.1"},
                                 lambda status, headers: statuses.append(status)))
     assert statuses == ["200 OK"] and json.loads(body)["tracks"] == ["value"]

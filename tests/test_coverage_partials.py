@@ -16,7 +16,7 @@ from sparkbam_py.coverage.partials import PartialDepth
 from sparkbam_py.coverage.split_depth import compute_split_depth
 from sparkbam_py.coverage.store import CoverageStore
 from sparkbam_py.errors import ConfigError
-from sparkbam_py.spark.task_sizing import (MAX_TASKS_PER_SLOT_SPLIT_SIZE, MIN_TASKS_PER_SLOT_SPLIT_SIZE,
+from sparkbam_py.formats.sizing import (MAX_TASKS_PER_SLOT_SPLIT_SIZE, MIN_TASKS_PER_SLOT_SPLIT_SIZE,
                                            tasks_per_slot_split_size)
 
 GROUPINGS = ("strand", "read_group")

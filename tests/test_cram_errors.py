@@ -154,19 +154,19 @@ def test_not_cram_and_not_bam(made, tmp_path):
 
 def test_cram_source_options_are_checked_on_the_driver(made):
     from sparkbam_py.errors import ConfigError
-    from sparkbam_py.spark.cram_source import CramLoad
+    from sparkbam_py.formats.cram import CRAM
 
     path = str(made["cram"])
-    load = CramLoad.from_options({"path": path, "splitSize": "4k", "containersToCheck": "5", "useIndex": "false"})
+    load = CRAM.open_read({"path": path, "splitSize": "4k", "containersToCheck": "5", "useIndex": "false"})
     assert load.options.split_size == 4096 and load.options.search.containers_to_check == 5
     assert load.paths == (path,) and not load.options.use_index
     with pytest.raises(ConfigError, match="readstocheck"):
-        CramLoad.from_options({"path": path, "readsToCheck": "3"})
+        CRAM.open_read({"path": path, "readsToCheck": "3"})
     with pytest.raises(ConfigError, match="containersToCheck"):
-        CramLoad.from_options({"path": path, "containersToCheck": "0"})
+        CRAM.open_read({"path": path, "containersToCheck": "0"})
     with pytest.raises(ConfigError, match="verifySplits"):
-        CramLoad.from_options({"path": path, "verifySplits": "maybe"})
-    assert CramLoad.from_options({"path": str(made["dir"])}).paths == (path,)
+        CRAM.open_read({"path": path, "verifySplits": "maybe"})
+    assert CRAM.open_read({"path": str(made["dir"])}).paths == (path,)
 
 
 def test_reference_url_is_fetched_once_into_the_cache(made, tmp_path, monkeypatch, no_reference_lookup):

@@ -12,7 +12,7 @@ import numpy as np
 import pysam
 import pytest
 
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.cli.main import main as cli_main
 from sparkbam_py.errors import ConfigError, InputIOError, SplitVerificationError
 from sparkbam_py.index.bai_json import build_bai_json, write_bai_json

@@ -96,7 +96,7 @@ def test_schema_projection_and_empty_result(spark, generated):
 
 
 def probe_source_class():
-    """A data source using exactly the functions ``spark/datasource.py`` is to call:
+    """A data source using exactly the functions the ``bam`` format's read (``formats/bam.py``) calls:
     ``split_intervals`` for the option, ``regions_from_filters`` in ``pushFilters``,
     ``plan_interval_partitions`` in ``partitions``, ``read_interval_partition`` in ``read``."""
     from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
@@ -202,7 +202,7 @@ def test_data_source_intervals_option(spark, generated):
 def pushdown_source(spark):
     """The real ``bam`` source with filter pushdown, put back to the plain one afterwards."""
     import sparkbam_py
-    from sparkbam_py.spark.datasource import PUSHDOWN_CONF
+    from sparkbam_py.spark.source_names import PUSHDOWN_CONF
 
     previous = spark.conf.get(PUSHDOWN_CONF)
     sparkbam_py.register(spark, pushdown=True)

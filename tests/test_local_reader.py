@@ -12,7 +12,8 @@ from fixtures.content_special import long_reads
 from fixtures.placement import build_fixture
 from sparkbam_py.bam.schema import DEFAULT_COLUMNS
 from sparkbam_py.errors import ConfigError, MissingInputError, RecordStartNotFoundError
-from sparkbam_py.spark.plan import ColumnPlan
+from sparkbam_py.bam.columns import ColumnPlan
+from sparkbam_py.spark.schemas import spark_of
 
 SPLIT_SIZES = (3_000, 20_000, 10**9)
 
@@ -134,6 +135,6 @@ def test_same_table_as_spark_read_format_bam(bams):
     assert frame.toArrow().cast(expected.schema).equals(expected)
     narrow = ["query_name", "file_position", "file_path"]
     expected = sparkbam_py.read_table(path, narrow, 5_000)
-    frame = (spark.read.format("bam").schema(ColumnPlan.of(narrow).spark_schema())
+    frame = (spark.read.format("bam").schema(spark_of(ColumnPlan.of(narrow).arrow_schema))
              .option("splitSize", "5000").load(path))
     assert frame.toArrow().cast(expected.schema).equals(expected)

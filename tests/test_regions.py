@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pysam
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from sparkbam_py.errors import ConfigError
@@ -76,8 +76,12 @@ def test_thousands_separators_anywhere(first, extra):
     def commas(n: int) -> str:
         return f"{n:,}"
 
-    expected = region(f"chr1:{first}-{last}")
-    assert region(f"chr1:{commas(first)}-{commas(last)}") == expected
+    plain, separated = f"chr1:{first}-{last}", f"chr1:{commas(first)}-{commas(last)}"
+    # "chr1:100-200" is also a contig of the fixture: that text is rightly ambiguous (samtools
+    # refuses it too; the parametrised refusals above cover it), so it is no case of this property.
+    assume(plain not in NAMES and separated not in NAMES)
+    expected = region(plain)
+    assert region(separated) == expected
     assert expected.beg == first - 1 and expected.end == min(last, LENGTHS[0])
 
 

@@ -11,12 +11,12 @@ import time
 import pytest
 
 from sparkbam_py.channel import CachingChannel, HttpSource
-from sparkbam_py.channel.fault_proxy import FAULT_KINDS, FaultProxy
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.fault_proxy import FAULT_KINDS, FaultProxy
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.channel.retry import READ_TIMEOUT_VARIABLE, Backoff
 from sparkbam_py.channel.storage import storage_options_applied
 from sparkbam_py.errors import InputIOError
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 
 STALL_SECONDS = 1.5
 READ_TIMEOUT = "0.5"
@@ -109,7 +109,7 @@ def test_retries_back_off_and_give_up_naming_the_range(bam):
 def s3_bam(bam):
     pytest.importorskip("s3fs")
     pytest.importorskip("moto.server")
-    from sparkbam_py.channel.moto_s3 import MotoS3
+    from sparkbam_py.testing.moto_s3 import MotoS3
 
     with MotoS3() as s3:
         s3.create_bucket("faulty")

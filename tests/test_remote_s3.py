@@ -18,14 +18,14 @@ pytest.importorskip("moto.server")
 
 from spark.engines import activate  # noqa: E402
 from sparkbam_py.channel import open_channel  # noqa: E402
-from sparkbam_py.channel.moto_s3 import MotoS3  # noqa: E402
+from sparkbam_py.testing.moto_s3 import MotoS3  # noqa: E402
 from sparkbam_py.channel.storage import split_storage_options, storage_options_applied  # noqa: E402
 from sparkbam_py.errors import InputIOError, MissingInputError  # noqa: E402
 from sparkbam_py.index.bai_json import write_bai_json  # noqa: E402
 from sparkbam_py.index.sbi import compute_sbi, sbi_path_for, write_sbi  # noqa: E402
 from sparkbam_py.bam.file import open_bam  # noqa: E402
 from sparkbam_py.intervals import plan_interval_partitions, read_interval_partition  # noqa: E402
-from sparkbam_py.splits import plan_file  # noqa: E402
+from sparkbam_py.bam.splits import plan_file  # noqa: E402
 from index_oracle import GENERATED_REFS, write_indexed_bam  # noqa: E402
 
 BUCKET = "sparkbam-reads"
@@ -113,7 +113,7 @@ def test_without_credentials_the_error_is_typed(s3, indexed, monkeypatch):
 
 
 def test_listing_errors_are_typed_and_name_the_url(s3, indexed, monkeypatch):
-    from sparkbam_py.spark.paths import expand_paths
+    from sparkbam_py.formats.paths import expand_paths
 
     with storage_options_applied(s3.storage_options, [indexed["bai"]]):
         with pytest.raises(MissingInputError, match="nothing-here"):

@@ -9,7 +9,7 @@ import pytest
 
 from split_truth import readable_corpus_bams, split_sizes_for, truth_splits
 from sparkbam_py.bam.file import open_bam
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.cli.main import main as cli_main
 from sparkbam_py.config import CheckerConfig
 from sparkbam_py.errors import IndexFormatError
@@ -26,7 +26,7 @@ from sparkbam_py.index.sbi import (
 )
 from sparkbam_py.pos import Pos
 from sparkbam_py.bam.walk import iter_record_chunks
-from sparkbam_py.splits import ByteRange, compute_byte_ranges, find_split_start, splits_from_starts
+from sparkbam_py.bam.splits import ByteRange, compute_byte_ranges, find_split_start, splits_from_starts
 
 SPARK_BAM_1 = "hammerlab__spark-bam/test-bams__src__main__resources__1.bam"
 

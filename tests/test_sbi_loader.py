@@ -11,7 +11,7 @@ from sparkbam_py.bam.file import open_bam
 from sparkbam_py.errors import SplitVerificationError
 from sparkbam_py.index.sbi import StaleIndexWarning, compute_sbi, sbi_path_for, write_sbi
 from sparkbam_py.pos import Pos
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 
 
 def records_of(tasks):

@@ -13,11 +13,11 @@ import pytest
 
 from spark.decoy import write_decoy_bam
 from spark.engines import spark_engine  # noqa: F401  (session fixture shared by the Spark tests)
-from sparkbam_py.channel.http_server import RangeHTTPServer
+from sparkbam_py.testing.http_server import RangeHTTPServer
 from sparkbam_py.errors import ConfigError
 from sparkbam_py.pos import Pos
 from sparkbam_py.spark import api
-from sparkbam_py.splits import SplitReader, plan_file, splits_from_starts
+from sparkbam_py.bam.splits import SplitReader, plan_file, splits_from_starts
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

@@ -14,9 +14,13 @@ from sparkbam_py.bam.schema import DEFAULT_COLUMNS, bam_schema
 from sparkbam_py.config import CheckerConfig
 from sparkbam_py.errors import ConfigError, MissingInputError
 from sparkbam_py.spark import session
-from sparkbam_py.spark.executor import pysam_path, read_record_batches
-from sparkbam_py.spark.paths import expand_paths
-from sparkbam_py.spark.plan import ColumnPlan, ReadOptions, paths_from_options, plan_reads
+from sparkbam_py.bam.batches import read_record_batches
+from sparkbam_py.bam.columns import ColumnPlan
+from sparkbam_py.bam.options import ReadOptions
+from sparkbam_py.bam.pysam_split import pysam_path
+from sparkbam_py.formats.bam import plan_reads
+from sparkbam_py.formats.paths import expand_paths, paths_from_options
+from sparkbam_py.spark.schemas import arrow_of
 
 
 @pytest.fixture()
@@ -112,15 +116,15 @@ def test_the_default_plan_is_the_decoder_schema():
 def test_a_user_schema_may_relax_nulls_but_not_types_or_invent_not_null():
     relaxed = StructType([StructField("file_path", StringType()), StructField("flag", IntegerType()),
                           StructField("file_position", LongType())])
-    plan = ColumnPlan.from_spark_schema(relaxed)
+    plan = ColumnPlan.from_arrow_schema(arrow_of(relaxed))
     assert plan.record_columns == ("flag",) and plan.with_file_path and plan.with_file_position
     assert all(field.nullable for field in plan.arrow_schema)
     with pytest.raises(ConfigError, match="flag"):
-        ColumnPlan.from_spark_schema(StructType([StructField("flag", LongType())]))
+        ColumnPlan.from_arrow_schema(arrow_of(StructType([StructField("flag", LongType())])))
     with pytest.raises(ConfigError, match="can be null"):
-        ColumnPlan.from_spark_schema(StructType([StructField("cigar", StringType(), nullable=False)]))
+        ColumnPlan.from_arrow_schema(arrow_of(StructType([StructField("cigar", StringType(), nullable=False)])))
     with pytest.raises(ConfigError, match="unknown column"):
-        ColumnPlan.from_spark_schema(StructType([StructField("seq", StringType())]))
+        ColumnPlan.from_arrow_schema(arrow_of(StructType([StructField("seq", StringType())])))
     with pytest.raises(ConfigError):
         ColumnPlan.of([])
 
@@ -129,7 +133,7 @@ def test_executor_batches_have_exactly_the_plan_schema(bam_fixtures):
     fixture = bam_fixtures["secondary_no_seq.htsjdk"]
     relaxed = StructType([StructField("file_path", StringType()), StructField("query_sequence", StringType()),
                           StructField("file_position", LongType())])
-    plan = ColumnPlan.from_spark_schema(relaxed)
+    plan = ColumnPlan.from_arrow_schema(arrow_of(relaxed))
     tasks = plan_reads(str(fixture.path), ReadOptions.of("10k"))
     batches = [batch for task in tasks for batch in read_record_batches(task, plan)]
     assert all(batch.schema.equals(plan.arrow_schema) for batch in batches)
@@ -161,17 +165,19 @@ def test_sessions_point_executors_at_this_python_and_loopback(monkeypatch):
 
 def test_what_the_data_source_ships_pickles(bam_dir):
     """Spark pickles the reader and each partition to the executors (cloudpickle by reference)."""
-    from sparkbam_py.spark.datasource import BamReader, BamSplitsReader
+    from sparkbam_py.formats.bam import BAM
+    from sparkbam_py.spark.sources import FormatReader, SplitsReader
 
     options = {"path": str(bam_dir), "splitSize": "20k"}
-    reader = BamReader(options, ColumnPlan.of(["query_name"], with_file_position=True))
+    columns = ColumnPlan.of(["query_name"], with_file_position=True).arrow_schema
+    reader = FormatReader(BAM.open_read(options, columns))
     copy = pickle.loads(pickle.dumps(reader))
-    assert copy.plan == reader.plan and copy.options == reader.options
+    assert copy.format_read.plan == reader.format_read.plan and copy.format_read.options == reader.format_read.options
     partitions = reader.partitions()
     assert [p.task for p in pickle.loads(pickle.dumps(partitions))] == [p.task for p in partitions]
-    assert partitions[0].value == partitions[0].task.range
-    splits_reader = pickle.loads(pickle.dumps(BamSplitsReader(dict(options, count="true"))))
+    assert partitions[0].value == 0
+    splits_reader = pickle.loads(pickle.dumps(SplitsReader(BAM, dict(options, count="true"))))
     row = next(splits_reader.read(partitions[0]))
     assert row[:3] == (partitions[0].task.path, 0, 20 * 1024) and row[4] > 0
     with pytest.raises(ConfigError):
-        BamReader(dict(options, count="true"), reader.plan)  # "count" belongs to bam_splits only
+        BAM.open_read(dict(options, count="true"), columns)  # "count" belongs to bam_splits only

@@ -6,7 +6,7 @@ import pytest
 
 from split_truth import truth_splits_for_ranges
 from sparkbam_py.bam.file import open_bam
-from sparkbam_py.baseline_splits import (
+from sparkbam_py.validators.hadoop_bam_splits import (
     BaselineReadError,
     compute_hadoop_bam_splits,
     hadoop_bam_splits,
@@ -15,7 +15,7 @@ from sparkbam_py.baseline_splits import (
 from sparkbam_py.cli.comparison import diff_splits, split_length, stats_lines
 from sparkbam_py.cli.main import main as cli_main
 from sparkbam_py.pos import Pos
-from sparkbam_py.splits import ByteRange, Split, compute_byte_ranges
+from sparkbam_py.bam.splits import ByteRange, Split, compute_byte_ranges
 
 SPARK_BAM = "hammerlab__spark-bam/test-bams__src__main__resources__"
 # spark-bam's published splits of 1.bam at 230 KB (spark-bam.md §3.3).

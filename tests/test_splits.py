@@ -11,7 +11,7 @@ from sparkbam_py.bam.file import open_bam
 from sparkbam_py.config import CheckerConfig
 from sparkbam_py.errors import ConfigError, InputIOError
 from sparkbam_py.pos import Pos
-from sparkbam_py.splits import (
+from sparkbam_py.bam.splits import (
     ByteRange, Split, SplitReader, SplitTask, compute_byte_ranges, htslib_pos, physical_pos, plan_file,
     splits_from_starts,
 )

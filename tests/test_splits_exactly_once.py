@@ -48,7 +48,7 @@ def test_the_fixture_truth_is_what_pysam_reads(bam_fixtures, name):
 def test_small_split_sizes_really_make_empty_and_block_less_ranges(bam_fixtures):
     """The split sizes used above cover ranges without a block start and ranges with blocks
     but no record start (inside long reads): both must become empty partitions."""
-    from sparkbam_py.splits import SplitReader, plan_file
+    from sparkbam_py.bam.splits import SplitReader, plan_file
 
     fixture = bam_fixtures["long_reads.block_aligned"]
     _, tasks = plan_file(str(fixture.path), min(split_sizes_for(fixture.file_size)))

@@ -11,11 +11,11 @@ import pickle
 import pytest
 
 from spark.decoy import write_decoy_bam
-from sparkbam_py import splits
+from sparkbam_py.bam import splits
 from sparkbam_py.errors import SparkBamError, SplitVerificationError
 from sparkbam_py.pos import Pos
-from sparkbam_py.spark.executor import apply_to_split
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.pysam_split import apply_to_split
+from sparkbam_py.bam.splits import SplitReader, plan_file
 
 SPLIT_SIZE = 60_000
 FIXTURE = "short_reads.htsjdk"

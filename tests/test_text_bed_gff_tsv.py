@@ -18,7 +18,7 @@ from sparkbam_py.errors import ConfigError
 from sparkbam_py.pos import Pos
 from sparkbam_py.text.bed import BED
 from sparkbam_py.text.format import LineSource, MalformedLineError
-from sparkbam_py.text.formats import FORMATS
+from sparkbam_py.formats import format_named
 from sparkbam_py.text.gff import GFF
 from sparkbam_py.text.tsv import TABIX, parse_ddl
 
@@ -108,7 +108,7 @@ GFF_LINES = [
 def test_bed_equals_reference():
     rows = _parse(BED, BED_LINES).to_pylist()
     assert rows == [reference_bed(line) for line in BED_LINES]
-    assert FORMATS["bed"] is BED and (BED.contig_column, BED.start_column) == ("chrom", "start")
+    assert format_named("bed").parser is BED and (BED.contig_column, BED.start_column) == ("chrom", "start")
 
 
 def test_bed_columns_option():
@@ -124,7 +124,7 @@ def test_gff_equals_reference():
     assert rows == [reference_gff(line) for line in GFF_LINES]
     assert dict(rows[0]["attributes"])["Note"] == "a,b;c"
     assert dict(rows[2]["attributes"])["tag"] == "basic,CCDS"
-    assert FORMATS["gff"] is GFF
+    assert format_named("gff").parser is GFF
 
 
 def test_gff_flavor_option():
@@ -166,7 +166,7 @@ def test_tabix_tsv_header_names_and_zero_based_begin():
                                  {"chrom": "chr1", "begin": 30, "end": 40, "value": "."}]
     header = TABIX.parse_header(header_lines, options)
     assert (header.contig_column, header.start_column) == ("chrom", "begin")
-    assert FORMATS["tabix"] is TABIX
+    assert format_named("tabix").parser is TABIX
 
 
 def test_tabix_tsv_ddl_schema_one_based():
@@ -253,10 +253,10 @@ def test_headers_and_formats_pickle():
     """Headers travel from the driver to executors; formats are looked up by name there."""
     import pickle
 
-    vcf_header = FORMATS["vcf"].parse_header(['##INFO=<ID=DP,Number=1,Type=Integer,Description="d">',
+    vcf_header = format_named("vcf").parser.parse_header(['##INFO=<ID=DP,Number=1,Type=Integer,Description="d">',
                                               "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1"], {})
     tsv_header = TABIX.parse_header(["#a\tb"], {})
-    for fmt, header in ((FORMATS["vcf"], vcf_header), (TABIX, tsv_header), (BED, BED.parse_header([], {})),
+    for fmt, header in ((format_named("vcf").parser, vcf_header), (TABIX, tsv_header), (BED, BED.parse_header([], {})),
                         (GFF, GFF.parse_header(["##gff-version 3"], {}))):
         copy = pickle.loads(pickle.dumps(header))
         assert fmt.schema(copy, {}) == fmt.schema(header, {})

@@ -5,7 +5,7 @@ import pysam
 from pyspark.sql.datasource import EqualTo, GreaterThanOrEqual, In, LessThan
 
 from sparkbam_py.index.tabix import read_tabix
-from sparkbam_py.spark.text_source import PUSHDOWN_SOURCES
+from sparkbam_py.spark.sources import PUSHDOWN_SOURCES
 from sparkbam_py.text.filters import regions_from_text_filters
 
 
@@ -29,7 +29,7 @@ def test_filters_become_regions(tmp_path):
 
 def test_pushdown_reader_reads_only_matching_regions(tmp_path):
     path = indexed_bed(tmp_path)
-    source_class = next(s for s in PUSHDOWN_SOURCES if s.format_name == "bed")
+    source_class = PUSHDOWN_SOURCES["bed"]
     source = source_class.__new__(source_class)
     source.options = {"path": path, "splitSize": "1k"}
     reader = source.reader(None)

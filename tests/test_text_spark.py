@@ -7,7 +7,7 @@ import pytest
 
 from spark.engines import spark_engine  # noqa: F401  (session fixture shared by the Spark tests)
 from sparkbam_py.spark import api
-from sparkbam_py.text.formats import FORMATS
+from sparkbam_py.formats import format_named
 from sparkbam_py.text.format import LineSource
 from text_layouts import build_text_fixture
 
@@ -54,10 +54,10 @@ def test_vcf_rows_equal_the_local_parser(spark_engine, vcf):
     rows = spark.read.format("vcf").option("splitSize", "2k").load(str(fixture.path)).orderBy("contigName", "start")
     got = [(r.contigName, r.start, r.INFO_DP, [g.calls for g in r.genotypes]) for r in rows.collect()]
     lines = [line for line in fixture.lines if not line.startswith("#")]
-    header = FORMATS["vcf"].parse_header([line for line in fixture.lines if line.startswith("#")], {})
+    header = format_named("vcf").parser.parse_header([line for line in fixture.lines if line.startswith("#")], {})
     import pyarrow as pa
 
-    local = FORMATS["vcf"].parse(pa.array(lines), header, {}, LineSource(str(fixture.path))).to_pylist()
+    local = format_named("vcf").parser.parse(pa.array(lines), header, {}, LineSource(str(fixture.path))).to_pylist()
     assert got == [(r["contigName"], r["start"], r["INFO_DP"], [g["calls"] for g in r["genotypes"]]) for r in local]
 
 
@@ -86,7 +86,7 @@ def test_map_regions_on_spark_equals_local(spark_engine, vcf):
 
 def test_convert_writes_the_vcf_source_s_rows_as_parquet(spark_engine, vcf, tmp_path):
     """``convert`` on a VCF: the executors parse and write Parquet; read back, the files hold
-    exactly the ``vcf`` source's rows and schema (the format named by the file name)."""
+    exactly the ``vcf`` source's rows and schema, partitioned by its contig column."""
     from sparkbam_py.spark.convert import convert
 
     if spark_engine.name == "standalone":
@@ -101,6 +101,6 @@ def test_convert_writes_the_vcf_source_s_rows_as_parquet(spark_engine, vcf, tmp_
     assert sorted(back.columns) == sorted(source.columns)
     columns = source.columns
     assert sorted(map(repr, back.select(*columns).collect())) == sorted(map(repr, source.collect()))
-    samples = convert(spark, indexed, str(tmp_path / "ids"), format="vcf", includeSampleIds="false")
+    samples = convert(spark, indexed, str(tmp_path / "ids"), include_sample_ids=False)
     assert samples.rows == source.count()
     assert "sampleId" not in spark.read.parquet(str(tmp_path / "ids")).schema["genotypes"].simpleString()

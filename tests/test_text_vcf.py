@@ -8,7 +8,7 @@ import pytest
 from sparkbam_py.errors import ConfigError, CorruptDataError
 from sparkbam_py.pos import Pos
 from sparkbam_py.text.format import LineSource, MalformedLineError
-from sparkbam_py.text.formats import FORMATS
+from sparkbam_py.formats import format_named
 from sparkbam_py.text.vcf import VCF
 from vcf_oracle import actual_row, expected_rows
 
@@ -166,7 +166,7 @@ def test_info_map_when_not_flattened():
 
 
 def test_registry_and_columns():
-    assert FORMATS["vcf"] is VCF
+    assert format_named("vcf").parser is VCF
     assert (VCF.contig_column, VCF.start_column) == ("contigName", "start")
     header = VCF.parse_header(_header_lines(), {})
     names = VCF.schema(header, {}).names

@@ -11,7 +11,8 @@ from sparkbam_py.bam.decode import decode_records
 from sparkbam_py.bam.file import open_bam
 from sparkbam_py.bam.typed_tags import TagSpec, TagTypeError, discover_tags
 from sparkbam_py.errors import ConfigError
-from sparkbam_py.spark.plan import ColumnPlan
+from sparkbam_py.bam.columns import ColumnPlan
+from sparkbam_py.spark.schemas import spark_of
 
 HEADER = {"SQ": [{"SN": "chr1", "LN": 10_000}]}
 
@@ -99,6 +100,6 @@ def test_malformed_declarations_are_refused(spec):
 def test_the_plan_carries_the_struct_type():
     plan = ColumnPlan.of(tags=TagSpec.parse("NM:i,ML:B:i"))
     assert plan.arrow_schema.names[-1] == "typed_tags"
-    assert str(plan.spark_schema()["typed_tags"].dataType.simpleString()) == "struct<NM:bigint,ML:array<bigint>>"
+    assert str(spark_of(plan.arrow_schema)["typed_tags"].dataType.simpleString()) == "struct<NM:bigint,ML:array<bigint>>"
     with pytest.raises(ConfigError, match="tags option"):
         ColumnPlan.of(["typed_tags"])

@@ -20,6 +20,8 @@ Public API
   records passed before it (``ChainResult``).
 - :class:`hadoop_bam.HadoopBamChecker`: hadoop-bam's ``BAMSplitGuesser`` heuristic, the
   baseline (nothing but the comparison commands uses it).
+- :mod:`hadoop_bam_splits`: hadoop-bam's whole split computation on the driver, with that
+  checker: the baseline splits the comparison commands (and only they) measure against.
 - :mod:`indexed`: the true record starts, from ``.records`` or by walking the chain.
 - :mod:`flags`: check names (spark-bam's, in its order, then the new ones) and bit masks.
 - :class:`fields.RunView` wraps an :class:`~sparkbam_py.bgzf.run.InflatedRun` for checkers;

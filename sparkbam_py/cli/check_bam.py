@@ -22,11 +22,13 @@ from .common import Command, Result
 class CheckBam(Command):
     name = "check-bam"
     help = "check every position of a BAM with each checker against the true record starts"
+    formats = ("bam",)
 
     def configure(self, parser):
         add_arguments(parser)
 
     def run(self, args) -> Result:
+        self.input_format(args.bam)
         names = checker_names(args)
         with open_bam(args.bam, args.verify_checksums) as bam:
             _, _, tasks = plan(args, bam, names)

@@ -11,22 +11,27 @@ import statistics
 from typing import List, Optional
 
 from ..bam.file import open_bam
+from ..formats import FORMATS
 from ..validators.partitions import check_blocks_partition
 from .checker_app import add_arguments, checker_names, format_bytes, plan, run_tasks
 from .common import Command, Result
 
 
+# BGZF formats: a record-start search (BAM's checkers) or a line-start search from each block.
+CHECKED_FORMATS = tuple(known.name for known in FORMATS if known.unit in ("record", "line"))
+
+
 class CheckBlocks(Command):
     name = "check-blocks"
     help = "compare each checker's first record start from every BGZF block with the truth"
+    formats = CHECKED_FORMATS
 
     def configure(self, parser):
         add_arguments(parser)
 
     def run(self, args) -> Result:
-        from ..text.sniff import is_bgzipped_text
-
-        if is_bgzipped_text(args.bam):  # bgzipped text: the line-start search from every block
+        source_format = self.input_format(args.bam)
+        if source_format.unit == "line":  # text: the line-start search from every block
             return text_check_result(args.bam, args.print_limit)
         names = checker_names(args)
         with open_bam(args.bam, args.verify_checksums) as bam:

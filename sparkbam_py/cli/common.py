@@ -6,7 +6,7 @@ import contextlib
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 
 @dataclass
@@ -19,10 +19,21 @@ class Result:
 
 
 class Command:
-    """One subcommand: a name, a help line, its arguments, and ``run``."""
+    """One subcommand: a name, a help line, its arguments, and ``run``.
+
+    ``formats`` names the formats its input files may be (registry names, preferred first;
+    empty: it takes none); :meth:`input_format` decides which one, or refuses with a typed error.
+    """
 
     name = ""
     help = ""
+    formats: Tuple[str, ...] = ()
+
+    def input_format(self, paths):
+        """The format of ``paths`` among :attr:`formats` (see :func:`sparkbam_py.formats.format_for`)."""
+        from ..formats import format_for
+
+        return format_for(paths, self.formats, self.name)
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         raise NotImplementedError

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..bam.file import open_bam
-from ..baseline_splits import hadoop_bam_splits
+from ..validators.hadoop_bam_splits import hadoop_bam_splits
 from ..config import CheckerConfig
 from ..errors import ConfigError, SparkBamError
 from ..pos import Pos
-from ..splits import compute_byte_ranges, find_split_start, splits_from_starts
+from ..bam.splits import compute_byte_ranges, find_split_start, splits_from_starts
 from .checker_app import parse_ranges
 from .common import Command, Result
 from .comparison import (add_split_arguments, checker_config, diff_lines, diff_splits, ms, split_pairs,

@@ -15,7 +15,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from ..config import (DEFAULT_BGZF_BLOCKS_TO_CHECK, DEFAULT_MAX_READ_SIZE, DEFAULT_READS_TO_CHECK,
                       DEFAULT_SPLIT_SIZE, CheckerConfig)
-from ..splits import Split
+from ..split import Split
 from .common import add_verify_checksums_argument
 
 # spark-bam's Split.length: compressed bytes, counting inflated offsets at an assumed
@@ -44,6 +44,16 @@ def add_split_arguments(parser) -> None:
 def checker_config(args) -> CheckerConfig:
     return CheckerConfig(reads_to_check=args.reads_to_check, max_read_size=args.max_read_size,
                          bgzf_blocks_to_check=args.bgzf_blocks_to_check, verify_checksums=args.verify_checksums)
+
+
+def changed_checker_options(args) -> dict:
+    """The search options as loader keywords, the counts only where given other than the
+    defaults: a format without such options (CRAM) is then read with none unless they were
+    given (``verify_checksums`` left on is no option at all, see ``formats.options``)."""
+    given, defaults = checker_config(args), CheckerConfig()
+    counts = ("reads_to_check", "max_read_size", "bgzf_blocks_to_check")
+    changed = {name: getattr(given, name) for name in counts if getattr(given, name) != getattr(defaults, name)}
+    return dict(changed, verify_checksums=given.verify_checksums)
 
 
 def split_length(split: Split) -> int:
@@ -146,6 +156,15 @@ def session(app_name: str):
         cores = spark.sparkContext.defaultParallelism
         spark.sparkContext.parallelize(range(cores), cores).map(abs).count()
     return spark
+
+
+# The formats the hadoop-bam baseline reads (validators/hadoop_bam_splits.py); on the others
+# the comparison commands show our side only.
+BASELINE_FORMATS = ("bam",)
+
+
+def no_baseline_line(source_format) -> str:
+    return f"hadoop-bam does not read {source_format.title}: only sparkbam's side is shown"
 
 
 # A split size larger than any file: one range, so warming up costs one start search.

@@ -17,7 +17,7 @@ class CompileKernels(Command):
 
     def run(self, args) -> Result:
         from ..kernel_cache import PACKAGE_DIR, CACHE_DIR_ENV  # noqa: PLC0415
-        from ..kernel_warmup import compile_all  # noqa: PLC0415
+        from ..local.kernel_warmup import compile_all  # noqa: PLC0415
 
         started = time.monotonic()
         read = compile_all()

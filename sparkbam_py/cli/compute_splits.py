@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..baseline_splits import compute_hadoop_bam_splits
-from ..splits import Split
+from ..formats import FORMAT_NAMES
+from ..split import Split
+from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
 from .common import Command, Result
-from .comparison import (add_split_arguments, checker_config, diff_lines, diff_splits, ms, session,
-                         split_length, split_pairs, stats_lines, timed, warm_up)
+from .comparison import (BASELINE_FORMATS, add_split_arguments, changed_checker_options, checker_config,
+                         diff_lines, diff_splits, ms, no_baseline_line, session, split_length, split_pairs,
+                         stats_lines, timed, warm_up)
 from .count_reads import add_method_argument
 
 
 class ComputeSplits(Command):
     name = "compute-splits"
     help = "compute our splits (on Spark executors) and hadoop-bam's (on the driver), and compare them"
+    formats = FORMAT_NAMES
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
@@ -30,13 +33,9 @@ class ComputeSplits(Command):
         parser.add_argument("-u", "--hadoop-bam", "--upstream", action="store_true", help="only hadoop-bam's splits")
 
     def run(self, args) -> Result:
-        from ..text.sniff import is_bgzipped_text
-        from .cram_cli import cram_splits, names_cram_file
-
-        if names_cram_file(args.bam):  # CRAM: ours only (cli/cram_cli.py)
-            return cram_splits(args, self.name)
-        if is_bgzipped_text(args.bam):  # bgzipped text: our line splits (hadoop-bam reads no text)
-            return text_splits_result(args.bam, args.split_size)
+        source_format = self.input_format(args.bam)
+        if source_format.name not in BASELINE_FORMATS:
+            return splits_ours_only(args, self.name, source_format)
         both = args.sparkbam == args.hadoop_bam
         config = checker_config(args)
         ours: Optional[List[Split]] = None
@@ -94,7 +93,26 @@ def split_listing(splits: List[Split]) -> List[str]:
     return lines + [f"{len(splits)} splits:"] + [f"\t{split}" for split in splits]
 
 
-def text_splits_result(path: str, split_size) -> Result:
+def splits_ours_only(args, label: str, source_format) -> Result:
+    """``compute-splits`` of a file the baseline does not read: found on the executors where
+    the format lists its splits (CRAM), else here with the executors' search (text lines)."""
+    if not source_format.split_rows:
+        return line_splits_result(args.bam, args.split_size)
+    from ..spark.api import compute_splits
+
+    spark = session(f"sparkbam {label}")
+    warm = warm_up(spark, args.bam, args.method)
+    with timed() as watch:
+        splits = compute_splits(spark, args.bam, args.split_size, **changed_checker_options(args))
+    lines = [f"Get sparkbam splits: {ms(watch.seconds)}ms", "", no_baseline_line(source_format), "",
+             f"{len(splits)} splits:"] + [f"\t{split}" for split in splits]
+    data = {"splits": split_pairs(splits), "seconds": {"sparkbam": round(watch.seconds, 3)},
+            "format": source_format.name, "warm_up_seconds": round(warm, 3)}
+    return Result(lines, data)
+
+
+def line_splits_result(path: str, split_size) -> Result:
+    """The line splits of a text file, each range's first line found as the executors find it."""
     from ..text.checks import compute_line_splits
 
     with timed() as watch:

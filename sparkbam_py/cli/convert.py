@@ -1,29 +1,33 @@
-"""``convert BAM... -o OUT``: BAM to Parquet files or a Delta table, written by the executors.
+"""``convert FILE... -o OUT``: BAM (or CRAM, VCF, any format the registry reads) to Parquet
+files or a Delta table, written by the executors.
 
 Each Spark task decodes its split and writes its Parquet files itself (pyarrow); the driver
 commits them (``_SUCCESS``, or one Delta commit).  The columns are exactly those of
-``spark.read.format("bam")``.
+``spark.read.format(<the input's format>)``.
 """
 from __future__ import annotations
 
 import time
 
+from ..formats import FORMAT_NAMES
 from .common import Command, Result
-from .comparison import add_split_arguments, checker_config, session
+from .comparison import add_split_arguments, changed_checker_options, session
 
 
 class Convert(Command):
     name = "convert"
-    help = "convert BAMs to Parquet or Delta, each executor writing its own files"
+    help = "convert BAMs (or CRAMs, VCFs...) to Parquet or Delta, each executor writing its own files"
+    formats = FORMAT_NAMES
 
     def configure(self, parser):
-        parser.add_argument("bams", nargs="+", help="BAM paths, globs, folders or URLs (or bgzipped VCF, BED, GFF)")
+        parser.add_argument("bams", nargs="+", help="BAM (or CRAM, VCF...) paths, globs, folders or URLs")
         parser.add_argument("-o", "--output", required=True, help="output folder or URL (fsspec)")
         parser.add_argument("--to", choices=("parquet", "delta"), default="parquet", help="output format")
         parser.add_argument("--partition-by", default=None, metavar="COLUMN",
-                            help="Hive-style folders per value of this contig column (reference_name; contigName, chrom, seqid for text)")
+                            help="Hive-style folders per value of this contig column (reference_name; "
+                                 "contigName, chrom, seqid for VCF, BED, GFF)")
         parser.add_argument("--columns", default=None,
-                            help="comma-separated columns (default: all of the bam source's)")
+                            help="comma-separated columns (default: all of the format's data source)")
         parser.add_argument("--mode", choices=("error", "overwrite", "append"), default="error",
                             help="when the output exists: refuse (default), replace it, or append (Delta)")
         parser.add_argument("--compression", default=None, help="Parquet codec (default snappy, like Spark)")
@@ -36,15 +40,11 @@ class Convert(Command):
         parser.set_defaults(split_size=None)
 
     def run(self, args) -> Result:
-        from ..text.read import text_format_of  # noqa: PLC0415 (pyarrow: not at command discovery)
-
-        config = checker_config(args)
+        self.input_format(args.bams)
         columns = None if args.columns is None else [c.strip() for c in args.columns.split(",") if c.strip()]
         options = dict(to=args.to, partition_by=args.partition_by, columns=columns, mode=args.mode,
-                       split_size=args.split_size, compression=args.compression, tags=args.tags)
-        if text_format_of(args.bams) is None or args.local is not None:  # BAM; text takes its source's options
-            options.update(reads_to_check=config.reads_to_check, max_read_size=config.max_read_size,
-                           bgzf_blocks_to_check=config.bgzf_blocks_to_check, verify_checksums=config.verify_checksums)
+                       split_size=args.split_size, compression=args.compression, tags=args.tags,
+                       **changed_checker_options(args))
         started = time.monotonic()
         if args.local is not None:
             from ..local.convert import convert_local

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from ..config import DEFAULT_SPLIT_SIZE, parse_size
+from ..formats import LINE_FORMATS
 from .common import Command, Result
 
 
@@ -33,6 +34,7 @@ def count_lines_spark(path: str, split_size) -> int:
 class CountLines(Command):
     name = "count-lines"
     help = "count the lines of a bgzipped (or plain) text file, split by byte ranges"
+    formats = LINE_FORMATS
 
     def configure(self, parser):
         parser.add_argument("file", help="text file path or URL (bgzip, gzip or uncompressed)")
@@ -41,6 +43,7 @@ class CountLines(Command):
         parser.add_argument("--local", action="store_true", help="count in this process, without Spark")
 
     def run(self, args) -> Result:
+        self.input_format(args.file)  # any text: a VCF's lines are lines too
         started = time.monotonic()
         count = (count_lines_local if args.local else count_lines_spark)(args.file, args.split_size)
         seconds = time.monotonic() - started

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..coverage.blocks import DEFAULT_EXCLUDE_FLAGS
 from ..coverage.tracks import GROUPINGS
+from ..spark.coverage import COVERAGE_FORMATS
 from .common import Command, Result
 
 
@@ -26,6 +27,7 @@ def track_groupings(text: str):
 class Coverage(Command):
     name = "coverage"
     help = "per-base depth of BAMs on Spark (samtools depth -a rules), written as a coverage store"
+    formats = COVERAGE_FORMATS
 
     def configure(self, parser):
         parser.add_argument("bams", nargs="+", help="BAM paths, globs, folders or URLs (depths are summed)")
@@ -46,6 +48,7 @@ class Coverage(Command):
         from ..spark.coverage import compute_coverage
         from .comparison import session
 
+        self.input_format(args.bams)
         spark = session("sparkbam coverage")
         manifest = compute_coverage(
             spark, args.bams, args.out, split_size=args.split_size, tracks=args.tracks, min_mapq=args.min_mapq,

@@ -23,11 +23,13 @@ from .common import Command, Result
 class FullCheck(Command):
     name = "full-check"
     help = "run the full checker on every position and report how each check fails"
+    formats = ("bam",)
 
     def configure(self, parser):
         add_arguments(parser, with_checkers=False)
 
     def run(self, args) -> Result:
+        self.input_format(args.bam)
         with open_bam(args.bam, args.verify_checksums) as bam:
             _, _, tasks = plan(args, bam, ("full",))
         parts = run_tasks("sparkbam full-check", full_check_partition, tasks)

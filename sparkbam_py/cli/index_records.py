@@ -17,6 +17,7 @@ from .common import Command, Progress, Result, add_verify_checksums_argument, ou
 class IndexRecords(Command):
     name = "index-records"
     help = "write BAM.records: blockPos,offset of every record start"
+    formats = ("bam",)
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
@@ -24,6 +25,7 @@ class IndexRecords(Command):
         parser.add_argument("out", nargs="?", help="output path (default BAM.records; '-' for stdout)")
 
     def run(self, args) -> Result:
+        self.input_format(args.bam)
         out_path = args.out or f"{args.bam}.records"
         started = time.perf_counter()
         records = 0

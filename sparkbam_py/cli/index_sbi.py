@@ -25,6 +25,7 @@ def positive_int(text: str) -> int:
 class IndexSbi(Command):
     name = "index-sbi"
     help = "write BAM.sbi: htsjdk's splitting index (every g-th record's virtual offset)"
+    formats = ("bam",)
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
@@ -37,6 +38,7 @@ class IndexSbi(Command):
                             help="store the BAM's MD5 in the header (reads the file twice; default zeros)")
 
     def run(self, args) -> Result:
+        self.input_format(args.bam)
         if args.out is None and "://" in args.bam:
             raise ConfigError("the index is written to a local file: give OUT for a BAM at a URL", args.bam)
         out_path = args.out or sbi_path_for(args.bam)

@@ -17,12 +17,12 @@ import numpy as np
 from ..bam.decode import decode_records
 from ..bam.file import open_bam
 from ..bam.layout import BLOCK_SIZE_BYTES
-from ..baseline_splits import compute_hadoop_bam_splits
+from ..bam.splits import SplitReader
 from ..bgzf.reader import BgzfReader
 from ..pos import Pos
-from ..splits import SplitReader
+from ..validators.hadoop_bam_splits import compute_hadoop_bam_splits
 from .common import Command, Result
-from .comparison import add_split_arguments, checker_config, failure_message, ms, session, timed
+from .comparison import BASELINE_FORMATS, add_split_arguments, checker_config, failure_message, ms, session, timed
 
 _INT32 = struct.Struct("<i")
 PRINT_LIMIT = 20
@@ -52,7 +52,8 @@ def their_first_read(split, path: str) -> str:
 
 
 def collect_ours(spark, args) -> List[str]:
-    from ..spark.plan import ReadOptions, plan_reads
+    from ..bam.options import ReadOptions
+    from ..formats.bam import plan_reads
 
     config = checker_config(args)
     options = ReadOptions.of(args.split_size, config.reads_to_check, config.max_read_size, config.bgzf_blocks_to_check,
@@ -74,6 +75,7 @@ def collect_theirs(spark, args) -> List[str]:
 class TimeLoad(Command):
     name = "time-load"
     help = "time collecting each partition's first read through our splits and through hadoop-bam's"
+    formats = BASELINE_FORMATS
 
     def configure(self, parser):
         parser.add_argument("bam", help="BAM path or URL")
@@ -82,6 +84,7 @@ class TimeLoad(Command):
                             help="run ours first (default: hadoop-bam's first, as spark-bam does)")
 
     def run(self, args) -> Result:
+        self.input_format(args.bam)
         spark = session("sparkbam time-load")
         sides = ["sparkbam", "hadoop_bam"] if args.sparkbam_first else ["hadoop_bam", "sparkbam"]
         collect = {"sparkbam": collect_ours, "hadoop_bam": collect_theirs}

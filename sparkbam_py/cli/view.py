@@ -55,6 +55,7 @@ def filtered_reads(spark, args):
 class View(Command):
     name = "view"
     help = "filter BAMs (regions, flags, MAPQ) on Spark and write one BAM with .bai and .sbi"
+    formats = ("bam",)
 
     def configure(self, parser):
         parser.add_argument("bam", nargs="+", help="input BAM paths or URLs")
@@ -76,9 +77,10 @@ class View(Command):
         from ..spark.write_api import write_bam
         from .comparison import session
 
+        self.input_format(args.bam)  # the header is a BAM's: CRAM would need its own
         header = common_header(args.bam)
         spark = session("sparkbam-view")
-        from ..spark.datasource import register
+        from ..spark.api import register
 
         register(spark)
         reads = filtered_reads(spark, args)

@@ -12,7 +12,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 from ..config import DEFAULT_SPLIT_SIZE
 from ..errors import ConfigError
-from ..splits import SplitTask, cut_file, read_header_and_size
+from ..bam.splits import SplitTask, cut_file, read_header_and_size
 from .blocks import DepthFilter
 from .partials import ChunkEvents, PartialDepth, chunk_length_for, concatenate_events, dense_depth
 from .split_depth import CoverageJob, compute_split_depth

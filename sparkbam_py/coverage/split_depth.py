@@ -1,6 +1,6 @@
 """One split's depth: what a Spark task (or a local loop) computes from its byte range.
 
-The task walks its records with :class:`~sparkbam_py.splits.SplitReader` (start search,
+The task walks its records with :class:`~sparkbam_py.bam.splits.SplitReader` (start search,
 boundary verification), turns each batch into per-chunk depth events (:mod:`.partials`)
 with the compiled kernel (:mod:`.depth_kernel`) or the numpy path (:mod:`.blocks`), and
 on Spark writes them beside the store (:mod:`.partial_files`).
@@ -14,7 +14,7 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 import numpy as np
 import pyarrow as pa
 
-from ..splits import SplitReader, SplitTask
+from ..bam.splits import SplitReader, SplitTask
 from ..bam.decode import BatchDecoder, located_error
 from ..bam.spans import MalformedRecord
 from .blocks import DepthFilter, find_blocks, read_group_codes

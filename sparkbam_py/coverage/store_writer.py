@@ -27,6 +27,7 @@ import fsspec
 import numpy as np
 
 from ..errors import ConfigError
+from ..version import __version__
 from .dtypes import cumsum_dtype, float_values_dtype, narrowest_value_dtype
 
 MANIFEST_NAME = "manifest.json"
@@ -128,8 +129,6 @@ class StoreWriter:
 
     def close(self) -> dict:
         """Write contigs never given (all zeros), then the manifest; returns the manifest."""
-        from .. import __version__  # here: the package imports this module while it initialises
-
         for index in range(len(self.contigs)):
             if index not in self.written:
                 self.write_contig(index, ())

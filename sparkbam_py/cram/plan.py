@@ -94,8 +94,3 @@ def plan_cram_regions(path: str, regions: Sequence[str], options: CramReadOption
               for first, after in containers_for_regions(crai, parsed)]
     tasks = [CramTask(path, size, exact_byte_range(split), exact=split, **common) for split in splits]
     return header, tasks
-
-
-def plan_cram_files(paths: Sequence[str], options: CramReadOptions = CramReadOptions()) -> List[CramTask]:
-    """Every task of every CRAM in ``paths``, in file order (``read_table``/``iter_batches``)."""
-    return [task for path in paths for task in plan_cram_file(path, options)[1]]

@@ -1,10 +1,9 @@
 """Index formats: BAI and CSI (SAMv1 §5, CSIv1), bai-indexer's ``.bai.json``, region strings."""
 from __future__ import annotations
 
-from .bai import Bin, BamIndex, ReferenceIndex, ReferenceMetadata, parse_bai, parse_bai_reference, read_bai
+from .bai import parse_bai, parse_bai_reference, read_bai
 from .bai_json import BaiJson, build_bai_json, read_bai_json, read_reference_index, write_bai_json
 from .chunks import (
-    Chunk,
     chunks_for_reference,
     chunks_for_region,
     chunks_for_regions,
@@ -12,6 +11,7 @@ from .chunks import (
     unplaced_unmapped_start,
 )
 from .csi import find_index_path, parse_csi, parse_index, read_csi, read_index
+from .model import BamIndex, Bin, Chunk, ReferenceIndex, ReferenceMetadata
 from .regions import Region, parse_region, parse_regions
 
 __all__ = [

@@ -15,7 +15,7 @@ Both offsets are virtual offsets of record starts, so clamping to them keeps chu
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from ..pos import Pos
 from .bins import (
@@ -28,23 +28,11 @@ from .bins import (
     parent_bin,
     reg2bins,
 )
-
-if TYPE_CHECKING:  # only for annotations: bai.py imports Chunk from here
-    from .bai import BamIndex, ReferenceIndex
+from .model import BamIndex, Chunk, ReferenceIndex  # noqa: F401 - Chunk re-exported
 
 # No overlapping record can start at or after this (htslib's "(uint64_t)-1").
 _NO_LIMIT = Pos.from_virtual((1 << 64) - 1)
 _NO_MINIMUM = Pos(0, 0)
-
-
-class Chunk(NamedTuple):
-    """A ``[start, end)`` range of virtual offsets in the BAM (SAMv1 §5.2 ``chunk_beg/end``)."""
-
-    start: Pos
-    end: Pos
-
-    def __str__(self) -> str:
-        return f"[{self.start}, {self.end})"
 
 
 def merge_chunks(chunks: Iterable[Chunk]) -> List[Chunk]:
@@ -69,7 +57,7 @@ def _joins(left: Chunk, right: Chunk) -> bool:
     return right.start <= left.end or right.start.block_pos == left.end.block_pos
 
 
-def chunks_for_region(index: "BamIndex", ref_id: int, beg: int, end: int) -> List[Chunk]:
+def chunks_for_region(index: BamIndex, ref_id: int, beg: int, end: int) -> List[Chunk]:
     """The merged chunks that hold every record of ``ref_id`` overlapping ``[beg, end)``.
 
     0-based half-open coordinates.  A reference the index does not cover, or an empty
@@ -84,7 +72,7 @@ def chunks_for_region(index: "BamIndex", ref_id: int, beg: int, end: int) -> Lis
 
 
 def chunks_for_reference(
-    ref: "ReferenceIndex", beg: int, end: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
+    ref: ReferenceIndex, beg: int, end: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
 ) -> List[Chunk]:
     """:func:`chunks_for_region` on one reference's index alone (e.g. fetched through a
     ``.bai.json`` range); ``min_shift``/``depth`` are the index's scheme (BAI by default)."""
@@ -105,7 +93,7 @@ def chunks_for_reference(
 
 
 def chunks_for_regions(
-    index: "BamIndex", regions: Iterable[Tuple[int, int, int]]
+    index: BamIndex, regions: Iterable[Tuple[int, int, int]]
 ) -> List[Chunk]:
     """The merged chunks of many ``(ref_id, beg, end)`` regions at once."""
     every: List[Chunk] = []
@@ -115,7 +103,7 @@ def chunks_for_regions(
 
 
 def min_offset(
-    ref: "ReferenceIndex", beg: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
+    ref: ReferenceIndex, beg: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
 ) -> Pos:
     """No record overlapping ``[beg, ...)`` starts before this virtual offset (htslib rule).
 
@@ -144,7 +132,7 @@ def min_offset(
 
 
 def max_offset(
-    ref: "ReferenceIndex", end: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
+    ref: ReferenceIndex, end: int, min_shift: int = BAI_MIN_SHIFT, depth: int = BAI_DEPTH
 ) -> Pos:
     """No record overlapping ``[..., end)`` starts at or after this virtual offset.
 
@@ -165,7 +153,7 @@ def max_offset(
         bin_id += 1
 
 
-def _lowest_bin_at_or_left_of(ref: "ReferenceIndex", bin_id: int) -> Optional[int]:
+def _lowest_bin_at_or_left_of(ref: ReferenceIndex, bin_id: int) -> Optional[int]:
     """The bottom-up search of htslib: this bin, its left siblings, then its parent's."""
     while bin_id > 0:
         if bin_id in ref.bins:
@@ -175,7 +163,7 @@ def _lowest_bin_at_or_left_of(ref: "ReferenceIndex", bin_id: int) -> Optional[in
     return 0 if 0 in ref.bins else None
 
 
-def _bin_loffset(ref: "ReferenceIndex", bin_id: int, min_shift: int, depth: int) -> Pos:
+def _bin_loffset(ref: ReferenceIndex, bin_id: int, min_shift: int, depth: int) -> Pos:
     """CSI stores a bin's ``loffset`` (CSIv1); for BAI htslib takes the linear-index entry
     of the bin's first window, or 0 when the linear index stops short of it."""
     stored = ref.bins[bin_id].loffset
@@ -186,7 +174,7 @@ def _bin_loffset(ref: "ReferenceIndex", bin_id: int, min_shift: int, depth: int)
     return Pos.from_virtual(linear[window]) if window < len(linear) else _NO_MINIMUM
 
 
-def _may_have_placed_unmapped(ref: "ReferenceIndex") -> bool:
+def _may_have_placed_unmapped(ref: ReferenceIndex) -> bool:
     """The pseudo-bin counts them; without one, assume there may be some (as htslib does)."""
     return ref.metadata is None or ref.metadata.n_unmapped > 0
 
@@ -198,7 +186,7 @@ def _previous_smaller(linear: Sequence[int], window: int, value: int) -> Optiona
     return None
 
 
-def unplaced_unmapped_start(index: "BamIndex") -> Optional[Pos]:
+def unplaced_unmapped_start(index: BamIndex) -> Optional[Pos]:
     """Where the unplaced unmapped reads ("*", refID -1) begin: just after the last placed read.
 
     htslib's rule (``hts_itr_off`` for ``HTS_IDX_NOCOOR``): the largest pseudo-bin
@@ -215,7 +203,7 @@ def unplaced_unmapped_start(index: "BamIndex") -> Optional[Pos]:
     return max(placed) if placed else None
 
 
-def _last_record_end(ref: "ReferenceIndex") -> Optional[Pos]:
+def _last_record_end(ref: ReferenceIndex) -> Optional[Pos]:
     if ref.metadata is not None:
         return ref.metadata.ref_end
     chunk_ends = [chunk.end for bin_ in ref.bins.values() for chunk in bin_.chunks]

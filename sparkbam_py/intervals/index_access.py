@@ -92,11 +92,15 @@ class WholeIndex(IndexAccess):
 class BaiJsonIndex(IndexAccess):
     """A ``.bai.json`` plus lazily fetched per-reference slices of its ``.bai``."""
 
-    def __init__(self, bai_paths: Sequence[str], bai_json: Union[str, CachingChannel]):
-        with _as_channel(bai_json) as channel:
-            self.bai_json_path = channel.path
-            self.bai_json: BaiJson = read_bai_json(channel)
-            self._json_cost = _channel_cost(channel)
+    def __init__(self, bai_paths: Sequence[str], bai_json: Union[str, CachingChannel, BaiJson]):
+        if isinstance(bai_json, BaiJson):  # already at hand (e.g. found in one pass over the .bai)
+            self.bai_json_path, self.bai_json = None, bai_json
+            self._json_cost = {"requests": 0, "bytes_fetched": 0}
+        else:
+            with _as_channel(bai_json) as channel:
+                self.bai_json_path = channel.path
+                self.bai_json = read_bai_json(channel)
+                self._json_cost = _channel_cost(channel)
         # cache_bytes=0: each slice is one exact ranged read, not rounded up to 64 KiB pages.
         found = (probe(path) for path in bai_paths)
         self.channel = next((channel for channel in found if channel is not None), None)

@@ -19,7 +19,7 @@ import numpy as np
 from ..index.bai import ReferenceIndex
 from ..index.chunks import Chunk
 from ..pos import Pos
-from ..splits import compute_byte_ranges
+from ..bam.splits import compute_byte_ranges
 
 # spark-bam loadBamIntervals' estimatedCompressionRatio (spark-bam reference §3.5).
 ESTIMATED_COMPRESSION_RATIO = 3.0

@@ -24,7 +24,7 @@ from ..config import DEFAULT_SPLIT_SIZE, parse_size
 from ..index.chunks import Chunk, chunks_for_reference, merge_chunks
 from ..index.regions import UNPLACED, Region, parse_regions
 from ..pos import Pos
-from ..splits import shippable_header
+from ..bam.splits import shippable_header
 from .filters import split_intervals
 from .index_access import IndexAccess, open_index
 from .pieces import ChunkPiece, Piece, TailRange, cut_chunk, distance, group_pieces, record_starts, tail_ranges

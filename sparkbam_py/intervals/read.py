@@ -29,7 +29,7 @@ from ..bgzf.reader import BgzfReader
 from ..channel import open_channel
 from ..config import CheckerConfig
 from ..errors import InputIOError, SplitVerificationError
-from ..splits import ByteRange, SplitReader, SplitTask, header_for, physical_pos
+from ..bam.splits import ByteRange, SplitReader, SplitTask, header_for, physical_pos
 from .pieces import ChunkPiece, TailRange
 from .plan import IntervalPartition
 

@@ -1,12 +1,12 @@
-"""``read_table`` / ``iter_batches``: a BAM's (or a CRAM's) reads as Arrow without Spark.
+"""``read_table`` / ``iter_batches``: a file's records as Arrow without Spark, any format.
 
-The driver part is ``spark.plan.plan_reads`` (files listed, headers read, byte ranges cut,
-or exact splits from a ``.sbi``; for CRAM ``cram.plan``) and each split runs
-``spark.executor.read_record_batches`` (``read_cram_batches``), the very function Spark executors run: the same record-start search, decode, and boundary
-verification, so the answers are the DataFrame's.  With ``workers > 1`` the splits run in
-that many ``spawn``-ed processes, at most ``2 * workers`` splits in flight, and come back as
-Arrow IPC files in shared memory, mapped without a copy, in split order.  As with any
-``spawn`` pool, a script that uses ``workers > 1`` must guard its entry point with
+The format is found by the registry (:mod:`sparkbam_py.formats`), and its read plans the
+tasks here (files listed, headers read, byte ranges cut, or exact splits from an index) and
+reads each task with the very code Spark executors run: the same start search, decode and
+boundary verification, so the answers are the DataFrame's.  With ``workers > 1`` the tasks run
+in that many ``spawn``-ed processes, at most ``2 * workers`` in flight, and come back as Arrow
+IPC files in shared memory, mapped without a copy, in task order.  As with any ``spawn``
+pool, a script that uses ``workers > 1`` must guard its entry point with
 ``if __name__ == "__main__":``.
 """
 from __future__ import annotations
@@ -17,16 +17,14 @@ import shutil
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Iterator, List, Optional, Sequence
+from typing import Any, Iterator, List, Optional, Sequence
 
 import pyarrow as pa
 
-from ..cram.plan import CramReadOptions, plan_cram_files
 from ..errors import ConfigError, WorkerLostError
-from ..spark.cram_api import names_cram
-from ..spark.paths import PathsArgument
-from ..spark.plan import ColumnPlan, ReadOptions, plan_reads
-from .worker import Task, scratch_directory, take_ipc_batches, task_batches, write_task_ipc
+from ..formats import FORMAT_NAMES, FormatRead, open_read
+from ..formats.paths import PathsArgument
+from .worker import scratch_directory, take_ipc_batches, write_task_ipc
 
 # Splits queued per worker beyond the one it is reading: keeps every worker busy while the
 # caller consumes results in order, and bounds memory to a few splits per worker.
@@ -34,65 +32,78 @@ SPLITS_AHEAD_PER_WORKER = 2
 
 
 def iter_batches(path: PathsArgument, columns: Optional[Sequence[str]] = None, split_size=None, workers: int = 1, *,
-                 reference: Optional[str] = None, reads_to_check=None, max_read_size=None, bgzf_blocks_to_check=None,
-                 verify_splits: bool = True, use_splitting_index: bool = True,
-                 verify_checksums: bool = True) -> Iterator[pa.RecordBatch]:
-    """The reads of ``path`` as ``pyarrow.RecordBatch`` es, in file and split order, streamed.
+                 reads_to_check=None, max_read_size=None, bgzf_blocks_to_check=None, verify_splits: bool = True,
+                 use_splitting_index: bool = True, verify_checksums: bool = True,
+                 **format_options) -> Iterator[pa.RecordBatch]:
+    """The records of some files as Arrow record batches, in file and split order, streamed.
 
-    ``path``: a file, glob, directory or list; local or a URL (as ``spark.read.format("bam")``).
-    A CRAM file (or a list of them) is read as ``format("cram")`` reads it: ``reference``
-    names its FASTA (local or a URL), ``use_splitting_index`` its ``.crai``.
-    ``columns``: pysam names (default: all of them), plus ``file_position`` (each record's
-    virtual offset) and ``file_path`` if wanted; the batches have exactly the DataFrame's
-    Arrow schema.  ``split_size`` (default 32 MiB, ``"64m"`` accepted) cuts the files;
-    ``workers`` > 1 reads splits in that many local processes.  The other options are the
-    data source's (``readsToCheck``...); ``verify_checksums=False`` skips the BGZF CRC32 checks.
+    The same reader as the Spark executors (record-start search, decode, boundary checks),
+    without Spark. Files are listed and headers read now; a bad split raises the library's
+    typed ``SparkBamError`` when the iteration reaches it.
 
-    Files are listed and headers read now; a bad split raises the library's typed
-    ``SparkBamError`` when the iteration reaches it.
+    Args:
+        path: a file, glob, directory or list; local or a URL. Its format is found by its
+            bytes: BAM, CRAM, VCF, BED, GFF, tabix-indexed or plain bgzipped text.
+        columns: the format's column names (default: all of them; for BAM and CRAM pysam's
+            names, plus ``file_position`` (BAM: each record's virtual offset) and ``file_path``).
+        split_size: bytes per split (default 32 MiB, ``"64m"`` accepted).
+        workers: > 1 reads splits in that many local ``spawn`` processes (guard the script
+            with ``if __name__ == "__main__":``).
+        reads_to_check: BAM's checker option (as :func:`load_reads`).
+        max_read_size: BAM's checker option.
+        bgzf_blocks_to_check: BAM's checker option.
+        verify_splits: check each split's boundary with the next.
+        use_splitting_index: use a current ``.sbi`` beside a BAM for exact splits.
+        verify_checksums: check every BGZF block's CRC32.
+        **format_options: another format's data source options, in snake case: CRAM's
+            (``reference``...), the text formats' (``include_sample_ids``, ``regions``...).
+
+    Yields:
+        ``pyarrow.RecordBatch`` es with exactly the DataFrame's Arrow schema.
     """
-    options = ReadOptions.of(split_size, reads_to_check, max_read_size, bgzf_blocks_to_check, verify_splits,
-                             use_splitting_index, verify_checksums)
-    return _batches(path, ColumnPlan.of(columns), options, workers, reference)
+    keywords = dict(reads_to_check=reads_to_check, max_read_size=max_read_size,
+                    bgzf_blocks_to_check=bgzf_blocks_to_check, verify_splits=verify_splits,
+                    use_splitting_index=use_splitting_index, verify_checksums=verify_checksums)
+    return _batches(_open(path, columns, split_size, {**keywords, **format_options}), workers)
 
 
 def read_table(path: PathsArgument, columns: Optional[Sequence[str]] = None, split_size=None, workers: int = 1,
                **options) -> pa.Table:
-    """The reads of ``path`` as one ``pyarrow.Table`` (arguments as :func:`iter_batches`)."""
-    plan = ColumnPlan.of(columns)
-    batches = list(iter_batches(path, columns, split_size, workers, **options))
-    return pa.Table.from_batches(batches, schema=plan.arrow_schema)
+    """The records of some files as one Arrow table, without Spark.
+
+    Args:
+        path: a file, glob, directory or list; local or URL; any format the library reads.
+        columns: the format's column names (default all).
+        split_size: bytes per split (default 32 MiB).
+        workers: > 1 reads splits in that many local processes.
+        **options: :func:`iter_batches`' keywords.
+
+    Returns:
+        A ``pyarrow.Table`` with exactly ``spark.read.format(<format>)``'s schema and rows.
+    """
+    read = _open(path, columns, split_size, options)
+    return pa.Table.from_batches(list(_batches(read, workers)), schema=read.arrow_schema)
 
 
-def _batches(path: PathsArgument, plan: ColumnPlan, options: ReadOptions, workers: int,
-             reference: Optional[str]) -> Iterator[pa.RecordBatch]:
+def _open(path: PathsArgument, columns, split_size, keywords: dict) -> FormatRead:
+    return open_read(path, FORMAT_NAMES, "read_table", columns, split_size=split_size, **keywords)[1]
+
+
+def _batches(read: FormatRead, workers: int) -> Iterator[pa.RecordBatch]:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a whole number of at least 1, got {workers!r}")
-    tasks = _plan(path, options, reference)
+    tasks = read.tasks()
     if workers == 1 or len(tasks) <= 1:
-        return _iter_here(tasks, plan)
-    return _iter_in_processes(tasks, plan, min(workers, len(tasks)))
+        return _iter_here(read, tasks)
+    return _iter_in_processes(read, tasks, min(workers, len(tasks)))
 
 
-def _plan(path: PathsArgument, options: ReadOptions, reference: Optional[str]) -> List[Task]:
-    """BAM tasks, or CRAM tasks when ``path`` names CRAM (judged by the first file's magic)."""
-    if names_cram(path):
-        files = [path] if isinstance(path, (str, os.PathLike)) else list(path)
-        cram = CramReadOptions(options.split_size, reference=reference, verify=options.verify,
-                               use_index=options.use_splitting_index)
-        return plan_cram_files([os.fspath(file) for file in files], cram)
-    if reference is not None:
-        raise ConfigError("reference= is for CRAM input; this path names BAM", os.fspath(path)
-                          if isinstance(path, (str, os.PathLike)) else None)
-    return plan_reads(path, options)
-
-
-def _iter_here(tasks: List[Task], plan: ColumnPlan) -> Iterator[pa.RecordBatch]:
+def _iter_here(read: FormatRead, tasks: List[Any]) -> Iterator[pa.RecordBatch]:
     for task in tasks:
-        yield from task_batches(task, plan)
+        yield from read.read(task)
 
 
-def _iter_in_processes(tasks: List[Task], plan: ColumnPlan, workers: int) -> Iterator[pa.RecordBatch]:
+def _iter_in_processes(read: FormatRead, tasks: List[Any], workers: int) -> Iterator[pa.RecordBatch]:
     scratch = scratch_directory()
     pending = iter(enumerate(tasks))
     in_flight: deque = deque()
@@ -102,7 +113,7 @@ def _iter_in_processes(tasks: List[Task], plan: ColumnPlan, workers: int) -> Ite
         item = next(pending, None)
         if item is not None:
             index, task = item
-            in_flight.append((task, pool.submit(write_task_ipc, task, plan, os.path.join(scratch, f"{index}.arrow"))))
+            in_flight.append((task, pool.submit(write_task_ipc, read, task, os.path.join(scratch, f"{index}.arrow"))))
 
     try:
         for _ in range(workers * (1 + SPLITS_AHEAD_PER_WORKER)):

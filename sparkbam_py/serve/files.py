@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, Optional, Tuple
 
-from ..channel.http_server import parse_range
+from .range_header import parse_range
 from .params import HttpError
 
 READ_BLOCK = 1 << 16

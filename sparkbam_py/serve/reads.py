@@ -12,12 +12,16 @@ from typing import Dict, List, Sequence
 
 from ..bam.file import open_bam
 from ..bam.header import BamHeader
+from ..formats import format_for
 from ..index.regions import Region
 from ..intervals import open_index, plan_with_index, read_interval_partition
 from .params import HttpError
 
 READ_COLUMNS = ["query_name", "flag", "reference_start", "reference_end", "mapping_quality", "cigar",
                 "next_reference_name", "next_reference_start", "template_length"]
+
+# The formats whose reads the service serves by window.
+SERVED_FORMATS = ("bam",)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ def open_served_bams(paths: Sequence[str]) -> List[ServedBam]:
     served = []
     for path in paths:
         path = os.fspath(path)
+        format_for(path, SERVED_FORMATS, "the coverage service's reads")  # read through the BAI/CSI
         with open_bam(path) as bam:
             served.append(ServedBam(os.path.basename(path), path, bam.size, bam.header))
         with open_index(path):

@@ -1,4 +1,4 @@
-"""L6, Spark: the ``bam`` data source, the DataFrame/RDD loaders and session helpers.
+"""Spark: a data source per registered format, the DataFrame/RDD loaders and session helpers.
 
 Usage, in a notebook or a spark-submit job::
 
@@ -20,13 +20,15 @@ nodes.  Under Spark Connect, the package must be importable by the server's Pyth
 
 Spark 3.5 has no Python data sources: there ``load_reads`` and ``count_reads`` fall back to
 ``mapInArrow`` over a DataFrame of pickled split tasks (``method="mapInArrow"`` forces it),
-and ``register`` refuses with a clear message.
+and ``register`` refuses with a clear message.  Which format a path is (BAM, CRAM...) is
+decided once, by :mod:`sparkbam_py.formats`; this layer holds no per-format code.
 """
 from __future__ import annotations
 
 from .api import (
     compute_splits,
     count_reads,
+    load_cram,
     load_reads,
     load_reads_and_positions,
     load_splits_and_reads,
@@ -39,6 +41,7 @@ __all__ = [
     "compute_splits",
     "count_reads",
     "get_spark",
+    "load_cram",
     "load_reads",
     "load_reads_and_positions",
     "load_splits_and_reads",

@@ -1,8 +1,8 @@
-"""``bam_convert``: the Python data source whose reads write Parquet files (see ``convert``).
+"""``sparkbam_convert``: the Python data source whose reads write Parquet files (see ``convert``).
 
-Its partitions are the ``bam`` source's splits; each ``read()`` decodes its split into
-Arrow, writes the Parquet files itself (pyarrow, into the job's staging folder, under
-attempt-unique names) and yields one row per file written.
+Its partitions are the tasks of the source format's read (``sourceFormat``, a registry
+name); each ``read()`` reads its task into Arrow, writes the Parquet files itself (pyarrow,
+into the job's staging folder, under attempt-unique names) and yields one row per file written.
 """
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
 from ..convert.target import OutputTarget
 from ..convert.writer import write_task
-from .executor import read_record_batches
-from .plan import ColumnPlan, ReadOptions, paths_from_options, plan_reads, tag_spec_option
+from ..formats import format_named
 
-CONVERT_FORMAT = "bam_convert"
+CONVERT_FORMAT = "sparkbam_convert"
+SOURCE_FORMAT_OPTION = "sourceFormat"
 TARGET_OPTION = "convertTarget"
 COLUMNS_OPTION = "convertColumns"
 FILES_SCHEMA = "staged string, final string, partition_value string, rows bigint, size bigint, stats string"
+_OWN_OPTIONS = tuple(name.lower() for name in (SOURCE_FORMAT_OPTION, TARGET_OPTION, COLUMNS_OPTION))
 
 
 class ConvertPartition(InputPartition):
@@ -31,7 +32,7 @@ class ConvertPartition(InputPartition):
         self.index = index
 
 
-class BamConvertDataSource(DataSource):
+class ConvertDataSource(DataSource):
     """Rows are the files each split wrote (see the module docstring)."""
 
     @classmethod
@@ -41,25 +42,24 @@ class BamConvertDataSource(DataSource):
     def schema(self):
         return FILES_SCHEMA
 
-    def reader(self, schema) -> "BamConvertReader":
-        return BamConvertReader(self.options)
+    def reader(self, schema) -> "ConvertReader":
+        return ConvertReader(self.options)
 
 
-class BamConvertReader(DataSourceReader):
+class ConvertReader(DataSourceReader):
     def __init__(self, options):
         lowered = {key.lower(): value for key, value in options.items()}
-        self.options = {k: v for k, v in options.items() if k.lower() not in (TARGET_OPTION.lower(), COLUMNS_OPTION.lower())}
-        ReadOptions.from_options(self.options)
+        read_options = {key: value for key, value in options.items() if key.lower() not in _OWN_OPTIONS}
+        source_format = format_named(lowered[SOURCE_FORMAT_OPTION.lower()])
+        self.read_of_source = source_format.open_read(read_options, json.loads(lowered[COLUMNS_OPTION.lower()]))
         self.target = target_from_json(lowered[TARGET_OPTION.lower()])
-        self.plan = ColumnPlan.of(json.loads(lowered[COLUMNS_OPTION.lower()]), tags=tag_spec_option(options))
 
     def partitions(self):
-        tasks = plan_reads(paths_from_options(self.options), ReadOptions.from_options(self.options))
-        return [ConvertPartition(task, index) for index, task in enumerate(tasks)]
+        return [ConvertPartition(task, index) for index, task in enumerate(self.read_of_source.tasks())]
 
     def read(self, partition: ConvertPartition) -> Iterator:
-        batches = read_record_batches(partition.task, self.plan)
-        for file in write_task(batches, self.plan.arrow_schema, self.target, partition.index):
+        source = self.read_of_source
+        for file in write_task(source.read(partition.task), source.arrow_schema, self.target, partition.index):
             yield (file.staged, file.final, file.partition_value, file.rows, file.size, file.stats)
 
 

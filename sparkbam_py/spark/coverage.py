@@ -20,25 +20,42 @@ from ..coverage.compute import plan_coverage, write_store
 from ..coverage.partial_files import (PIECES_SPARK_SCHEMA, new_partials_folder, pieces_of_rows, read_merged,
                                       remove_folder)
 from ..coverage.split_depth import pieces_task_column
-from .paths import PathsArgument, expand_paths
-from .task_sizing import task_slots, tasks_per_slot_split_size
+from ..formats import format_for
+from ..formats.paths import PathsArgument, expand_paths
+from ..formats.sizing import tasks_per_slot_split_size
+from .slots import task_slots
 
 log = logging.getLogger(__name__)
+# The formats whose reads the depth kernels walk (BGZF record chains).
+COVERAGE_FORMATS = ("bam",)
 
 
 def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, tracks: Sequence[str] = (),
                      min_mapq: int = 0, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS, require_flags: int = 0,
                      count_deletions: bool = False, use_splitting_index: bool = True,
                      storage_options: Optional[dict] = None) -> dict:
-    """Per-base depth of every contig of ``paths``, as ``samtools depth -a`` counts it, stored at ``out``.
+    """Per-base depth of every contig of some BAMs, as ``samtools depth -a`` counts it, stored at ``out``.
 
-    ``split_size`` defaults to what gives two tasks per core, within 1..128 MiB.
-    ``tracks`` adds groupings beside ``all``: ``"strand"`` (``+``/``-``), ``"read_group"``
-    (``rg:<ID>``), ``"sample"`` (``sample:<SM>``).  ``min_mapq`` (``-Q``), ``exclude_flags``
-    (``-G``; default UNMAP|SECONDARY|QCFAIL|DUP), ``require_flags`` and ``count_deletions``
-    (``-J``) filter as samtools does.  ``out`` is a local folder or fsspec URL, which the
-    executors must reach too (they leave their partial depths there).  Returns the store's
-    manifest.
+    Depths of several BAMs are summed (contigs matched by name). One Spark job, no shuffle;
+    DataFrame operations only, so it works over Spark Connect.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        paths: BAM files (a file, glob, directory or list; local or URL).
+        out: the store: a local folder or fsspec URL, which the executors must reach too
+            (they leave their partial depths there).
+        split_size: bytes per task; default two tasks per core, within 1..128 MiB.
+        tracks: groupings beside ``all``: ``"strand"`` (``+``/``-``), ``"read_group"``
+            (``rg:<ID>``), ``"sample"`` (``sample:<SM>``).
+        min_mapq: skip reads below this mapping quality (``-Q``).
+        exclude_flags: skip reads with any of these flags (default UNMAP|SECONDARY|QCFAIL|DUP).
+        require_flags: count only reads with all of these flags.
+        count_deletions: CIGAR D counts as covered (``-J``).
+        use_splitting_index: use a current ``.sbi`` beside a BAM for exact splits.
+        storage_options: fsspec options (credentials, endpoint) for ``out``.
+
+    Returns:
+        The store's manifest (contigs, lengths, tracks, sources, filters).
     """
     depth_filter = DepthFilter(exclude_flags, require_flags, min_mapq, count_deletions)
     phases = {"started": time.perf_counter()}
@@ -46,7 +63,9 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
         size = partial(tasks_per_slot_split_size, slots=task_slots(spark))
     else:
         size = parse_size(split_size)
-    plan = plan_coverage(expand_paths(paths), groupings=tuple(tracks), depth_filter=depth_filter, split_size=size,
+    coverage_format = format_for(paths, COVERAGE_FORMATS, "compute_coverage")
+    files = expand_paths(paths, coverage_format.suffixes, coverage_format.title)
+    plan = plan_coverage(files, groupings=tuple(tracks), depth_filter=depth_filter, split_size=size,
                          use_splitting_index=use_splitting_index)
     phases["planned"] = time.perf_counter()
     folder = new_partials_folder(out)

@@ -15,6 +15,7 @@ from typing import Callable, Iterator, List, Sequence
 
 import pyarrow as pa
 
+from ..errors import ConfigError
 from .session import is_connect
 
 ITEMS_SCHEMA = "item_index int, item binary"
@@ -45,3 +46,13 @@ def _apply_pickled(batches: Iterator[pa.RecordBatch], function: Callable) -> Ite
         if indexes:
             yield pa.RecordBatch.from_arrays([pa.array(indexes, pa.int32()), pa.array(results, pa.binary())],
                                              names=["item_index", "result"])
+
+
+def task_identity() -> tuple:
+    """``(partition id, task attempt id)`` of the running Spark task (what names its part)."""
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    if context is None:
+        raise ConfigError("write_part must run inside a Spark task")
+    return context.partitionId(), context.taskAttemptId()

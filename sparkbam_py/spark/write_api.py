@@ -1,7 +1,8 @@
 """``sparkbam_py.write_bam(df, path, ...)``: write a DataFrame of reads as BAM.
 
 Imports pyspark only when called (the package imports without it).  See
-:mod:`sparkbam_py.spark.bam_writer` for the data source it writes through, and
+:mod:`sparkbam_py.spark.sources` for the data source it writes through (``format("bam")``,
+options in :mod:`sparkbam_py.formats.bam`), and
 :mod:`sparkbam_py.write` for the pyspark-free encoding, parts and commit.
 """
 from __future__ import annotations
@@ -25,15 +26,35 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
               sharded: bool = False, overwrite: bool = False, index: bool = True,
               compression_level: Optional[int] = None, deflate: str = "", sbi_granularity: Optional[int] = None,
               check_refs: bool = True, partitions: Optional[int] = None, engine: str = "datasource") -> dict:
-    """Write the reads of ``df`` (the read schema, or any subset a record needs) as BAM.
+    """Write the reads of a DataFrame as one BAM (or one per partition), with its indexes.
 
-    ``header``: SAM header text (or a :class:`WriteHeader`); ``header_from``: a BAM whose
-    header to use.  ``sort``: coordinate-sort first (``SO:coordinate``; unplaced reads last),
-    range-partitioned into ``partitions`` (default ``spark.sql.shuffle.partitions``).
-    ``sharded``: a folder of complete BAMs, one per partition, instead of one BAM.  ``index``:
-    write ``.bai`` (``.csi`` past 2^29 bases) when the output is coordinate-sorted.
-    ``engine``: ``"datasource"`` (Spark >= 4) or ``"arrow"`` (``mapInArrow``; Spark 3.5).
-    Returns what was written (path, records, indexes).
+    A missing column takes SAM's "unavailable" value. The ``.sbi`` and (when coordinate-sorted)
+    the ``.bai`` are merged from what each task reports, without a second pass.
+
+    Args:
+        df: a DataFrame with the read schema (pysam names), or any subset of it.
+        path: the output BAM (a folder with ``sharded``), local or fsspec URL.
+        header: SAM header text (or a ``WriteHeader``).
+        header_from: a BAM whose header to use instead.
+        sort: coordinate-sort first (``SO:coordinate``; unplaced reads last).
+        sharded: a folder of complete BAMs, one per partition, instead of one BAM.
+        overwrite: replace an existing output (else it is refused).
+        index: write ``.bai`` (``.csi`` past 2^29 bases) when the output is coordinate-sorted.
+        compression_level: 0..9 (default 6, htslib's).
+        deflate: ``"isal"`` (default when installed) or ``"zlib"``.
+        sbi_granularity: records between ``.sbi`` entries (default 4096).
+        check_refs: first check that every reference the rows name is in the header.
+        partitions: with ``sort``, the number of range partitions (default
+            ``spark.sql.shuffle.partitions``).
+        engine: ``"datasource"`` (Spark >= 4, also over Connect) or ``"arrow"``
+            (``mapInArrow``; Spark 3.5).
+
+    Returns:
+        A dict summarising what was written: ``path``, and ``records`` for one BAM (the
+        ``arrow`` engine adds ``bytes``, ``parts`` and the ``indexes``).
+
+    Raises:
+        HeaderMismatchError: a reference the rows name is not in the header.
     """
     resolved = resolve_header(header, header_from)
     if check_refs:
@@ -60,7 +81,7 @@ def _arrow_task(job: WriteJob):
     def write_partition(batches):
         import pyarrow as pa
 
-        from .bam_writer import task_identity
+        from .tasks import task_identity
 
         partition, attempt = task_identity()
         summary = job.write_part(batches, partition, attempt)
@@ -71,8 +92,8 @@ def _arrow_task(job: WriteJob):
 
 def _write_through_datasource(df, path, header: WriteHeader, sharded, overwrite, index, level, deflate,
                               granularity) -> dict:
-    from .bam_writer import RESOLVED_HEADER_OPTION
-    from .datasource import register
+    from ..formats.bam import RESOLVED_HEADER_OPTION
+    from .api import register
 
     spark = df.sparkSession
     register(spark)

@@ -7,7 +7,7 @@ where the next range's search begins (:mod:`.reader`).  A splitting index can in
 the splits exactly (:mod:`.exact`).  BGZF-specific naming of positions beside empty blocks
 lives in :mod:`.bgzf_positions`; nothing else here knows BGZF.
 
-Implementations: BAM records (``sparkbam_py.splits``), bgzipped text lines
+Implementations: BAM records (``sparkbam_py.bam.splits``), bgzipped text lines
 (``sparkbam_py.text.lines``).
 """
 from __future__ import annotations

@@ -12,7 +12,7 @@ from .ranges import ByteRange
 @dataclass(frozen=True)
 class RangeTask:
     """One byte range of one file.  Formats subclass it with their own fields (a BAM task
-    adds the header essentials and checker settings; see ``sparkbam_py.splits.SplitTask``).
+    adds the header essentials and checker settings; see ``sparkbam_py.bam.splits.SplitTask``).
 
     ``file_size`` guards against a file that changed after the driver looked at it.
     Readers (:class:`~sparkbam_py.split.reader.RangeReader`) also read ``verify``, ``exact``

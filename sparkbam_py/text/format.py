@@ -2,7 +2,7 @@
 
 The split layer (``text/lines.py`` and the Spark data sources) hands a format a batch of
 whole data lines; the format turns them into one Arrow row per line, in order.  Every
-format implements :class:`TextFormat`; the registry of them is ``text.formats.FORMATS``.
+format implements :class:`TextFormat`; each is the ``parser`` of a format of :mod:`sparkbam_py.formats`.
 
 Options arrive as Spark data source options: a dict of strings whose keys Spark may have
 lower-cased, so :func:`get_option` matches keys case-insensitively.

@@ -1,4 +1,5 @@
-"""``map_regions``: the per-chromosome multiprocessing recipe over a tabix file, done right.
+"""The windows of ``map_regions`` (:func:`sparkbam_py.spark.map_regions.map_regions`, which
+runs them): the per-chromosome multiprocessing recipe over a tabix file, done right.
 
 The recipe people use opens ``pysam.TabixFile`` and maps a function over chromosome names
 with ``multiprocessing`` (``multiple_iterators=True``).  Here the work is cut into windows
@@ -11,8 +12,6 @@ file order.
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
 from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..config import parse_size
@@ -102,36 +101,3 @@ def iter_rows(task: WindowTask) -> Iterator[TabixRow]:
 def run_window(task: WindowTask, fn: Callable[[Window, Iterator[Tuple[str, ...]]], Any]) -> Any:
     """One window, inside whichever worker runs it."""
     return fn(task.window, iter_rows(task))
-
-
-def _run_pickled(blob: bytes) -> bytes:
-    from pyspark import cloudpickle
-
-    task, fn = cloudpickle.loads(blob)
-    return cloudpickle.dumps(run_window(task, fn))
-
-
-def map_regions(path: str, fn: Callable[[Window, Iterator[Tuple[str, ...]]], Any],
-                regions: Union[None, str, Sequence[str]] = None, window=DEFAULT_WINDOW, spark=None,
-                workers: Optional[int] = None) -> List[Any]:
-    """``[fn(window, rows) for each window]`` in file order, run in parallel.
-
-    ``regions``: ``"chr1:1-1000,chr2"`` or a list (1-based inclusive, as pysam's ``fetch``
-    takes them; rows overlapping several regions come once); None for every record.
-    ``window``: compressed bytes per call (``"16m"``).  With ``spark``, windows run as Spark
-    tasks (classic or Connect); else in ``workers`` local processes (default: the CPU count;
-    1 runs in this process).  ``fn`` may be a lambda or closure: it travels by cloudpickle.
-    """
-    tasks = plan_windows(path, regions, window)
-    if spark is not None:
-        from ..spark.map_regions import map_windows_on_spark
-
-        return map_windows_on_spark(spark, tasks, fn)
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(tasks) <= 1:
-        return [run_window(task, fn) for task in tasks]
-    from pyspark import cloudpickle
-
-    blobs = [cloudpickle.dumps((task, fn)) for task in tasks]
-    with multiprocessing.get_context("spawn").Pool(min(workers, len(tasks))) as pool:
-        return [cloudpickle.loads(result) for result in pool.map(_run_pickled, blobs, chunksize=1)]

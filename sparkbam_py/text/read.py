@@ -8,7 +8,6 @@ A unit is either a list of byte-range tasks (:mod:`.plan`) or a region partition
 """
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
@@ -114,20 +113,3 @@ def iter_unit_lines(unit: TextUnit, header: Optional[FileHeader]) -> Iterator[Tu
 
 
 RegionsArgument = Union[None, str, Sequence[str]]
-
-# File name endings that name a text format, bgzipped or not (``text_format_of``).
-SUFFIX_FORMATS = ((".vcf", "vcf"), (".bed", "bed"), (".gff", "gff"), (".gff3", "gff"), (".gtf", "gff"))
-COMPRESSION_SUFFIXES = (".gz", ".bgz", ".bgzf")
-
-
-def text_format_of(paths) -> Optional[str]:
-    """The text format the first path's name says (``calls.vcf.gz`` is ``vcf``), else None."""
-    first = paths if isinstance(paths, (str, os.PathLike)) else next(iter(paths), None)
-    if first is None:
-        return None
-    name = os.path.basename(os.fspath(first)).lower()
-    for suffix in COMPRESSION_SUFFIXES:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return next((fmt for ending, fmt in SUFFIX_FORMATS if name.endswith(ending)), None)

@@ -39,23 +39,3 @@ def warn_not_splittable(path: str) -> None:
         f"{path} is gzip-compressed but not BGZF, so it cannot be split: it is read whole in one "
         "partition. Recompress it with `bgzip` (htslib) to read it in parallel.",
         NotSplittableWarning, stacklevel=3)
-
-
-def is_bgzipped_text(path: str) -> bool:
-    """True for a BGZF file whose data is not BAM (no ``BAM\\1`` magic, SAMv1 §4.2)."""
-    from ..bgzf.reader import BgzfReader
-    from ..channel import open_channel
-
-    with open_channel(path) as channel:
-        if sniff_text(channel) != BGZF:
-            return False
-        reader = BgzfReader(channel)
-        head = b""
-        for block in reader.iter_blocks(0):
-            head += block.data
-            if len(head) >= len(BAM_MAGIC):
-                break
-        return not head.startswith(BAM_MAGIC)
-
-
-BAM_MAGIC = b"BAM\x01"

@@ -15,7 +15,7 @@ import pysam
 
 from sparkbam_py.bam.decode import decode_records
 from sparkbam_py.bam.file import open_bam
-from sparkbam_py.splits import SplitReader, plan_file
+from sparkbam_py.bam.splits import SplitReader, plan_file
 
 
 class Records(NamedTuple):
