@@ -37,8 +37,8 @@ READ_TABLE = "import sys, sparkbam_py as sb; print(sb.read_table(sys.argv[1]).nu
 ITER_BATCHES = "import sys, sparkbam_py as sb; print(sum(b.num_rows for b in sb.iter_batches(sys.argv[1])))"
 OXBOW_HELD = "import sys, oxbow as ox; held = list(ox.from_bam(sys.argv[1]).with_tags().batches()); print(len(held))"
 OXBOW_STREAM = "import sys, oxbow as ox; print(sum(b.num_rows for b in ox.from_bam(sys.argv[1]).with_tags().batches()))"
-COUNT = ("import sys\nfrom sparkbam_py.spark.plan import ReadOptions, plan_reads\nfrom sparkbam_py.splits import SplitReader\n"
-         "total = 0\nfor task in plan_reads(sys.argv[1], ReadOptions.of()):\n"
+COUNT = ("import sys\nfrom sparkbam_py.bam.splits import SplitReader, plan_file\n"
+         "total = 0\nfor task in plan_file(sys.argv[1])[1]:\n"
          "    with SplitReader(task) as reader:\n        total += reader.count()\nprint(total)")
 
 

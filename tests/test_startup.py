@@ -143,3 +143,19 @@ def test_compile_kernels_runs_every_compiled_path(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["rows"] == {"bam": 3000, "bam_count": 3000, "text_lines": 20000, "text_arrow": 20000, "cram": 3000}
     assert report["files"] > 0 and os.path.isdir(report["cache"])
+
+
+def test_a_command_imports_only_its_own_module():
+    """``sparkbam index-records`` reads no other command module (discovering them all costs
+    more than the command on a small file); an unknown or absent name lists every command."""
+    code = ("import sys\nfrom sparkbam_py.cli.main import build_parser, named_command\n"
+            "assert named_command(['index-records', 'x.bam']).name == 'index-records'\n"
+            "assert named_command(['index_records']) is None and named_command(['--help']) is None\n"
+            "print(sorted(m for m in sys.modules if m.startswith('sparkbam_py.cli.')))\n"
+            "assert build_parser(['index-records', 'x.bam']).parse_args(['index-records', 'x.bam']).bam == 'x.bam'\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['sparkbam_py.cli.common', 'sparkbam_py.cli.index_records', 'sparkbam_py.cli.main']"
+    from sparkbam_py.cli.main import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser(["no-such-command"]).parse_args(["no-such-command"])
