@@ -40,6 +40,7 @@ _LAZY = {
     "read_table": ".local",
     "register": ".spark",
     "Split": ".split",
+    "view_bam": ".spark.view_api",
     "write_bam": ".spark.write_api",
 }
 
@@ -69,4 +70,5 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported ea
     from .spark.map_regions import map_regions
     from .spark.map_splits import map_splits
     from .spark.write_api import write_bam
+    from .spark.view_api import view_bam
     from .split import Split
