@@ -15,9 +15,11 @@ from ..errors import ConfigError
 from ..write.commit import abort, commit
 from ..write.header import WriteHeader, check_references, resolve_header
 from ..write.job import WriteJob, filesystem
+from .session import has_python_data_sources, require_python_data_sources
 
 # Spark's DDL of mapInArrow's output: one pickled PartSummary per task.
 SUMMARY_SCHEMA = "summary binary"
+ENGINES = ("auto", "datasource", "arrow")
 # Where rows with no reference sort (after every reference id, as samtools puts them).
 _UNPLACED_SORT_KEY = 2**31 - 1
 
@@ -25,7 +27,7 @@ _UNPLACED_SORT_KEY = 2**31 - 1
 def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, sort: bool = False,
               sharded: bool = False, overwrite: bool = False, index: bool = True,
               compression_level: Optional[int] = None, deflate: str = "", sbi_granularity: Optional[int] = None,
-              check_refs: bool = True, partitions: Optional[int] = None, engine: str = "datasource") -> dict:
+              check_refs: bool = True, partitions: Optional[int] = None, engine: str = "auto") -> dict:
     """Write the reads of ``df`` (the read schema, or any subset a record needs) as BAM.
 
     ``header``: SAM header text (or a :class:`WriteHeader`); ``header_from``: a BAM whose
@@ -33,9 +35,11 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
     range-partitioned into ``partitions`` (default ``spark.sql.shuffle.partitions``).
     ``sharded``: a folder of complete BAMs, one per partition, instead of one BAM.  ``index``:
     write ``.bai`` (``.csi`` past 2^29 bases) when the output is coordinate-sorted.
-    ``engine``: ``"datasource"`` (Spark >= 4) or ``"arrow"`` (``mapInArrow``; Spark 3.5).
+    ``engine``: ``"datasource"`` (``df.write.format("bam")``, Spark >= 4) or ``"arrow"``
+    (``mapInArrow``, any Spark); ``"auto"`` (default) takes the data source where there is one.
     Returns what was written (path, records, indexes).
     """
+    engine = _chosen_engine(df.sparkSession, engine)
     resolved = resolve_header(header, header_from)
     if check_refs:
         check_references(resolved, _named_references(df))
@@ -45,8 +49,6 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
     if engine == "datasource":
         return _write_through_datasource(df, path, resolved, sharded, overwrite, index, compression_level,
                                          deflate, sbi_granularity)
-    if engine != "arrow":
-        raise ConfigError(f"engine must be 'datasource' or 'arrow', not {engine!r}")
     job = WriteJob.create(path, resolved, overwrite=overwrite, sharded=sharded, index=index,
                           level=compression_level, backend=deflate, sbi_granularity=sbi_granularity)
     try:
@@ -55,6 +57,17 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
         abort(job)
         raise
     return commit(job, [pickle.loads(row.summary) for row in rows])
+
+
+def _chosen_engine(spark, engine: str) -> str:
+    """``"datasource"`` or ``"arrow"``; the data source only where the session has one."""
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "auto":
+        return "datasource" if has_python_data_sources(spark) else "arrow"
+    if engine == "datasource":
+        require_python_data_sources(spark, 'write_bam(engine="datasource")', 'use engine="arrow"')
+    return engine
 
 
 def _arrow_task(job: WriteJob):
