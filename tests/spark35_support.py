@@ -68,9 +68,10 @@ def loader_frame(spark, case: Case, **extra):
     return loader(spark, case.path, case.split_size, **case.options, **extra)
 
 
-def write_outputs(spark, cases: List[Case], out: Path, frame_of) -> None:
+def write_outputs(spark, cases: List[Case], out: Path, frame_of, engine: str = "auto") -> None:
     """Each case's output under ``out``: ``<name>.arrow`` for a read, a Parquet folder for a
-    conversion, ``<name>.bam`` for a write; reads are made by ``frame_of(spark, case)``."""
+    conversion, ``<name>.bam`` for a write (by ``write_bam``'s ``engine``); reads are made
+    by ``frame_of(spark, case)``."""
     for case in cases:
         if case.kind == "read":
             table = frame_table(frame_of(spark, case))
@@ -80,7 +81,7 @@ def write_outputs(spark, cases: List[Case], out: Path, frame_of) -> None:
             sparkbam_py.convert(spark, case.path, str(out / case.name), split_size=case.split_size, **case.options)
         elif case.kind == "write_bam":
             source = frame_of(spark, Case(case.name, "read", "bam", case.path, case.split_size))
-            sparkbam_py.write_bam(source, str(out / f"{case.name}.bam"), header_from=case.path)
+            sparkbam_py.write_bam(source, str(out / f"{case.name}.bam"), header_from=case.path, engine=engine)
         else:
             raise ValueError(f"unknown case kind {case.kind!r}")
 
