@@ -29,7 +29,18 @@ def describe_location(path: Optional[str], where: Where) -> str:
 
 
 class SparkBamError(Exception):
-    """Base of every error this library raises on purpose."""
+    """Base of every error this library raises on purpose.
+
+    The message names the path and, where it applies, the position:
+    ``x.bam at 1048566:0 (compressed byte 1048566): CRC32 mismatch...``. Subclasses also
+    derive from the built-in that fits (``FileNotFoundError``, ``ValueError``, ``EOFError``...),
+    and errors pickle, so they travel from Spark executors back to the driver.
+
+    Attributes:
+        path: the file or URL, when known.
+        where: a :class:`Pos`, or a compressed byte offset, or None.
+        detail: the message without the location.
+    """
 
     def __init__(self, message: str, path: Optional[str] = None, where: Where = None):
         self.path = path
@@ -39,10 +50,12 @@ class SparkBamError(Exception):
 
     @property
     def pos(self) -> Optional[Pos]:
+        """The position, when the error has one."""
         return self.where if isinstance(self.where, Pos) else None
 
     @property
     def compressed_offset(self) -> Optional[int]:
+        """The compressed byte offset of the error, when known."""
         if isinstance(self.where, Pos):
             return self.where.block_pos
         return self.where

@@ -16,7 +16,12 @@ class Pos(NamedTuple):
     """A record or byte position: the block's compressed start and the offset in its data.
 
     A NamedTuple, so ordering is lexicographic on ``(block_pos, offset)``, which is the
-    order of virtual offsets, and instances are tiny and pickle cheaply.
+    order of virtual offsets, and instances are tiny and pickle cheaply. Printed as
+    ``block:offset``.
+
+    Attributes:
+        block_pos: the compressed byte offset of the BGZF block (CRAM: of the container).
+        offset: the offset into the block's inflated data.
     """
 
     block_pos: int
@@ -35,6 +40,7 @@ class Pos(NamedTuple):
 
     @classmethod
     def from_virtual(cls, voffset: int) -> "Pos":
+        """The position of a 64-bit virtual offset (``file_position``, an index's offsets)."""
         if voffset < 0:
             raise ValueError(f"negative virtual offset {voffset}")
         return cls(voffset >> UOFFSET_BITS, voffset & UOFFSET_MASK)

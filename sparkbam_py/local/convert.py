@@ -67,10 +67,29 @@ def convert_local(paths: PathsArgument, out: str, *, workers: int = 1, to: str =
                   split_size=None, row_group_bytes: Optional[int] = None, compression: Optional[str] = None,
                   storage_options: Optional[dict] = None, tags: Optional[str] = None,
                   **read_options) -> ConvertResult:
-    """Convert BAMs (or CRAMs, VCFs, any format the registry reads) to Parquet files (with
-    ``_SUCCESS``) or a Delta table at ``out``, as :func:`sparkbam_py.convert` does, with
-    ``workers`` threads of this process writing.  Arguments are ``convert``'s; without
-    ``split_size``, local inputs are cut into equal tasks filling whole waves of ``workers``.
+    """:func:`convert` without Spark: ``workers`` threads of this process decode and write.
+
+    The inflate and decode kernels and pyarrow's writer run without the GIL; the commit is
+    :func:`convert`'s.
+
+    Args:
+        paths: a file, glob, directory or list; local or URL; any format the library reads.
+        out: the output folder, local or any fsspec URL.
+        workers: threads decoding and writing.
+        to: ``"parquet"`` or ``"delta"``.
+        partition_by: ``"reference_name"`` writes Hive-style folders.
+        columns: narrows the columns (default all).
+        mode: ``"error"``, ``"overwrite"`` or ``"append"`` (Delta), as :func:`convert`.
+        split_size: bytes per task; by default local inputs are cut into equal tasks filling
+            whole waves of ``workers``.
+        row_group_bytes: Arrow bytes per Parquet row group.
+        compression: the Parquet codec (default snappy).
+        storage_options: fsspec options for ``out``.
+        tags: typed tags, as :func:`convert`.
+        **read_options: the format's options in snake case.
+
+    Returns:
+        A ``ConvertResult``: the output, its format, and the files, rows and bytes committed.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a whole number of at least 1, got {workers!r}")

@@ -35,20 +35,31 @@ def iter_batches(path: PathsArgument, columns: Optional[Sequence[str]] = None, s
                  reads_to_check=None, max_read_size=None, bgzf_blocks_to_check=None, verify_splits: bool = True,
                  use_splitting_index: bool = True, verify_checksums: bool = True,
                  **format_options) -> Iterator[pa.RecordBatch]:
-    """The records of ``path`` as ``pyarrow.RecordBatch`` es, in file and split order, streamed.
+    """The records of some files as Arrow record batches, in file and split order, streamed.
 
-    ``path``: a file, glob, directory or list; local or a URL.  Its format is found by its
-    bytes: BAM, CRAM, VCF, BED, GFF, tabix-indexed or plain bgzipped text.
-    ``columns``: the format's column names (default: all of them; for BAM and CRAM pysam's
-    names, plus ``file_position`` (BAM: each record's virtual offset) and ``file_path``); the
-    batches have exactly the DataFrame's Arrow schema.  ``split_size`` (default 32 MiB,
-    ``"64m"`` accepted) cuts the files; ``workers`` > 1 reads splits in that many local
-    processes.  The keyword options are the data source's, in snake case: BAM's
-    (``reads_to_check``...; ``verify_checksums=False`` skips the BGZF CRC32 checks), CRAM's
-    (``reference``...), the text formats' (``include_sample_ids``, ``regions``...).
+    The same reader as the Spark executors (record-start search, decode, boundary checks),
+    without Spark. Files are listed and headers read now; a bad split raises the library's
+    typed ``SparkBamError`` when the iteration reaches it.
 
-    Files are listed and headers read now; a bad split raises the library's typed
-    ``SparkBamError`` when the iteration reaches it.
+    Args:
+        path: a file, glob, directory or list; local or a URL. Its format is found by its
+            bytes: BAM, CRAM, VCF, BED, GFF, tabix-indexed or plain bgzipped text.
+        columns: the format's column names (default: all of them; for BAM and CRAM pysam's
+            names, plus ``file_position`` (BAM: each record's virtual offset) and ``file_path``).
+        split_size: bytes per split (default 32 MiB, ``"64m"`` accepted).
+        workers: > 1 reads splits in that many local ``spawn`` processes (guard the script
+            with ``if __name__ == "__main__":``).
+        reads_to_check: BAM's checker option (as :func:`load_reads`).
+        max_read_size: BAM's checker option.
+        bgzf_blocks_to_check: BAM's checker option.
+        verify_splits: check each split's boundary with the next.
+        use_splitting_index: use a current ``.sbi`` beside a BAM for exact splits.
+        verify_checksums: check every BGZF block's CRC32.
+        **format_options: another format's data source options, in snake case: CRAM's
+            (``reference``...), the text formats' (``include_sample_ids``, ``regions``...).
+
+    Yields:
+        ``pyarrow.RecordBatch`` es with exactly the DataFrame's Arrow schema.
     """
     keywords = dict(reads_to_check=reads_to_check, max_read_size=max_read_size,
                     bgzf_blocks_to_check=bgzf_blocks_to_check, verify_splits=verify_splits,
@@ -58,7 +69,18 @@ def iter_batches(path: PathsArgument, columns: Optional[Sequence[str]] = None, s
 
 def read_table(path: PathsArgument, columns: Optional[Sequence[str]] = None, split_size=None, workers: int = 1,
                **options) -> pa.Table:
-    """The records of ``path`` as one ``pyarrow.Table`` (arguments as :func:`iter_batches`)."""
+    """The records of some files as one Arrow table, without Spark.
+
+    Args:
+        path: a file, glob, directory or list; local or URL; any format the library reads.
+        columns: the format's column names (default all).
+        split_size: bytes per split (default 32 MiB).
+        workers: > 1 reads splits in that many local processes.
+        **options: :func:`iter_batches`' keywords.
+
+    Returns:
+        A ``pyarrow.Table`` with exactly ``spark.read.format(<format>)``'s schema and rows.
+    """
     read = _open(path, columns, split_size, options)
     return pa.Table.from_batches(list(_batches(read, workers)), schema=read.arrow_schema)
 

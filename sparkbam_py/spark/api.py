@@ -31,9 +31,21 @@ METHODS = ("auto", DATASOURCE, ARROW)
 
 
 def register(spark, pushdown: bool = False) -> None:
-    """Make ``spark.read.format(name)`` available in this session for every format (``bam``,
-    ``cram``, ``vcf``, ``bed``, ``gff``, ``tabix``, ``bgzf_text``, and ``bam_splits``/``cram_splits``);
-    ``pushdown=True`` also reads filters on the contig and start columns through the index."""
+    """Make ``spark.read.format(name)`` available in this session for every format.
+
+    The names are ``bam``, ``cram``, ``vcf``, ``bed``, ``gff``, ``tabix``, ``bgzf_text``,
+    ``bam_splits`` and ``cram_splits``; ``df.write.format("bam")`` too. Needs Spark 4 (Python
+    data sources); works on a classic session and over Spark Connect.
+
+    Args:
+        spark: the session to register in.
+        pushdown: also read filters on the contig and start columns through the index
+            (sets ``spark.sql.python.filterPushdown.enabled``).
+
+    Raises:
+        SparkVersionError: on Spark 3.5, naming the version it needs (the loader functions
+            work there).
+    """
     require_python_data_sources(spark, "spark.read.format (register)",
                                 "load_reads, load_cram, load_vcf, load_bed, load_gff, load_tabix and load_lines "
                                 "load every format there (through mapInArrow)")
@@ -45,13 +57,30 @@ def register(spark, pushdown: bool = False) -> None:
 def load_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None, *,
                reads_to_check=None, max_read_size=None, bgzf_blocks_to_check=None, verify_splits: bool = True,
                method: str = "auto", verify_checksums: bool = True):
-    """A DataFrame of the reads of ``path`` (a file, glob, directory or list; local or URL):
-    BAM, or CRAM (found by its magic).
+    """A DataFrame of the reads of BAM or CRAM files, one partition per split.
 
-    ``columns`` picks the columns (pysam names; ``file_position`` and ``file_path`` may be
-    added); ``split_size`` (default 32 MiB, ``"64m"`` accepted) sets the partition size.
-    ``verify_checksums=False`` skips the BGZF CRC32 check of every block (on by default).
-    The checker options (``reads_to_check``...) are BAM's.
+    The format is found from the file's bytes. On Spark 4 this reads through the ``bam`` (or
+    ``cram``) data source, so it also works over Spark Connect; on Spark 3.5 through
+    ``mapInArrow`` over split tasks planned on the driver.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        path: a file, glob, directory or list of them; local or any fsspec/HTTP URL.
+        split_size: bytes per partition (default 32 MiB; ``"64m"`` accepted).
+        columns: the columns to decode, by pysam's names (default all); ``file_position`` and
+            ``file_path`` may be added.
+        reads_to_check: records a candidate record start must chain through (BAM; default 10).
+        max_read_size: positions searched for a record start before giving up (BAM; default 1e8).
+        bgzf_blocks_to_check: block headers a candidate block must chain through (BAM; default 5).
+        verify_splits: check that each partition's last record chains onto the next one's first.
+        method: ``"auto"``, ``"datasource"`` or ``"mapInArrow"`` (Spark 3.5's path, on any version).
+        verify_checksums: check every BGZF block's CRC32 (on by default).
+
+    Returns:
+        A ``pyspark.sql.DataFrame`` with pysam's column names.
+
+    Raises:
+        UnsupportedFormatError: the input is another format (a VCF...), named in the message.
     """
     options = dict(reads_to_check=reads_to_check, max_read_size=max_read_size,
                    bgzf_blocks_to_check=bgzf_blocks_to_check, verify_splits=verify_splits,
@@ -60,29 +89,73 @@ def load_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Se
 
 
 def load_cram(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None, **options):
-    """A DataFrame of the reads of a CRAM (or list of CRAMs); options ``reference`` (FASTA path
-    or URL), ``verify_splits``, ``use_index`` (the ``.crai``), ``containers_to_check``, ``intervals``."""
+    """A DataFrame of the reads of CRAM files, with exactly the columns of :func:`load_reads`.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        path: a CRAM file, glob, directory or list; local or URL.
+        split_size: bytes per partition (default 32 MiB).
+        columns: the columns to decode (default all; ``file_path`` may be added).
+        **options: ``reference`` (a FASTA path or URL, ``.fai`` beside it; default: where
+            htslib looks), ``verify_splits``, ``use_index`` (the ``.crai``, default true),
+            ``containers_to_check`` (default 3), ``intervals`` (samtools regions).
+
+    Returns:
+        A ``pyspark.sql.DataFrame``.
+    """
     return load_as(spark, path, ("cram",), "load_cram", columns, split_size, options)
 
 
 def load_reads_and_positions(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None,
                              **options):
-    """``load_reads`` of a BAM plus ``file_position``: each record's 64-bit BGZF virtual offset."""
+    """:func:`load_reads` of BAM files plus ``file_position``, each record's BGZF virtual offset.
+
+    Args:
+        spark: a SparkSession.
+        path: BAM files (a file, glob, directory or list; local or URL).
+        split_size: bytes per partition (default 32 MiB).
+        columns: the record columns (default all); ``file_position`` is added last.
+        **options: :func:`load_reads`' keywords.
+
+    Returns:
+        A ``pyspark.sql.DataFrame`` whose ``file_position`` is a bigint (``block << 16 | offset``).
+    """
     positioned = ColumnPlan.of(columns, with_file_position=True).arrow_schema
     return load_as(spark, path, ("bam",), "load_reads_and_positions", positioned, split_size, options)
 
 
 def load_splits_and_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None,
                           **options) -> Tuple[List[Split], object]:
-    """``(splits, reads)``: the splits the load uses (see :func:`compute_splits`) and the DataFrame."""
+    """The splits a load uses (as :func:`compute_splits` finds them) and its DataFrame.
+
+    Args:
+        spark: a SparkSession.
+        path: one BAM or CRAM file.
+        split_size: bytes per partition (default 32 MiB).
+        columns: the columns to decode (default all).
+        **options: :func:`load_reads`' keywords.
+
+    Returns:
+        ``(splits, reads)``: a list of :class:`Split` and a ``pyspark.sql.DataFrame``.
+    """
     splits = compute_splits(spark, path, split_size, **options)
     return splits, load_reads(spark, path, split_size, columns, **options)
 
 
 def compute_splits(spark, path: PathsArgument, split_size=None, **options) -> List[Split]:
-    """spark-bam's splits of one file: ``Split(first record, next split's first record)`` for
-    each non-empty partition, the last ending at ``Pos(file size, 0)``; found on the executors
-    by the same search the loads use (CRAM: first containers, as ``Pos(offset, 0)``)."""
+    """spark-bam's splits of one file, found on the executors by the search the loads use.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        path: one BAM or CRAM file, local or URL.
+        split_size: bytes per byte range (default 32 MiB).
+        **options: :func:`load_reads`' keywords.
+
+    Returns:
+        A list of ``Split(first record, next split's first record)``, one per non-empty
+        range, the last ending at ``Pos(file size, 0)`` (CRAM: first containers, as
+        ``Pos(offset, 0)``).
+    """
     source_format, rows = _rows_of(spark, path, "compute_splits", split_size, options, count=False)
     files = {row[0] for row in rows}
     if len(files) != 1:
@@ -92,16 +165,42 @@ def compute_splits(spark, path: PathsArgument, split_size=None, **options) -> Li
 
 
 def count_reads(spark, path: PathsArgument, split_size=None, **options) -> int:
-    """How many reads ``path`` holds: each split walks its block_size chain (CRAM: sums its
-    container headers' counts), nothing decoded."""
+    """How many reads BAM or CRAM files hold, counted without decoding a record.
+
+    Each split walks its block_size chain (CRAM: sums its container headers' counts, so no
+    reference is needed).
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        path: a file, glob, directory or list; local or URL.
+        split_size: bytes per split (default 32 MiB).
+        **options: :func:`load_reads`' keywords (``verify_checksums``...).
+
+    Returns:
+        The number of records.
+    """
     return sum(row[4] for row in _rows_of(spark, path, "count_reads", split_size, options, count=True)[1])
 
 
 def map_partitions(spark, path: PathsArgument, fn: Callable, split_size=None, **options):
-    """An RDD with ``fn(iterator of pysam.AlignedSegment)`` for every split of a BAM (one element each).
+    """An RDD with ``fn(iterator of pysam.AlignedSegment)`` for every split of a BAM.
 
     pysam opens the file inside each task (its handles neither pickle nor survive a fork),
     so ``path`` must be something htslib opens: local, ``file://``, ``http(s)://``, ``s3://``, ``gs://``.
+    Needs a classic session (RDDs); :func:`map_splits` runs the same function on any session.
+
+    Args:
+        spark: a classic SparkSession.
+        path: BAM files (a file, glob, directory or list).
+        fn: called once per split with an iterator of the split's records.
+        split_size: bytes per split (default 32 MiB).
+        **options: :func:`load_reads`' checker keywords.
+
+    Returns:
+        A ``pyspark.RDD`` with one element per split: what ``fn`` returned.
+
+    Raises:
+        ConfigError: on a Spark Connect session.
     """
     if is_connect(spark):
         raise ConfigError("map_partitions needs RDDs, which Spark Connect does not have; "

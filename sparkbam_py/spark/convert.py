@@ -40,18 +40,33 @@ def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", parti
             columns: Optional[Sequence[str]] = None, mode: str = "error", split_size=None,
             row_group_bytes: Optional[int] = None, compression: Optional[str] = None,
             storage_options: Optional[dict] = None, tags: Optional[str] = None, **read_options) -> ConvertResult:
-    """Convert BAMs (or CRAMs, VCFs, any format the registry reads, found by their bytes) to
-    Parquet files (with ``_SUCCESS``) or a Delta table at ``out`` (any fsspec URL).
+    """Convert BAMs (or CRAMs, VCFs, any format the registry reads) to Parquet or Delta.
 
-    The columns and types are exactly those of ``spark.read.format(<format>)`` (``columns``
-    narrows them), so reading the output back gives the same rows.  ``partition_by``
-    (``"reference_name"``) writes Hive-style folders.  ``mode``: ``error`` (default) refuses
-    a non-empty output, ``overwrite`` replaces it, ``append`` adds to a Delta table.
-    Without ``split_size``, local inputs are cut into equal tasks filling whole waves of the
-    session's task slots (``formats.sizing``).
-    ``tags`` (``"NM:i,MD:Z"`` or ``"auto"``) adds the ``typed_tags`` struct column, as the
-    ``bam`` source's ``tags`` option does.  ``read_options`` are the format's data source
-    options in snake case (``reads_to_check``, ``verify_splits``, ``reference``...).
+    Each Spark task decodes its split into Arrow and writes its own Parquet files; the driver
+    commits exactly the files of the successful attempts. The columns and types are exactly
+    those of ``spark.read.format(<format>)``, so reading the output back gives the same rows.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        paths: a file, glob, directory or list; local or URL; the format is found by its bytes.
+        out: the output folder, local or any fsspec URL.
+        to: ``"parquet"`` (files and ``_SUCCESS``) or ``"delta"`` (one Delta commit).
+        partition_by: ``"reference_name"`` writes Hive-style folders.
+        columns: narrows the columns (default all).
+        mode: ``"error"`` (default) refuses a non-empty output, ``"overwrite"`` replaces it,
+            ``"append"`` adds to a Delta table.
+        split_size: bytes per task; by default local inputs are cut into equal tasks filling
+            whole waves of the session's task slots.
+        row_group_bytes: Arrow bytes per Parquet row group (default 128 MiB).
+        compression: the Parquet codec (default snappy, like Spark).
+        storage_options: fsspec options (credentials, endpoint) for ``out``.
+        tags: ``"NM:i,MD:Z"`` or ``"auto"`` adds the ``typed_tags`` struct column, as the
+            ``bam`` source's ``tags`` option does.
+        **read_options: the format's data source options in snake case (``reads_to_check``,
+            ``verify_splits``, ``reference``...).
+
+    Returns:
+        A ``ConvertResult``: the output, its format, and the files, rows and bytes committed.
     """
     conversion = Conversion.prepare(paths, out, to=to, partition_by=partition_by, columns=columns, mode=mode,
                                     split_size=split_size, row_group_bytes=row_group_bytes, compression=compression,

@@ -34,15 +34,28 @@ def compute_coverage(spark, paths: PathsArgument, out: str, *, split_size=None, 
                      min_mapq: int = 0, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS, require_flags: int = 0,
                      count_deletions: bool = False, use_splitting_index: bool = True,
                      storage_options: Optional[dict] = None) -> dict:
-    """Per-base depth of every contig of ``paths``, as ``samtools depth -a`` counts it, stored at ``out``.
+    """Per-base depth of every contig of some BAMs, as ``samtools depth -a`` counts it, stored at ``out``.
 
-    ``split_size`` defaults to what gives two tasks per core, within 1..128 MiB.
-    ``tracks`` adds groupings beside ``all``: ``"strand"`` (``+``/``-``), ``"read_group"``
-    (``rg:<ID>``), ``"sample"`` (``sample:<SM>``).  ``min_mapq`` (``-Q``), ``exclude_flags``
-    (``-G``; default UNMAP|SECONDARY|QCFAIL|DUP), ``require_flags`` and ``count_deletions``
-    (``-J``) filter as samtools does.  ``out`` is a local folder or fsspec URL, which the
-    executors must reach too (they leave their partial depths there).  Returns the store's
-    manifest.
+    Depths of several BAMs are summed (contigs matched by name). One Spark job, no shuffle;
+    DataFrame operations only, so it works over Spark Connect.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        paths: BAM files (a file, glob, directory or list; local or URL).
+        out: the store: a local folder or fsspec URL, which the executors must reach too
+            (they leave their partial depths there).
+        split_size: bytes per task; default two tasks per core, within 1..128 MiB.
+        tracks: groupings beside ``all``: ``"strand"`` (``+``/``-``), ``"read_group"``
+            (``rg:<ID>``), ``"sample"`` (``sample:<SM>``).
+        min_mapq: skip reads below this mapping quality (``-Q``).
+        exclude_flags: skip reads with any of these flags (default UNMAP|SECONDARY|QCFAIL|DUP).
+        require_flags: count only reads with all of these flags.
+        count_deletions: CIGAR D counts as covered (``-J``).
+        use_splitting_index: use a current ``.sbi`` beside a BAM for exact splits.
+        storage_options: fsspec options (credentials, endpoint) for ``out``.
+
+    Returns:
+        The store's manifest (contigs, lengths, tracks, sources, filters).
     """
     depth_filter = DepthFilter(exclude_flags, require_flags, min_mapq, count_deletions)
     phases = {"started": time.perf_counter()}

@@ -20,15 +20,27 @@ from ..intervals.plan import RegionsLike
 def load_intervals(spark, path, intervals: RegionsLike, split_size=None, columns: Optional[Sequence[str]] = None,
                    *, with_file_position: bool = False, index_path: Optional[str] = None,
                    use_bai_json: bool = True, verify_checksums: bool = True):
-    """The reads of ``path`` overlapping ``intervals``, each once, in file order.
+    """The reads of a BAM overlapping some regions, each once, in file order, via its index.
 
-    ``intervals``: samtools region strings, as a list or one comma-separated string
-    (``["chr1:1000-2000", "chr2", "*"]``; ``"*"`` = the unplaced unmapped reads), or
-    :class:`~sparkbam_py.index.regions.Region` s.  ``split_size`` caps the estimated
-    compressed bytes per partition (default 32 MiB; ``"4m"`` works).  ``columns`` projects
-    (pysam names, see :mod:`~sparkbam_py.bam.schema`); ``with_file_position`` adds each
-    read's virtual offset.  Needs a ``.bai``/``.csi`` (or ``.bai.json`` + ``.bai``) beside
-    the BAM, or ``index_path``.  ``verify_checksums=False`` skips the BGZF CRC32 checks.
+    Needs a ``.bai``/``.csi`` (or ``.bai.json`` + ``.bai``) beside the BAM, or ``index_path``.
+    Overlap follows htslib's rule; a read overlapping several regions comes back once.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        path: one BAM, local or URL.
+        intervals: samtools region strings, as a list or one comma-separated string
+            (``["chr1:1000-2000", "chr2", "*"]``; ``"*"`` is the unplaced unmapped reads), or
+            ``sparkbam_py.index.regions.Region`` objects.
+        split_size: caps the estimated compressed bytes per partition (default 32 MiB;
+            ``"4m"`` works).
+        columns: the columns to decode (pysam names; default all).
+        with_file_position: add each read's virtual offset as ``file_position``.
+        index_path: the index, when it is not beside the BAM.
+        use_bai_json: read a ``.bai.json`` beside the ``.bai`` when there is one.
+        verify_checksums: check every BGZF block's CRC32.
+
+    Returns:
+        A ``pyspark.sql.DataFrame`` (empty when no region holds a read).
     """
     format_for(path, ("bam",), "load_intervals")  # CRAM: load_cram(..., intervals=...) reads through the .crai
     partitions = plan_interval_partitions(path, intervals, split_size, index_path=index_path,

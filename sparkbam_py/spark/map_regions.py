@@ -21,13 +21,25 @@ RESULT_SCHEMA = "number int, result binary"
 def map_regions(path: str, fn: Callable[[Window, Iterator[Tuple[str, ...]]], Any],
                 regions: Union[None, str, Sequence[str]] = None, window=DEFAULT_WINDOW, spark=None,
                 workers: Optional[int] = None) -> List[Any]:
-    """``[fn(window, rows) for each window]`` in file order, run in parallel.
+    """``[fn(window, rows) for each window]`` of a tabix-indexed file, in file order, in parallel.
 
-    ``regions``: ``"chr1:1-1000,chr2"`` or a list (1-based inclusive, as pysam's ``fetch``
-    takes them; rows overlapping several regions come once); None for every record.
-    ``window``: compressed bytes per call (``"16m"``).  With ``spark``, windows run as Spark
-    tasks (classic or Connect); else in ``workers`` local processes (default: the CPU count;
-    1 runs in this process).  ``fn`` may be a lambda or closure: it travels by cloudpickle.
+    Windows of ``window`` compressed bytes replace "one task per chromosome": a large contig
+    spans several windows, small ones share one. Each task opens its own handles.
+
+    Args:
+        path: a bgzipped, tabix-indexed text file (local or URL).
+        fn: called with each window and an iterator of its rows (``TabixRow``: ``row[i]``,
+            ``len(row)``, ``str(row)``, as pysam's ``asTuple`` rows); may be a lambda or
+            closure (it travels by cloudpickle).
+        regions: ``"chr1:1-1000,chr2"`` or a list (1-based inclusive, as pysam's ``fetch``
+            takes them; rows overlapping several regions come once); None for every record.
+        window: compressed bytes per call (default ``"16m"``).
+        spark: run the windows as Spark tasks of this session (classic or Connect).
+        workers: without ``spark``, local ``spawn`` processes (default: the CPU count; 1 runs
+            in this process).
+
+    Returns:
+        A list of ``fn``'s results, one per window, in file order.
     """
     format_for(path, LINE_FORMATS, "map_regions")
     tasks = plan_windows(path, regions, window)

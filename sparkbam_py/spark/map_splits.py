@@ -31,13 +31,28 @@ def map_splits(spark, path: PathsArgument, fn: Callable, split_size=None, *, rec
                bgzf_blocks_to_check=None, verify_splits: bool = True, **format_options) -> List:
     """``[fn(records of split) for each split of path]``, each call in its own Spark task.
 
-    ``records="pysam"``: ``fn(iterator of pysam.AlignedSegment)`` over a BAM; ``path`` must
-    then be something htslib opens (local, ``file://``, ``http(s)://``, ``s3://``, ``gs://``).
-    ``records="arrow"``: ``fn(iterator of pyarrow.RecordBatch)`` with ``columns`` (the
-    format's names; default all, plus ``file_position``/``file_path`` if asked for), over any
-    format the registry reads (BAM, CRAM, VCF...) and any store; ``format_options`` are that
-    format's options in snake case.  ``fn``'s results must pickle.  Works on classic and
-    Spark Connect sessions alike.
+    Works on classic and Spark Connect sessions alike. The split's boundary is checked after
+    ``fn`` returns, even when it stopped reading early.
+
+    Args:
+        spark: a SparkSession (classic or Connect).
+        path: a file, glob, directory or list; local or URL.
+        fn: called once per split with its records; its results must pickle.
+        split_size: bytes per split (default 32 MiB).
+        records: ``"pysam"``: ``fn(iterator of pysam.AlignedSegment)`` over a BAM, whose path
+            must then be something htslib opens (local, ``file://``, ``http(s)://``,
+            ``s3://``, ``gs://``). ``"arrow"``: ``fn(iterator of pyarrow.RecordBatch)`` over
+            any format the registry reads (BAM, CRAM, VCF...) and any store.
+        columns: with ``records="arrow"``, the format's column names (default all, plus
+            ``file_position``/``file_path`` if asked for).
+        reads_to_check: BAM's checker option (as :func:`load_reads`).
+        max_read_size: BAM's checker option.
+        bgzf_blocks_to_check: BAM's checker option.
+        verify_splits: check each split's boundary with the next.
+        **format_options: the format's data source options, in snake case.
+
+    Returns:
+        A list with ``fn``'s result for each split, in file order.
     """
     if records not in (PYSAM, ARROW):
         raise ConfigError(f"records must be {PYSAM!r} or {ARROW!r}, got {records!r}")

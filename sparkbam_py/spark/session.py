@@ -42,10 +42,19 @@ def _launched_by_spark_submit() -> bool:
 
 
 def get_spark(app_name: str = "sparkbam", master: Optional[str] = None, config: Optional[Mapping[str, str]] = None):
-    """The active SparkSession, or a new one named ``app_name``.
+    """The active SparkSession, or a new one with the settings this library needs.
 
-    ``master`` defaults to ``local[*]`` unless spark-submit or ``SPARK_REMOTE`` decide it.
-    ``spark.pyspark.python`` defaults to this interpreter so executors can import the library.
+    ``spark.pyspark.python`` defaults to this interpreter so executors can import the library;
+    a local session also gets quiet, small-data defaults (each one overridable by ``config``).
+
+    Args:
+        app_name: the application's name.
+        master: the master URL; default ``local[*]``, unless spark-submit or ``SPARK_REMOTE``
+            (Spark Connect) decide it.
+        config: Spark settings, applied last.
+
+    Returns:
+        A ``pyspark.sql.SparkSession`` (a Connect session when ``SPARK_REMOTE`` is set).
     """
     from pyspark.sql import SparkSession
 

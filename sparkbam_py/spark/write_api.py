@@ -28,16 +28,37 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
               sharded: bool = False, overwrite: bool = False, index: bool = True,
               compression_level: Optional[int] = None, deflate: str = "", sbi_granularity: Optional[int] = None,
               check_refs: bool = True, partitions: Optional[int] = None, engine: str = "auto") -> dict:
-    """Write the reads of ``df`` (the read schema, or any subset a record needs) as BAM.
+    """Write the reads of a DataFrame as one BAM (or one per partition), with its indexes.
 
-    ``header``: SAM header text (or a :class:`WriteHeader`); ``header_from``: a BAM whose
-    header to use.  ``sort``: coordinate-sort first (``SO:coordinate``; unplaced reads last),
-    range-partitioned into ``partitions`` (default ``spark.sql.shuffle.partitions``).
-    ``sharded``: a folder of complete BAMs, one per partition, instead of one BAM.  ``index``:
-    write ``.bai`` (``.csi`` past 2^29 bases) when the output is coordinate-sorted.
-    ``engine``: ``"datasource"`` (``df.write.format("bam")``, Spark >= 4) or ``"arrow"``
-    (``mapInArrow``, any Spark); ``"auto"`` (default) takes the data source where there is one.
-    Returns what was written (path, records, indexes).
+    A missing column takes SAM's "unavailable" value. The ``.sbi`` and (when coordinate-sorted)
+    the ``.bai`` are merged from what each task reports, without a second pass.
+
+    Args:
+        df: a DataFrame with the read schema (pysam names), or any subset of it.
+        path: the output BAM (a folder with ``sharded``), local or fsspec URL.
+        header: SAM header text (or a ``WriteHeader``).
+        header_from: a BAM whose header to use instead.
+        sort: coordinate-sort first (``SO:coordinate``; unplaced reads last).
+        sharded: a folder of complete BAMs, one per partition, instead of one BAM.
+        overwrite: replace an existing output (else it is refused).
+        index: write ``.bai`` (``.csi`` past 2^29 bases) when the output is coordinate-sorted.
+        compression_level: 0..9 (default 6, htslib's).
+        deflate: ``"isal"`` (default when installed) or ``"zlib"``.
+        sbi_granularity: records between ``.sbi`` entries (default 4096).
+        check_refs: first check that every reference the rows name is in the header.
+        partitions: with ``sort``, the number of range partitions (default
+            ``spark.sql.shuffle.partitions``).
+        engine: ``"datasource"`` (``df.write.format("bam")``: Spark >= 4, also over
+            Connect), ``"arrow"`` (``mapInArrow``, any Spark), or ``"auto"`` (the data
+            source where the session has one, else ``"arrow"``).
+
+    Returns:
+        A dict summarising what was written: ``path``, and ``records`` for one BAM (the
+        ``arrow`` engine adds ``bytes``, ``parts`` and the ``indexes``).
+
+    Raises:
+        HeaderMismatchError: a reference the rows name is not in the header.
+        SparkVersionError: ``engine="datasource"`` on Spark 3.5.
     """
     engine = _chosen_engine(df.sparkSession, engine)
     resolved = resolve_header(header, header_from)

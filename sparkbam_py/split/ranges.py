@@ -22,7 +22,14 @@ class ByteRange(NamedTuple):
 
 
 class Split(NamedTuple):
-    """The units of one non-empty partition: those starting in ``[start, end)``."""
+    """The units (records, containers, lines) of one non-empty partition: those starting in ``[start, end)``.
+
+    Printed as ``start-end``, e.g. ``0:4530-65280:1003``.
+
+    Attributes:
+        start: the first unit's position.
+        end: the next partition's first unit (the end of the file: ``Pos(file size, 0)``).
+    """
 
     start: Pos
     end: Pos

@@ -1,0 +1,81 @@
+"""Every code example of the README and ``docs/`` runs, against small generated files.
+
+Each fenced ``python`` or ``sh`` block is one test. :mod:`docs_runner` runs them all, in page
+order, in a process of its own (its own Spark session, environment and folder; see there),
+and each test reports its block's result. A page's Python blocks share one namespace (later
+blocks use what earlier ones made); all run in one folder holding the example files
+(``sample.bam``, ``sample.cram``, ``calls.vcf.gz``... see :mod:`docs_data`), so pages write
+outputs of distinct names; ``s3://bucket/...`` is a moto S3 server on loopback whose
+credentials and endpoint are in the environment, as on a cluster. Names the examples may use
+without defining them: ``spark`` (a local session), and ``endpoint``, ``key``, ``secret``
+(the S3 server's). Shell blocks run in bash; ``sparkbam`` commands run in the runner on the
+same session (:mod:`docs_support`). A block after ``<!-- not run: REASON -->`` is skipped with
+that reason; ``-ra`` lists them.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docs_support import ROOT, Block, blocks_of, documented_pages
+
+BLOCKS = [block for page in documented_pages() for block in blocks_of(page)]
+MAX_NOT_RUN = 6  # blocks that cannot run here (a Connect server, spark-submit, a remote host)
+RUNNER_SECONDS = 1500
+
+
+@pytest.fixture(scope="module")
+def results(request, tmp_path_factory):
+    """Every selected block's result, from one run of :mod:`docs_runner` over their pages."""
+    pytest.importorskip("s3fs")
+    pytest.importorskip("moto.server")
+    selected = [item.callspec.params["block"] for item in request.session.items
+                if getattr(item, "originalname", None) == "test_example_runs"]
+    report = tmp_path_factory.mktemp("docs") / "report.json"
+    pages = sorted({block.page for block in selected})
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "docs_runner.py"), str(report), *pages],
+                          capture_output=True, text=True, timeout=RUNNER_SECONDS)
+    assert done.returncode == 0, f"the examples' runner failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+    return json.loads(report.read_text())
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
+def test_example_runs(block: Block, results):
+    result = results[block.id]
+    print(f"{result.get('seconds', 0)} s of the runner's {results['total seconds']} s\n{result.get('output', '')}")
+    if result["status"] == "skipped":
+        pytest.skip(result["reason"])
+    assert result["status"] == "passed", f"{block.id}:\n{result['error']}"
+
+
+def test_examples_not_run_are_few_and_say_why():
+    not_run = [block for block in BLOCKS if block.not_run is not None]
+    listing = "\n".join(f"{block.id}: {block.not_run}" for block in not_run)
+    assert all(block.not_run for block in not_run), listing
+    assert len(not_run) <= MAX_NOT_RUN, f"{len(not_run)} examples are not run:\n{listing}"
+    assert len(BLOCKS) - len(not_run) >= 30, "the pages lost their examples"
+
+
+def test_every_page_is_in_the_site_navigation():
+    config = (ROOT / "mkdocs.yml").read_text()
+    listed = set(re.findall(r"([\w./-]+\.md)\s*$", config, flags=re.M))
+    pages = {path.relative_to(ROOT / "docs").as_posix() for path in (ROOT / "docs").glob("*.md")}
+    assert pages - listed == set(), "pages missing from mkdocs.yml's nav"
+    published = {name for name in listed - pages if (ROOT / name).is_file()}  # docs/hooks/bench_results.py
+    assert listed - pages - published == set(), "mkdocs.yml's nav names pages that do not exist"
+
+
+def test_the_architecture_page_maps_every_module():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    module_map = page[page.index("## Module map"):]
+    modules = [path.relative_to(ROOT / "sparkbam_py").as_posix() for path in (ROOT / "sparkbam_py").rglob("*.py")]
+    modules += [path.relative_to(ROOT).as_posix() for path in (ROOT / "validators").glob("*.py")]
+    missing = [name for name in modules
+               if Path(name).name not in ("__init__.py", "__main__.py") and f"- `{name}`:" not in module_map]
+    assert missing == [], f"add these modules to docs/architecture.md's module map: {missing}"
