@@ -11,6 +11,7 @@ import shutil
 
 import numpy as np
 import pyarrow.parquet as pq
+import pyspark
 import pysam
 import pytest
 
@@ -123,6 +124,23 @@ def test_text_loaders_equal_the_local_reader(spark, tmp_path):
     assert narrowed.columns == ["start", "contigName", "file_position"]
     with pytest.raises(UnsupportedFormatError, match="load_bed takes BED"):
         sparkbam_py.load_bed(spark, str(path))
+
+
+@pytest.mark.skipif(int(pyspark.__version__.split(".")[0]) < 4,
+                    reason="a Spark 3.5 Connect server needs its connect jar from Maven")
+def test_text_loaders_over_connect(tmp_path):
+    """Over Spark Connect the loader functions go through the data sources: the same rows."""
+    spark = activate("connect").spark
+    vcf, _ = indexed_vcf(tmp_path)
+    bed = tmp_path / "peaks.bed"
+    bed.write_text("".join(f"chr{1 + i % 2}\t{100 * i}\t{100 * i + 50}\tpeak{i}\n" for i in range(400)))
+    bed = pysam.tabix_index(str(bed), preset="bed", force=True)
+    for loader, path, format_name, options in (
+            (sparkbam_py.load_vcf, vcf, "vcf", {"regions": "chr2:1-2000"}), (sparkbam_py.load_tabix, vcf, "tabix", {}),
+            (sparkbam_py.load_lines, vcf, "bgzf_text", {}), (sparkbam_py.load_bed, bed, "bed", {})):
+        got = frame_table(loader(spark, str(path), "2k", **options))
+        expected = local_table(str(path), format_name, "2k", options)
+        assert got.num_rows > 0 and got.to_pylist() == expected.to_pylist(), (loader.__name__, options)
 
 
 def test_convert_equals_convert_local(spark, bam, tmp_path):
