@@ -133,7 +133,8 @@ def test_text_loaders_over_connect(tmp_path):
     spark = activate("connect").spark
     vcf, _ = indexed_vcf(tmp_path)
     bed = tmp_path / "peaks.bed"
-    bed.write_text("".join(f"chr{1 + i % 2}\t{100 * i}\t{100 * i + 50}\tpeak{i}\n" for i in range(400)))
+    bed.write_text("".join(f"{contig}\t{100 * i}\t{100 * i + 50}\tpeak{i}\n"
+                           for contig in ("chr1", "chr2") for i in range(200)))
     bed = pysam.tabix_index(str(bed), preset="bed", force=True)
     for loader, path, format_name, options in (
             (sparkbam_py.load_vcf, vcf, "vcf", {"regions": "chr2:1-2000"}), (sparkbam_py.load_tabix, vcf, "tabix", {}),
