@@ -29,11 +29,16 @@ _LAZY = {
     "count_reads": ".spark",
     "get_spark": ".spark",
     "iter_batches": ".local",
+    "load_bed": ".spark",
     "load_cram": ".spark",
+    "load_gff": ".spark",
     "load_intervals": ".spark.intervals",
+    "load_lines": ".spark",
     "load_reads": ".spark",
     "load_reads_and_positions": ".spark",
     "load_splits_and_reads": ".spark",
+    "load_tabix": ".spark",
+    "load_vcf": ".spark",
     "map_partitions": ".spark",
     "map_regions": ".spark.map_regions",
     "map_splits": ".spark.map_splits",
@@ -66,8 +71,9 @@ def __dir__():
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported eagerly
     from .local import convert_local, iter_batches, read_table
-    from .spark import (compute_splits, count_reads, get_spark, load_cram, load_reads, load_reads_and_positions,
-                        load_splits_and_reads, map_partitions, register)
+    from .spark import (compute_splits, count_reads, get_spark, load_bed, load_cram, load_gff, load_lines, load_reads,
+                        load_reads_and_positions, load_splits_and_reads, load_tabix, load_vcf, map_partitions,
+                        register)
     from .spark.convert import convert
     from .spark.coverage import compute_coverage
     from .spark.intervals import load_intervals

@@ -145,6 +145,10 @@ class ConfigError(SparkBamError, ValueError):
     """A bad option value (split size, interval string, checker name...)."""
 
 
+class SparkVersionError(ConfigError):
+    """What was asked for needs a newer Spark than the session runs (the message names both)."""
+
+
 class WorkerLostError(SparkBamError, RuntimeError):
     """A local worker process died (killed, out of memory, crashed) while reading a split:
     its records are missing, so the read stops rather than return fewer."""

@@ -18,9 +18,10 @@ spark.pyspark.python=/path/to/python``); or ship the package's own code with
 sparkbam.zip``), with numpy, pyarrow, pysam, cachetools, fsspec and isal installed on the
 nodes.  Under Spark Connect, the package must be importable by the server's Python workers.
 
-Spark 3.5 has no Python data sources: there ``load_reads`` and ``count_reads`` fall back to
+Spark 3.5 has no Python data sources: there the loaders (``load_reads``, ``load_cram``,
+``load_vcf``, ``load_bed``, ``load_gff``, ``load_tabix``, ``load_lines``) fall back to
 ``mapInArrow`` over a DataFrame of pickled split tasks (``method="mapInArrow"`` forces it),
-and ``register`` refuses with a clear message.  Which format a path is (BAM, CRAM...) is
+and ``register`` refuses with a typed error naming the version.  Which format a path is (BAM, CRAM...) is
 decided once, by :mod:`sparkbam_py.formats`; this layer holds no per-format code.
 """
 from __future__ import annotations
@@ -36,15 +37,21 @@ from .api import (
     register,
 )
 from .session import get_spark
+from .text_api import load_bed, load_gff, load_lines, load_tabix, load_vcf
 
 __all__ = [
     "compute_splits",
     "count_reads",
     "get_spark",
+    "load_bed",
     "load_cram",
+    "load_gff",
+    "load_lines",
     "load_reads",
     "load_reads_and_positions",
     "load_splits_and_reads",
+    "load_tabix",
+    "load_vcf",
     "map_partitions",
     "register",
 ]

@@ -12,26 +12,24 @@ session; ``map_splits`` (:mod:`.map_splits`) runs the same function on any sessi
 """
 from __future__ import annotations
 
-import pickle
 from functools import partial
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..bam.columns import ColumnPlan
 from ..bam.pysam_split import apply_to_split, pysam_path
 from ..errors import ConfigError
-from ..formats import READ_FORMATS, Format, FormatRead, open_read, options_of
+from ..formats import READ_FORMATS, Format, FormatRead, format_for, open_read, options_of, read_of
 from ..formats.paths import PathsArgument, load_argument
 from ..formats.sizing import count_split_size_for
 from ..split import Split, splits_from_starts
-from .executor import read_task_column
+from .executor import read_task_column, tasks_frame
 from .schemas import spark_of
-from .session import is_connect, spark_major_version
+from .session import has_python_data_sources, is_connect, require_python_data_sources
 from .slots import task_slots
 from .source_names import COUNT_OPTION, SPLITS_SUFFIX
 
 DATASOURCE, ARROW = "datasource", "mapInArrow"
 METHODS = ("auto", DATASOURCE, ARROW)
-FIRST_DATASOURCE_SPARK = 4
 
 
 def register(spark, pushdown: bool = False) -> None:
@@ -47,11 +45,12 @@ def register(spark, pushdown: bool = False) -> None:
             (sets ``spark.sql.python.filterPushdown.enabled``).
 
     Raises:
-        ConfigError: on Spark 3.5, naming the version (the loader functions work there).
+        SparkVersionError: on Spark 3.5, naming the version it needs (the loader functions
+            work there).
     """
-    if spark_major_version(spark) < FIRST_DATASOURCE_SPARK:
-        raise ConfigError(f"Python data sources need Spark >= 4.0 (this is {spark.version}); "
-                          "load_reads and count_reads work there through mapInArrow")
+    require_python_data_sources(spark, "spark.read.format (register)",
+                                "load_reads, load_cram, load_vcf, load_bed, load_gff, load_tabix and load_lines "
+                                "load every format there (through mapInArrow)")
     from .sources import register as register_sources
 
     register_sources(spark, pushdown)
@@ -88,7 +87,7 @@ def load_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Se
     options = dict(reads_to_check=reads_to_check, max_read_size=max_read_size,
                    bgzf_blocks_to_check=bgzf_blocks_to_check, verify_splits=verify_splits,
                    verify_checksums=verify_checksums, method=method)
-    return _load_as(spark, path, READ_FORMATS, "load_reads", columns, split_size, options)
+    return load_as(spark, path, READ_FORMATS, "load_reads", columns, split_size, options)
 
 
 def load_cram(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None, **options):
@@ -106,7 +105,7 @@ def load_cram(spark, path: PathsArgument, split_size=None, columns: Optional[Seq
     Returns:
         A ``pyspark.sql.DataFrame``.
     """
-    return _load_as(spark, path, ("cram",), "load_cram", columns, split_size, options)
+    return load_as(spark, path, ("cram",), "load_cram", columns, split_size, options)
 
 
 def load_reads_and_positions(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None,
@@ -124,7 +123,7 @@ def load_reads_and_positions(spark, path: PathsArgument, split_size=None, column
         A ``pyspark.sql.DataFrame`` whose ``file_position`` is a bigint (``block << 16 | offset``).
     """
     positioned = ColumnPlan.of(columns, with_file_position=True).arrow_schema
-    return _load_as(spark, path, ("bam",), "load_reads_and_positions", positioned, split_size, options)
+    return load_as(spark, path, ("bam",), "load_reads_and_positions", positioned, split_size, options)
 
 
 def load_splits_and_reads(spark, path: PathsArgument, split_size=None, columns: Optional[Sequence[str]] = None,
@@ -224,14 +223,21 @@ def _method(spark, method: str) -> str:
     if method not in METHODS:
         raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if method == "auto":
-        return DATASOURCE if spark_major_version(spark) >= FIRST_DATASOURCE_SPARK else ARROW
+        return DATASOURCE if has_python_data_sources(spark) else ARROW
     return method
 
 
-def _load_as(spark, path: PathsArgument, accepted: Sequence[str], entry: str, columns, split_size,
+def load_as(spark, path: PathsArgument, accepted: Sequence[str], entry: str, columns, split_size,
              options: dict):
+    """The DataFrame of ``path`` read as the format found among ``accepted`` (``options``:
+    the loader's keywords, ``method`` among them), by data source or ``mapInArrow``."""
+    return load_format(spark, path, format_for(path, accepted, entry), entry, columns, split_size, options)
+
+
+def load_format(spark, path: PathsArgument, source_format: Format, entry: str, columns, split_size, options: dict):
+    """``load_as`` with the format already decided."""
     method = options.pop("method", "auto")
-    source_format, read = open_read(path, accepted, entry, columns, split_size=split_size, **options)
+    read = read_of(source_format, path, entry, columns, split_size=split_size, **options)
     return _load(spark, path, source_format, read, options_of(split_size=split_size, **options), method)
 
 
@@ -247,12 +253,7 @@ def _load(spark, path: PathsArgument, source_format: Format, read: FormatRead, o
     if _method(spark, method) == DATASOURCE:
         register(spark)
         return spark.read.format(source_format.name).options(**options).schema(schema).load(load_argument(path))
-    tasks = read.tasks()
-    rows = [(index, pickle.dumps(task)) for index, task in enumerate(tasks)]
-    # One task per partition where the range partitioner manages it, in file order.
-    frame = (spark.createDataFrame(rows, "task_index int, task binary")
-             .repartitionByRange(len(tasks), "task_index").sortWithinPartitions("task_index"))
-    return frame.mapInArrow(partial(read_task_column, read=read), schema)
+    return tasks_frame(spark, read.tasks()).mapInArrow(partial(read_task_column, read=read), schema)
 
 
 def _split_rows(spark, path: PathsArgument, source_format: Format, read, options: dict, count: bool,

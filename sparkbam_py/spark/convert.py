@@ -6,18 +6,34 @@ reads its split into Arrow and writes its Parquet files itself (pyarrow, into a 
 folder, under attempt-unique names), then yields one row per file.  The driver collects those
 rows (Spark keeps only the successful attempt's) and commits exactly those files.  Being a
 data source, it runs the same under Spark Connect (the server plans and writes; the client
-only collects a few rows).  pyspark is imported when ``convert`` runs, not when this module is.
+only collects a few rows).  Spark 3.5 has no Python data sources: there the driver plans the
+tasks and ``mapInArrow`` runs each partition's task the same way (:mod:`.executor`), with the
+same files, rows and commit.  pyspark is imported when ``convert`` runs, not when this module is.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import List, Optional, Sequence
+import pickle
+from functools import partial
+from typing import Iterator, List, Optional, Sequence
+
+import pyarrow as pa
 
 from ..convert.commit import ConvertResult
-from ..convert.writer import WrittenFile
+from ..convert.target import OutputTarget
+from ..convert.writer import WrittenFile, write_task
+from ..formats import FormatRead
 from ..formats.paths import PathsArgument, load_argument
 from ..local.convert import Conversion
+from .executor import tasks_frame
+from .session import has_python_data_sources
 from .slots import task_slots
+from .source_names import CONVERTED_FILES_SCHEMA
+
+# mapInArrow's batches must carry exactly the DDL's types (it does not convert them).
+_CONVERTED_FILES = pa.schema([("staged", pa.string()), ("final", pa.string()), ("partition_value", pa.string()),
+                              ("rows", pa.int64()), ("size", pa.int64()), ("stats", pa.string())])
 
 
 def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", partition_by: Optional[str] = None,
@@ -60,6 +76,8 @@ def convert(spark, paths: PathsArgument, out: str, *, to: str = "parquet", parti
 
 
 def _write_files(spark, paths: PathsArgument, conversion: Conversion) -> List[WrittenFile]:
+    if not has_python_data_sources(spark):
+        return _write_files_in_arrow_tasks(spark, conversion)
     from .convert_source import (COLUMNS_OPTION, CONVERT_FORMAT, SOURCE_FORMAT_OPTION, TARGET_OPTION,
                                  ConvertDataSource, target_to_json)
 
@@ -69,3 +87,21 @@ def _write_files(spark, paths: PathsArgument, conversion: Conversion) -> List[Wr
               .option(TARGET_OPTION, target_to_json(conversion.target))
               .option(COLUMNS_OPTION, json.dumps(list(conversion.read.arrow_schema.names))))
     return [WrittenFile(*row) for row in reader.load(load_argument(paths)).collect()]
+
+
+def _write_files_in_arrow_tasks(spark, conversion: Conversion) -> List[WrittenFile]:
+    read = conversion.read
+    body = partial(convert_task_column, read=read, target=conversion.target)
+    rows = tasks_frame(spark, read.tasks()).mapInArrow(body, CONVERTED_FILES_SCHEMA).collect()
+    return [WrittenFile(*row) for row in rows]
+
+
+def convert_task_column(batches: Iterator[pa.RecordBatch], read: FormatRead,
+                        target: OutputTarget) -> Iterator[pa.RecordBatch]:
+    """Each pickled task read and written as Parquet files into ``target``'s staging folder
+    (as a ``sparkbam_convert`` partition does); one row per file written."""
+    for batch in batches:
+        for index, blob in zip(batch.column("task_index").to_pylist(), batch.column("task").to_pylist()):
+            files = write_task(read.read(pickle.loads(blob)), read.arrow_schema, target, index)
+            if files:
+                yield pa.RecordBatch.from_pylist([dataclasses.asdict(file) for file in files], schema=_CONVERTED_FILES)

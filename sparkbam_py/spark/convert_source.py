@@ -14,12 +14,12 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 from ..convert.target import OutputTarget
 from ..convert.writer import write_task
 from ..formats import format_named
+from .source_names import CONVERTED_FILES_SCHEMA
 
 CONVERT_FORMAT = "sparkbam_convert"
 SOURCE_FORMAT_OPTION = "sourceFormat"
 TARGET_OPTION = "convertTarget"
 COLUMNS_OPTION = "convertColumns"
-FILES_SCHEMA = "staged string, final string, partition_value string, rows bigint, size bigint, stats string"
 _OWN_OPTIONS = tuple(name.lower() for name in (SOURCE_FORMAT_OPTION, TARGET_OPTION, COLUMNS_OPTION))
 
 
@@ -40,7 +40,7 @@ class ConvertDataSource(DataSource):
         return CONVERT_FORMAT
 
     def schema(self):
-        return FILES_SCHEMA
+        return CONVERTED_FILES_SCHEMA
 
     def reader(self, schema) -> "ConvertReader":
         return ConvertReader(self.options)

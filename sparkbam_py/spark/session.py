@@ -9,6 +9,8 @@ import os
 import sys
 from typing import Mapping, Optional
 
+from ..errors import SparkVersionError
+
 # Executors must run this interpreter (or one with sparkbam_py installed): with the
 # machine's default python they fail with ModuleNotFoundError.
 PYTHON_ENV_VARS = ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")
@@ -81,3 +83,20 @@ def is_connect(spark) -> bool:
 
 def spark_major_version(spark) -> int:
     return int(spark.version.split(".")[0])
+
+
+# Python data sources (``pyspark.sql.datasource``, ``spark.dataSource``) came with Spark 4.0.
+FIRST_DATASOURCE_SPARK = 4
+
+
+def has_python_data_sources(spark) -> bool:
+    """Whether ``spark`` (classic or Connect) can register Python data sources."""
+    return spark_major_version(spark) >= FIRST_DATASOURCE_SPARK
+
+
+def require_python_data_sources(spark, what: str, instead: str) -> None:
+    """:class:`SparkVersionError` unless ``spark`` has Python data sources; ``instead`` says
+    what to use on older Spark."""
+    if not has_python_data_sources(spark):
+        raise SparkVersionError(f"{what} needs Spark >= {FIRST_DATASOURCE_SPARK}.0 (Python data sources); "
+                                f"this session runs Spark {spark.version}: {instead}")

@@ -13,3 +13,6 @@ PUSHDOWN_CONF = "spark.sql.python.filterPushdown.enabled"
 # full-schema DataFrame of the short-read bench BAM (bench/bench_native.py, noop job), though
 # decoding alone is no faster.  Batches that stay in Python (Parquet, local) keep 1 MiB.
 SPARK_BATCH_BYTES = 4 << 20
+# The rows of a conversion's tasks: one per Parquet file a task wrote (``convert``).
+CONVERTED_FILES_SCHEMA = ("staged string, final string, partition_value string, rows bigint, size bigint, "
+                          "stats string")

@@ -19,10 +19,8 @@ from ..formats.text_write import contig_order, line_writer_for, open_text_write
 from ..write.job import filesystem
 from ..write.text_commit import TABIX_SUFFIXES, UnsortedOutputError
 from .schemas import arrow_with_metadata
-from .session import spark_major_version
-from .write_api import SUMMARY_SCHEMA, arrow_write_task
+from .write_api import ENGINES, SUMMARY_SCHEMA, arrow_write_task, chosen_engine
 
-ENGINES = ("auto", "datasource", "arrow")
 _RANK = "_sparkbam_contig_rank"
 _NAME = "_sparkbam_contig_name"
 
@@ -92,8 +90,7 @@ def write_text(format_name: str, df, path: str, format_options: Dict[str, object
         writer = line_writer_for(format_name, lowered, schema)
         df = sort_rows(df, writer.contig_column, writer.start_column, writer.end_column,
                        contig_order(writer, lowered), partitions)
-    if engine == "auto":
-        engine = "datasource" if spark_major_version(df.sparkSession) >= 4 else "arrow"
+    engine = chosen_engine(df.sparkSession, engine, f"write_{format_name}")
     fs, local = filesystem(path)
     if fs.exists(local) and not (overwrite or append):
         raise ConfigError("the output exists; pass overwrite=True to replace it (or append=True to add shards)", path)

@@ -17,10 +17,11 @@ from ..write.header import WriteHeader, check_references, resolve_header
 from ..write.job import WriteJob, filesystem
 from ..write.records import check_record_columns, records_of_batch
 from ..write.sort_rows import SORT_KEY, SORT_ROWS_DDL, SORT_SEQUENCE, to_sort_rows
-from .session import is_connect, spark_major_version
+from .session import has_python_data_sources, is_connect, require_python_data_sources
 
 # Spark's DDL of mapInArrow's output: one pickled PartSummary per task.
 SUMMARY_SCHEMA = "summary binary"
+ENGINES = ("auto", "datasource", "arrow")
 
 
 def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, sort: bool = False,
@@ -50,9 +51,9 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
         check_refs: first check that every reference the rows name is in the header.
         partitions: with ``sort``, the number of range partitions (default
             ``spark.sql.shuffle.partitions``).
-        engine: ``"datasource"`` (Spark >= 4, also over Connect), ``"arrow"``
-            (``mapInArrow``; Spark 3.5), or ``"auto"``: the data source where the session's
-            Spark has Python data sources, else ``mapInArrow``.
+        engine: ``"datasource"`` (``df.write.format("bam")``: Spark >= 4, also over
+            Connect), ``"arrow"`` (``mapInArrow``, any Spark), or ``"auto"`` (the data
+            source where the session has one, else ``"arrow"``).
 
     Returns:
         A dict summarising what was written: ``path``, and ``records`` for one BAM (the
@@ -60,6 +61,7 @@ def write_bam(df, path: str, header=None, *, header_from: Optional[str] = None, 
 
     Raises:
         HeaderMismatchError: a reference the rows name is not in the header.
+        SparkVersionError: ``engine="datasource"`` on Spark 3.5.
     """
     check_record_columns(df.columns)
     resolved = resolve_header(header, header_from)
@@ -79,14 +81,9 @@ def write_sorted_rows(rows, path: str, header: WriteHeader, engine: str = "auto"
 
 
 def _write(df, path: str, header: WriteHeader, engine: str, **settings) -> dict:
-    if engine == "auto":
-        from .api import FIRST_DATASOURCE_SPARK
-
-        engine = "datasource" if spark_major_version(df.sparkSession) >= FIRST_DATASOURCE_SPARK else "arrow"
+    engine = chosen_engine(df.sparkSession, engine)
     if engine == "datasource":
         return _write_through_datasource(df, path, header, **settings)
-    if engine != "arrow":
-        raise ConfigError(f"engine must be 'auto', 'datasource' or 'arrow', not {engine!r}")
     job = WriteJob.create(path, header, **settings)
     try:
         rows = df.mapInArrow(arrow_write_task(job), SUMMARY_SCHEMA).collect()
@@ -94,6 +91,17 @@ def _write(df, path: str, header: WriteHeader, engine: str, **settings) -> dict:
         abort(job)
         raise
     return commit(job, [pickle.loads(row.summary) for row in rows])
+
+
+def chosen_engine(spark, engine: str, what: str = "write_bam") -> str:
+    """``"datasource"`` or ``"arrow"`` for a writer's ``engine=``; the data source only where the session has one."""
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "auto":
+        return "datasource" if has_python_data_sources(spark) else "arrow"
+    if engine == "datasource":
+        require_python_data_sources(spark, f'{what}(engine="datasource")', 'use engine="arrow"')
+    return engine
 
 
 def arrow_write_task(job):

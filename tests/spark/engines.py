@@ -138,7 +138,15 @@ class StandaloneEngine(Engine):
     name = "standalone"
 
     def start(self) -> "StandaloneEngine":
-        env, log = spark_env(self.workdir), self.workdir / "cluster.log"
+        url = self.start_cluster()
+        config = dict(TEST_CONFIG, **{"spark.executor.cores": "1", "spark.cores.max": str(WORKERS),
+                                      "spark.executor.memory": "768m"})
+        self.spark = get_spark("sparkbam-tests-standalone", master=url, config=config)
+        return self
+
+    def start_cluster(self, env: Optional[Dict[str, str]] = None) -> str:
+        """The master and its workers (in ``env``, default :func:`spark_env`); the master's URL."""
+        env, log = env or spark_env(self.workdir), self.workdir / "cluster.log"
         # The web UIs take port 0 (any free port) and the master's is read back from its log:
         # a port chosen here and bound later can be taken in between by another process,
         # and Spark then moves to the next port without failing.
@@ -156,10 +164,7 @@ class StandaloneEngine(Engine):
                       "--cores", "1", "--memory", WORKER_MEMORY, "--webui-port", "0", url]
             self.processes.append(launch(worker, env, log))
         wait_for(lambda: alive_workers(ui_port, url) >= WORKERS, "standalone workers", self.processes, log)
-        config = dict(TEST_CONFIG, **{"spark.executor.cores": "1", "spark.cores.max": str(WORKERS),
-                                      "spark.executor.memory": "768m"})
-        self.spark = get_spark("sparkbam-tests-standalone", master=url, config=config)
-        return self
+        return url
 
 
 MASTER_UI_STARTED = re.compile(rb"Successfully started service 'MasterUI' on port (\d+)")
