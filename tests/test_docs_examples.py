@@ -26,10 +26,9 @@ from docs_layers import TESTING, circles, imports, layers, unit
 from docs_support import ROOT, Block, blocks_of, documented_pages
 
 BLOCKS = [block for page in documented_pages() for block in blocks_of(page)]
-# Imports between two packages of one layer that docs/architecture.md names: (importer, imported)
-# modules, or packages where any module of it may.
-SIDEWAYS = {("errors", "pos"), ("config", "errors"), ("kernels", "errors"), ("bam.splits", "validators"),
-            ("validators", "bam"), ("text.regions", "intervals.filters")}
+# The imports between two packages of one layer that docs/architecture.md allows besides layer 0's:
+# (importer, imported), a module or a whole package.
+SIDEWAYS = {("bam.splits", "validators"), ("validators", "bam")}
 MAX_NOT_RUN = 6  # blocks that cannot run here (a Connect server, spark-submit, a remote host)
 RUNNER_SECONDS = 1500
 
@@ -90,7 +89,8 @@ def test_imports_follow_the_architecture_pages_layers():
     table = layers()
     edges = set(imports())
     ours = {(source, target) for source, target in edges if target.startswith("sparkbam_py")}
-    assert circles(ours) == [], "import circles (docs/architecture.md: none allowed)"
+    found = circles(ours)
+    assert found == [], f"import circles (docs/architecture.md allows none): {found}"
     unmapped = sorted({unit(name) for edge in ours for name in edge} - set(table))
     assert unmapped == [], f"add these to the layer table of docs/architecture.md: {unmapped}"
 
@@ -104,7 +104,7 @@ def test_imports_follow_the_architecture_pages_layers():
             continue
         if below == TESTING:
             wrong.append(f"{source} imports {target}: only tests and bench/ import testing/")
-        elif below >= above and above != table["__init__"] and not any(
+        elif below >= above and above != table["__init__"] and not below == above == table["errors"] and not any(
                 named(source, a) and named(target, b) for a, b in SIDEWAYS):
             wrong.append(f"{source} (layer {above}) imports {target} (layer {below})")
     spark_layers = {table["spark"], table["cli"]}
