@@ -47,12 +47,12 @@ def assert_groupings_sum_to_all(store: CoverageStore):
             assert np.array_equal(values[:, columns].sum(axis=1), values[:, 0]), (name, starts)
 
 
-@pytest.mark.parametrize("split_size", [2_000, 30_000, 10 << 20])
+@pytest.mark.parametrize("split_size, chunk_length", [(2_000, 1024), (30_000, 4096), (10 << 20, None)])
 @pytest.mark.parametrize("deletions", [False, True])
-def test_depth_equals_samtools_at_every_base(coverage_bam, tmp_path, split_size, deletions):
+def test_depth_equals_samtools_at_every_base(coverage_bam, tmp_path, split_size, chunk_length, deletions):
     out = tmp_path / "store"
     compute_coverage_local([str(coverage_bam)], str(out), split_size=split_size, groupings=ALL_GROUPINGS,
-                           depth_filter=DepthFilter(count_deletions=deletions))
+                           depth_filter=DepthFilter(count_deletions=deletions), chunk_length=chunk_length)
     store = stored(out)
     assert_equals_samtools(store, samtools_depth(coverage_bam, *(["-J"] if deletions else [])), CONTIGS)
     assert_groupings_sum_to_all(store)
@@ -80,7 +80,8 @@ def test_required_flags_keep_only_reads_with_them(coverage_bam, tmp_path):
 
 def test_files_are_summed_and_contigs_joined_by_name(coverage_bam, tmp_path):
     other = write_coverage_bam(tmp_path, "other", n=800, seed=5, layout="htsjdk")
-    compute_coverage_local([str(coverage_bam), str(other)], str(tmp_path / "s"), split_size=20_000)
+    compute_coverage_local([str(coverage_bam), str(other)], str(tmp_path / "s"), split_size=20_000,
+                           chunk_length=1024)
     first, second = samtools_depth(coverage_bam), samtools_depth(other)
     total = {name: np.pad(first.get(name, []), (0, length))[:length] + np.pad(second.get(name, []), (0, length))[:length]
              for name, length in CONTIGS}
@@ -173,4 +174,57 @@ def test_corpus_depth_equals_samtools(corpus_dir, tmp_path):
         shutil.rmtree(out)
         checked += 1
     print(f"{checked} corpus BAMs checked")
+    assert checked >= 5
+
+
+MIN_GENOME_BASES = 1_000_000_000
+MAX_GENOME_CORPUS_BYTES = 2 << 20
+GENOME_SAMPLE = 8
+
+
+def genome_header_candidates(corpus_dir):
+    """Small coordinate-sorted corpus BAMs whose headers carry a whole genome (GRCh37/38, ...)."""
+    import random
+
+    from sparkbam_py.bam.file import open_bam
+
+    rows = [line.split("\t") for line in (corpus_dir / "MANIFEST.tsv").read_text().splitlines()[1:]]
+    found = []
+    for row in rows:
+        if row[9] != "pass" or "actually_coord_sorted=Y" not in row[10] or int(row[3]) > MAX_GENOME_CORPUS_BYTES:
+            continue
+        with open_bam(str(corpus_dir / row[0])) as bam:
+            if sum(bam.header.reference_lengths) >= MIN_GENOME_BASES:
+                found.append(row[0])
+    return sorted(random.Random(19).sample(found, min(GENOME_SAMPLE, len(found))))
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_corpus_bams_with_genome_headers_cost_what_their_reads_do(corpus_dir, tmp_path):
+    """Real BAMs of a few reads whose headers carry a human genome: each store is a small
+    fraction of the BAM (the old layout wrote 15 GB each), and equals samtools depth."""
+    checked = 0
+    for name in genome_header_candidates(corpus_dir):
+        path = corpus_dir / name
+        truth = samtools_nonzero(path)
+        if truth is None:
+            continue
+        out = tmp_path / f"s{checked}"
+        manifest = compute_coverage_local([str(path)], str(out), split_size=64 << 10)
+        assert manifest["stored_bytes"] <= path.stat().st_size + (256 << 10), name
+        store = stored(out)
+        for contig in store.contigs:
+            covered = [(s, e, v) for starts, ends, values in store.runs(contig["name"], 0)
+                       for s, e, v in zip(starts.tolist(), ends.tolist(), values.tolist())]
+            positions = np.concatenate([np.arange(s, e) for s, e, _ in covered]) if covered else np.zeros(0, int)
+            depths = np.concatenate([np.full(e - s, v) for s, e, v in covered]) if covered else np.zeros(0, int)
+            expected_positions, expected_depths = truth.get(contig["name"], ([], []))
+            expected_positions = np.asarray(expected_positions, dtype=np.int64)
+            keep = (np.asarray(expected_depths) > 0) & (expected_positions < contig["length"])
+            assert np.array_equal(positions, expected_positions[keep]), (name, contig["name"])
+            assert np.array_equal(depths, np.asarray(expected_depths, dtype=np.int64)[keep]), (name, contig["name"])
+        shutil.rmtree(out)
+        checked += 1
+    print(f"{checked} corpus BAMs with genome-sized headers checked")
     assert checked >= 5

@@ -33,9 +33,10 @@ def split_events(plan, monkeypatch, kernels: str) -> dict:
     monkeypatch.setenv(KERNELS_ENV, kernels)
     found = {}
     for task in plan.tasks:
-        for key, events in compute_split_depth(task, plan.job).merged():
-            starts, ends = found.get(key, ([], []))
-            found[key] = (starts + [events.starts], ends + [events.ends])
+        keys, start_keys, end_keys = compute_split_depth(task, plan.job).events()
+        for key in np.unique(keys).tolist():
+            starts, ends = found.get((key >> 32, key & 0xFFFFFFFF), ([], []))
+            found[(key >> 32, key & 0xFFFFFFFF)] = (starts + [start_keys[keys == key]], ends + [end_keys[keys == key]])
     return {key: (np.sort(np.concatenate(starts)), np.sort(np.concatenate(ends)))
             for key, (starts, ends) in found.items()}
 

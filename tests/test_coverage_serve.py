@@ -1,4 +1,4 @@
-"""The service's answers equal numpy over the stored arrays (and pysam for reads); every bad
+"""The service's answers equal samtools depth and numpy over the store's values (and pysam for reads); every bad
 parameter is a 4xx with a JSON message; files are served with HTTP Range; concurrent
 requests under waitress get the same answers."""
 from __future__ import annotations
@@ -17,6 +17,7 @@ pytest.importorskip("PIL")
 
 from PIL import Image  # noqa: E402 (after the skip guards)
 
+from depth_fixtures.data import samtools_depth  # noqa: E402 (after the skip guards)
 from depth_fixtures.served_data import build_served_data  # noqa: E402 (after the skip guards)
 from depth_fixtures.server import ServedApp  # noqa: E402 (after the skip guards)
 from sparkbam_py.coverage.store import CoverageStore  # noqa: E402 (after the skip guards)
@@ -29,6 +30,12 @@ def served(tmp_path_factory):
     bam, store = build_served_data(tmp_path_factory.mktemp("served"))
     with ServedApp(create_app(str(store), [str(bam)])) as server:
         yield server, bam, CoverageStore(store)
+
+
+@pytest.fixture(scope="module")
+def truth(served):
+    """samtools depth -aa of the served BAM: what the ``all`` track must equal at every base."""
+    return samtools_depth(served[1])
 
 
 def get(server, path, **kwargs):
@@ -44,10 +51,11 @@ def test_contigs_lists_the_store(served):
 
 
 @pytest.mark.parametrize("start, end", [(0, 20_000), (123, 124), (4_567, 13_001), (19_999, 20_000)])
-def test_means_equal_numpy_over_the_arrays(served, start, end):
+def test_means_equal_numpy_over_the_values(served, truth, start, end):
     server, _, store = served
     body = get(server, f"/api/coverage/chrA?start={start}&end={end}").json()
-    values = np.asarray(store.arrays("chrA").depth[start:end], dtype=np.float64)
+    values = store.values("chrA", start, end).astype(np.float64)
+    assert np.array_equal(values[:, 0], truth["chrA"][start:end])
     expected = values.mean(axis=0)
     assert body["contig"] == "chrA" and (body["start"], body["end"]) == (start, end)
     assert list(body["tracks"]) == store.tracks
@@ -55,9 +63,10 @@ def test_means_equal_numpy_over_the_arrays(served, start, end):
     assert np.isclose(body["+"][0], expected[1]) and np.isclose(body["-"][0], expected[2])
 
 
-def test_bins_and_per_base_values_equal_numpy(served):
+def test_bins_and_per_base_values_equal_numpy(served, truth):
     server, _, store = served
-    depth = np.asarray(store.arrays("chrB").depth, dtype=np.float64)
+    depth = store.values("chrB", 0, store.length("chrB")).astype(np.float64)
+    assert np.array_equal(depth[:, 0], truth["chrB"][:len(depth)])
     body = get(server, "/api/coverage/chrB?start=100&end=1100&bins=7").json()
     edges = 100 + (np.arange(8) * 1000) // 7
     for index, name in enumerate(store.tracks):
@@ -124,7 +133,7 @@ def test_an_exported_bigwig_is_served_by_range(served):
     server, _, store = served
     path = store.path + "/all.bw"
     if not os.path.exists(path):
-        pytest.skip("pyBigWig absent: no bigWig exported")
+        pytest.skip("pybigtools absent: no bigWig exported")
     data = open(path, "rb").read()
     part = get(server, "/files/all.bw", headers={"Range": "bytes=0-3"})
     assert part.status_code == 206 and part.content == data[:4]
@@ -155,7 +164,7 @@ def test_an_exported_bigwig_is_served_by_range(served):
     ("/api/reads/chrA?start=0&end=20001", 400),
     ("/files/../manifest.json", 404),
     ("/files/%2e%2e%2fmanifest.json", 404),
-    ("/files/contigs/000000.npy", 404),
+    ("/files/parts/x.bin", 404),
     ("/files/nothing.bam", 404),
     ("/api/nothing", 404),
     ("/?x=1", 400),

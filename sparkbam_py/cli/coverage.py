@@ -1,7 +1,8 @@
 """``coverage BAM... -o OUT``: per-base depth on Spark (``samtools depth -a`` rules) into a store.
 
-The store (a folder or fsspec URL) holds one memory-mappable array per contig, rows = bases,
-columns = tracks, with cumulative sums beside it; ``sparkbam serve OUT`` serves it.
+The store (a folder or fsspec URL, written by the executors) holds each contig as chunks of
+runs of equal depth, with per-chunk sums, so its size follows the reads, not the genome;
+``sparkbam serve OUT`` serves it, ``sparkbam coverage-export`` writes bigWig or bedGraph.
 """
 from __future__ import annotations
 
@@ -57,9 +58,10 @@ class Coverage(Command):
         contigs = manifest["contigs"]
         bases = sum(contig["length"] for contig in contigs)
         lines = [f"Wrote {len(contigs)} contigs ({bases} bases) x {len(manifest['tracks'])} tracks "
-                 f"({', '.join(manifest['tracks'])}) to {args.out}"]
+                 f"({', '.join(manifest['tracks'])}) to {args.out}: {manifest['chunks']} chunks not all zero, "
+                 f"{manifest['stored_bytes']} bytes"]
         data = {"out": args.out, "contigs": len(contigs), "bases": bases, "tracks": manifest["tracks"],
-                "filters": manifest["filters"]}
+                "filters": manifest["filters"], "chunks": manifest["chunks"], "stored_bytes": manifest["stored_bytes"]}
         return Result(lines, data)
 
 

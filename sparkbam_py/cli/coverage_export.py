@@ -1,5 +1,6 @@
 """``coverage-export STORE --track T [--bigwig OUT.bw] [--bedgraph OUT.bedgraph]``: one track of
-a coverage store for IGV, igv.js or UCSC (runs of 0 left out)."""
+a coverage store for IGV, igv.js or UCSC (runs of 0 left out; bigWig with zoom levels), streamed a
+batch of chunks at a time; the store and the outputs may be local paths or fsspec URLs."""
 from __future__ import annotations
 
 from .common import Command, Result
@@ -10,9 +11,9 @@ class CoverageExport(Command):
     help = "write one track of a coverage store as bigWig and/or bedGraph"
 
     def configure(self, parser):
-        parser.add_argument("store", help="coverage store folder")
+        parser.add_argument("store", help="coverage store folder or fsspec URL")
         parser.add_argument("--track", default="all", help="track name or index (default: all)")
-        parser.add_argument("--bigwig", help="bigWig file to write (local path)")
+        parser.add_argument("--bigwig", help="bigWig file to write (path or fsspec URL)")
         parser.add_argument("--bedgraph", help="bedGraph file to write (path or fsspec URL; .gz compresses)")
 
     def run(self, args) -> Result:

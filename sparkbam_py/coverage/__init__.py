@@ -1,1 +1,1 @@
-"""Per-base coverage: depth kernels per split, the memory-mapped store, exports."""
+"""Per-base coverage: depth kernels per split, the chunked store the executors write, exports."""

@@ -1,25 +1,23 @@
-"""Planning a coverage job, and turning merged per-chunk partials into a store.
+"""Planning a coverage job, and running it in this process.
 
-The same pieces serve two drivers: Spark (``sparkbam_py.spark.coverage``: tasks run as
-``mapInArrow``, partials come back through files beside the store) and a local loop
-(:func:`compute_coverage_local`), so both give the same store for the same inputs.
+The same pieces serve two drivers: Spark (``sparkbam_py.spark.coverage``: the stages of
+:mod:`.stages` run as ``mapInArrow`` tasks) and a local loop (:func:`compute_coverage_local`),
+so both give the same store for the same inputs.
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..config import DEFAULT_SPLIT_SIZE
 from ..errors import ConfigError
 from ..bam.splits import SplitTask, cut_file, read_header_and_size
 from .blocks import DepthFilter
-from .partials import ChunkEvents, PartialDepth, chunk_length_for, concatenate_events, dense_depth
-from .split_depth import CoverageJob, compute_split_depth
-from .store_writer import StoreWriter
+from .partials import MIN_CHUNK_LENGTH, MAX_CHUNK_LENGTH, chunk_length_for
+from .split_depth import CoverageJob
+from .stages import merge_rows, split_off_shared, split_rows
+from .store_commit import commit_store, prepare_store
 from .tracks import plan_tracks
-
-MergedRow = Tuple[int, int, ChunkEvents]  # (store contig, chunk, events)
 
 
 @dataclass(frozen=True)
@@ -32,11 +30,12 @@ class CoveragePlan:
 
 def plan_coverage(paths: Sequence[str], *, groupings: Sequence[str] = (), depth_filter: DepthFilter = DepthFilter(),
                   split_size: Union[int, str, Callable[[int], int]] = DEFAULT_SPLIT_SIZE,
-                  use_splitting_index: bool = True) -> CoveragePlan:
+                  use_splitting_index: bool = True, chunk_length: Optional[int] = None) -> CoveragePlan:
     """Read each BAM's header and plan its splits; contigs are the union of the files' by name.
 
     ``split_size``: bytes, or a function of the inputs' total bytes giving them (each header
-    is still read once).
+    is still read once).  ``chunk_length``: bases per stored chunk, a power of two (default:
+    :func:`~.partials.chunk_length_for` the tracks).
     """
     if not paths:
         raise ConfigError("no BAM to compute coverage of")
@@ -52,7 +51,7 @@ def plan_coverage(paths: Sequence[str], *, groupings: Sequence[str] = (), depth_
     layout = plan_tracks(headers, groupings)
     ordered = sorted(contigs.items(), key=lambda item: item[1][0])
     lengths = tuple(length for _, (_, length) in ordered)
-    job = CoverageJob(depth_filter, layout, chunk_length_for(len(layout.names)), numbering, lengths)
+    job = CoverageJob(depth_filter, layout, _chunk_length(chunk_length, len(layout.names)), numbering, lengths)
     metadata = {"sources": list(paths), "filters": depth_filter.as_dict(), "groupings": layout.groupings(),
                 "strands": {"+": "+", "-": "-"} if layout.by_strand else {}, "chunk_length": job.chunk_length}
     return CoveragePlan(tasks, job, [(name, length) for name, (_, length) in ordered], metadata)
@@ -66,22 +65,18 @@ def _contig_index(contigs: Dict[str, Tuple[int, int]], name: str, length: int, p
     return contigs[name][0]
 
 
-def merge_sorted_rows(rows: Iterable[MergedRow]) -> Iterator[MergedRow]:
-    """Rows sorted by (contig, chunk), with the partials of one chunk summed into one row."""
-    for (contig, chunk), same in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
-        yield contig, chunk, concatenate_events(events for _, _, events in same)
+def _chunk_length(asked: Optional[int], n_tracks: int) -> int:
+    if asked is None:
+        return chunk_length_for(n_tracks)
+    if not (MIN_CHUNK_LENGTH <= asked <= MAX_CHUNK_LENGTH and asked & (asked - 1) == 0):
+        raise ConfigError(f"chunk_length must be a power of two in {MIN_CHUNK_LENGTH}..{MAX_CHUNK_LENGTH}, got {asked}")
+    return asked
 
 
-def write_store(out: str, plan: CoveragePlan, rows: Iterable[MergedRow], storage_options: Optional[dict] = None) -> dict:
-    """Write the store at ``out`` from partial rows sorted by (contig, chunk); returns the manifest."""
+def commit_plan(out: str, plan: CoveragePlan, rows, storage_options: Optional[dict] = None) -> dict:
+    """Commit the store of ``plan`` from the final index rows; returns its manifest."""
     job = plan.job
-    writer = StoreWriter(out, plan.contigs, job.layout.names, metadata=plan.metadata, storage_options=storage_options)
-    for contig, same in itertools.groupby(merge_sorted_rows(rows), key=lambda row: row[0]):
-        slabs = ((chunk * job.chunk_length, dense_depth(events, job.chunk_length, job.n_tracks))
-                 for _, chunk, events in same)
-        writer.write_contig(contig, slabs)
-    # The manifest goes last: a store without one was not finished.
-    return writer.close()
+    return commit_store(out, plan.contigs, job.layout.names, job.chunk_length, rows, plan.metadata, storage_options)
 
 
 def compute_coverage_local(paths: Sequence[str], out: str, **options) -> dict:
@@ -91,9 +86,9 @@ def compute_coverage_local(paths: Sequence[str], out: str, **options) -> dict:
     """
     storage_options = options.pop("storage_options", None)
     plan = plan_coverage(paths, **options)
-    total = PartialDepth(plan.job.chunk_length, plan.job.n_tracks)
-    for task in plan.tasks:
-        for key, events in compute_split_depth(task, plan.job).merged():
-            total.add(key, events)
-    rows = ((contig, chunk, events) for (contig, chunk), events in total.merged())
-    return write_store(out, plan, rows, storage_options)
+    prepare_store(out, storage_options)
+    rows = [split_rows(task, plan.job, out, storage_options) for task in plan.tasks]
+    whole, shared = split_off_shared(rows, plan.job)
+    if shared:
+        whole.append(merge_rows(shared, plan.job, out, storage_options))
+    return commit_plan(out, plan, whole, storage_options)

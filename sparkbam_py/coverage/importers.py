@@ -1,9 +1,12 @@
 """Bringing per-base values made elsewhere into a coverage store.
 
-* A bedGraph (``chrom start end value``, 0-based half-open): one track, stored dense.
+* A bedGraph (``chrom start end value``, 0-based half-open): one track.
 * A per-base table (a header row, then ``[contig,] position, [strand,] value per sample``):
-  one track per sample (and strand: ``<sample>:+`` / ``<sample>:-``), stored sparse, so
-  only the positions the table lists take space; ranges are found with ``searchsorted``.
+  one track per sample (and strand: ``<sample>:+`` / ``<sample>:-``); bases it does not
+  list are 0.
+
+Either way the store holds runs of equal value (:mod:`.runs`), so its size follows the
+lines, not the contigs' lengths.
 
 Contig lengths come from ``lengths`` (e.g. :func:`read_lengths` of a ``.fai``); without it,
 a contig ends after its last listed base.
@@ -23,7 +26,6 @@ from .store_writer import StoreWriter
 
 STRANDS = ("+", "-")
 BEDGRAPH_SKIP = ("track", "browser", "#")
-INTERVALS_PER_SLAB = 1 << 20
 
 
 def read_lengths(path: str) -> Dict[str, int]:
@@ -80,31 +82,17 @@ def import_bedgraph(path: str, out: str, *, track: str = "value", lengths: Optio
                          storage_options=storage_options)
     for index, (name, _) in enumerate(contigs):
         rows = np.flatnonzero(chrom == name)
-        writer.write_contig(index, _interval_slabs(starts[rows], ends[rows], values[rows], path), np.float64)
+        order = rows[np.argsort(starts[rows], kind="stable")]
+        if np.any(starts[order][1:] < ends[order][:-1]):
+            raise CorruptDataError(f"bedGraph intervals of contig {name} overlap", path)
+        writer.write_intervals(index, starts[order], ends[order], values[order])
     return writer.close()
-
-
-def _interval_slabs(starts, ends, values, path):
-    """(first base, values) slabs filling each interval's bases, a bounded number at a time."""
-    order = np.argsort(starts, kind="stable")
-    starts, ends, values = starts[order], ends[order], values[order]
-    if np.any(starts[1:] < ends[:-1]):
-        raise CorruptDataError("bedGraph intervals of one contig overlap", path)
-    for lo in range(0, len(starts), INTERVALS_PER_SLAB):
-        s, e, v = starts[lo:lo + INTERVALS_PER_SLAB], ends[lo:lo + INTERVALS_PER_SLAB], values[lo:lo + INTERVALS_PER_SLAB]
-        first = int(s[0])
-        slab = np.zeros(int(e[-1]) - first, dtype=np.float64)
-        widths = e - s
-        # Base k of interval i sits at s[i] + k: one vectorised scatter for all intervals.
-        offsets = np.repeat(s - first - np.cumsum(widths) + widths, widths) + np.arange(int(widths.sum()))
-        slab[offsets] = np.repeat(v, widths)
-        yield first, slab[:, None]
 
 
 def import_table(path: str, out: str, *, lengths: Optional[Dict[str, int]] = None, contig: Optional[str] = None,
                  one_based: bool = False, delimiter: str = "\t", storage_options: Optional[dict] = None) -> dict:
     """A per-base table (header row; ``contig`` optional if ``contig`` is given, ``position``,
-    optional ``strand``, then one numeric column per sample) as a sparse store; the manifest."""
+    optional ``strand``, then one numeric column per sample) as a store; the manifest."""
     table = _read_table(path, delimiter=delimiter)
     columns = table.column_names
     if "position" not in columns:

@@ -1,111 +1,104 @@
-"""Depth as difference arrays over fixed-length chunks of each contig.
+"""One split's depth as change events over fixed-length chunks of each contig.
 
 A covered block ``[s, e)`` adds +1 at ``s`` and -1 at ``e``; the depth is the running sum.
 Blocks are cut at chunk boundaries, so every chunk's events are self-contained: its depth
 is the running sum of its own events, whatever other chunks hold.  A task keeps only the
 events (two per block and track), never a dense array per contig, so its memory follows
-its reads, not the genome (a 250 Mbp contig needs no 250 M-element array).  Partials of
-one chunk from different splits and files are summed by concatenating their events.
+its reads, not the genome (a 250 Mbp contig needs no 250 M-element array); at the end
+they become runs per chunk (:mod:`.runs`), the form the store keeps, a batch of chunks at
+a time.
 
-An event is stored as one uint32 key ``offset_in_chunk * n_tracks + track``; chunks are
-sized so that every key fits (see :func:`chunk_length_for`).
+Events are kept as flat arrays: per block piece the chunk's key ``contig << 32 | chunk``,
+and uint32 start and end keys ``offset_in_chunk * n_tracks + track``; chunks are sized so
+that every key fits (see :func:`chunk_length_for`).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Tuple
+from typing import Iterator, List, Sequence
 
 import numpy as np
 
-# Dense chunk depth is (chunk_length + 1) x n_tracks int64 while merging: keep it near 8 MiB.
+from .runs import ChunkRuns, iter_runs_from_events
+
+# Chunks are at most 2^16 bases (run offsets fit uint16), fewer when many tracks would
+# make a dense chunk (bases x tracks int64 cells while building it) larger than 8 MiB.
+MAX_CHUNK_LENGTH = 1 << 16
 DENSE_CHUNK_CELLS = 1 << 20
-MIN_CHUNK_LENGTH = 1 << 12
-ChunkKey = Tuple[int, int]  # (ref_id, chunk index)
+MIN_CHUNK_LENGTH = 1 << 10
 
 
 def chunk_length_for(n_tracks: int, cells: int = DENSE_CHUNK_CELLS) -> int:
-    """Bases per chunk for ``n_tracks`` tracks: a power of two, at least ``MIN_CHUNK_LENGTH``."""
+    """Bases per chunk for ``n_tracks`` tracks: a power of two in ``MIN..MAX_CHUNK_LENGTH``."""
     length = cells // max(1, n_tracks)
-    return max(MIN_CHUNK_LENGTH, 1 << max(0, length.bit_length() - 1))
+    return min(MAX_CHUNK_LENGTH, max(MIN_CHUNK_LENGTH, 1 << max(0, length.bit_length() - 1)))
 
 
-@dataclass(frozen=True)
-class ChunkEvents:
-    """Events of one or more pieces of one chunk: +1 keys and -1 keys."""
-
-    starts: np.ndarray  # uint32
-    ends: np.ndarray  # uint32
-
-
-def split_into_chunks(ref_id, start, end, tracks, chunk_length: int, n_tracks: int) -> Iterator[Tuple[ChunkKey, ChunkEvents]]:
-    """Cut blocks (``tracks``: one row of track indexes per block) into per-chunk events."""
-    if not len(start):
-        return
-    first, last = start // chunk_length, (end - 1) // chunk_length
-    pieces = last - first + 1
-    block = np.repeat(np.arange(len(start)), pieces)
-    # Piece k of a block lies in chunk first + k.
-    k = np.arange(len(block)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-    chunk = first[block] + k
-    chunk_start = chunk * chunk_length
-    piece_start = np.maximum(start[block], chunk_start) - chunk_start
-    piece_end = np.minimum(end[block], chunk_start + chunk_length) - chunk_start
-    piece_tracks = tracks[block]
-    start_keys = (piece_start[:, None] * n_tracks + piece_tracks).astype(np.uint32)
-    end_keys = (piece_end[:, None] * n_tracks + piece_tracks).astype(np.uint32)
-    group = (ref_id[block] << 32) | chunk
-    order = np.argsort(group, kind="stable")
-    group = group[order]
-    bounds = np.flatnonzero(np.diff(group)) + 1
-    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(group)]):
-        key = int(group[lo])
-        rows = order[lo:hi]
-        yield (key >> 32, key & 0xFFFFFFFF), ChunkEvents(start_keys[rows].ravel(), end_keys[rows].ravel())
+def chunk_sizes(keys: np.ndarray, contig_lengths: Sequence[int], chunk_length: int) -> np.ndarray:
+    """Bases in each chunk ``contig << 32 | chunk``: ``chunk_length``, less at a contig's end."""
+    lengths = np.asarray(contig_lengths, dtype=np.int64)
+    first = (keys & 0xFFFFFFFF) * chunk_length
+    return np.minimum(chunk_length, lengths[keys >> 32] - first)
 
 
 @dataclass
 class PartialDepth:
-    """Events gathered per chunk (one split's, or many merged)."""
+    """Events gathered from one split (or several), as flat arrays."""
 
     chunk_length: int
     n_tracks: int
-    chunks: Dict[ChunkKey, List[ChunkEvents]] = field(default_factory=lambda: defaultdict(list))
-
-    def add(self, key: ChunkKey, events: ChunkEvents) -> None:
-        self.chunks[key].append(events)
-
-    def add_blocks(self, ref_id, start, end, tracks) -> None:
-        for key, events in split_into_chunks(ref_id, start, end, tracks, self.chunk_length, self.n_tracks):
-            self.add(key, events)
+    _keys: List[np.ndarray] = field(default_factory=list)
+    _starts: List[np.ndarray] = field(default_factory=list)
+    _ends: List[np.ndarray] = field(default_factory=list)
 
     def add_keyed_events(self, keys: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
-        """Events tagged ``contig << 32 | chunk`` (the compiled kernel's output), in any order."""
-        if not len(keys):
+        """Event pairs: chunk key (``contig << 32 | chunk``), start key, end key, any order."""
+        if len(keys):
+            self._keys.append(np.asarray(keys, np.int64))
+            self._starts.append(np.asarray(starts, np.uint32))
+            self._ends.append(np.asarray(ends, np.uint32))
+
+    def add_blocks(self, ref_id, start, end, tracks) -> None:
+        """Blocks ``[start, end)`` of store contig ``ref_id`` (``tracks``: one row of track
+        indexes per block), cut into per-chunk pieces."""
+        if not len(start):
             return
-        if not np.all(keys[1:] >= keys[:-1]):  # a sorted BAM's are sorted already
+        length = self.chunk_length
+        first, last = start // length, (end - 1) // length
+        pieces = last - first + 1
+        block = np.repeat(np.arange(len(start)), pieces)
+        # Piece k of a block lies in chunk first + k.
+        k = np.arange(len(block)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        chunk = first[block] + k
+        chunk_start = chunk * length
+        piece_start = np.maximum(start[block], chunk_start) - chunk_start
+        piece_end = np.minimum(end[block], chunk_start + length) - chunk_start
+        piece_tracks = tracks[block]
+        keys = np.repeat((ref_id[block].astype(np.int64) << 32) | chunk, piece_tracks.shape[1])
+        self.add_keyed_events(keys, (piece_start[:, None] * self.n_tracks + piece_tracks).ravel(),
+                              (piece_end[:, None] * self.n_tracks + piece_tracks).ravel())
+
+    def events(self):
+        """``(keys, start keys, end keys)``: every event pair gathered, in the order added."""
+        if not self._keys:
+            return np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint32)
+        return np.concatenate(self._keys), np.concatenate(self._starts), np.concatenate(self._ends)
+
+    def __len__(self) -> int:
+        return sum(len(keys) for keys in self._keys)
+
+    def iter_runs(self, contig_lengths: Sequence[int]) -> Iterator[ChunkRuns]:
+        """Runs of every chunk with events, a batch of chunks at a time (``contig_lengths``:
+        bases of each store contig)."""
+        if not self._keys:
+            return
+        keys = np.concatenate(self._keys)
+        starts, ends = np.concatenate(self._starts), np.concatenate(self._ends)
+        if np.any(keys[1:] < keys[:-1]):  # a sorted BAM's come sorted already
             order = np.argsort(keys, kind="stable")
             keys, starts, ends = keys[order], starts[order], ends[order]
-        bounds = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(keys)]):
-            key = int(keys[lo])
-            self.add((key >> 32, key & 0xFFFFFFFF), ChunkEvents(starts[lo:hi], ends[lo:hi]))
-
-    def merged(self) -> Iterator[Tuple[ChunkKey, ChunkEvents]]:
-        """Each chunk once, in (ref_id, chunk) order, its events concatenated."""
-        for key in sorted(self.chunks):
-            yield key, concatenate_events(self.chunks[key])
-
-
-def concatenate_events(parts: Iterable[ChunkEvents]) -> ChunkEvents:
-    parts = list(parts)
-    if len(parts) == 1:
-        return parts[0]
-    return ChunkEvents(np.concatenate([p.starts for p in parts]), np.concatenate([p.ends for p in parts]))
-
-
-def dense_depth(events: ChunkEvents, chunk_length: int, n_tracks: int) -> np.ndarray:
-    """The chunk's depth, ``(chunk_length, n_tracks)`` int64, from its events."""
-    cells = (chunk_length + 1) * n_tracks
-    delta = np.bincount(events.starts, minlength=cells) - np.bincount(events.ends, minlength=cells)
-    return np.cumsum(delta.reshape(chunk_length + 1, n_tracks)[:chunk_length], axis=0)
+        new = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        bounds = np.concatenate([[0], new, [len(keys)]])
+        unique = keys[bounds[:-1]]
+        yield from iter_runs_from_events(unique, chunk_sizes(unique, contig_lengths, self.chunk_length),
+                                         self.n_tracks, self.chunk_length, bounds, starts, ends)

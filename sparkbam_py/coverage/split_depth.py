@@ -1,15 +1,15 @@
 """One split's depth: what a Spark task (or a local loop) computes from its byte range.
 
 The task walks its records with :class:`~sparkbam_py.bam.splits.SplitReader` (start search,
-boundary verification), turns each batch into per-chunk depth events (:mod:`.partials`)
-with the compiled kernel (:mod:`.depth_kernel`) or the numpy path (:mod:`.blocks`), and
-on Spark writes them beside the store (:mod:`.partial_files`).
+boundary verification) and turns each batch into per-chunk depth events (:mod:`.partials`)
+with the compiled kernel (:mod:`.depth_kernel`) or the numpy path (:mod:`.blocks`);
+:mod:`.stages` writes them into the store as runs.
 """
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Dict, Iterator, Optional, Sequence, Tuple
+from typing import Dict, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -19,19 +19,8 @@ from ..bam.decode import BatchDecoder, located_error
 from ..bam.spans import MalformedRecord
 from .blocks import DepthFilter, find_blocks, read_group_codes
 from .depth_kernel import DepthParams, TrackMap, batch_events, compiled_depth_kernel
-from .partial_files import write_partial
 from .partials import PartialDepth
 from .tracks import TrackLayout
-
-# The index rows of partial_files.PIECES_SPARK_SCHEMA.
-PIECES_SCHEMA = pa.schema([
-    pa.field("contig", pa.int32(), nullable=False),
-    pa.field("chunk", pa.int32(), nullable=False),
-    pa.field("file", pa.string(), nullable=False),
-    pa.field("offset", pa.int64(), nullable=False),
-    pa.field("events", pa.int64(), nullable=False),
-])
-
 
 @dataclass(frozen=True)
 class CoverageJob:
@@ -120,15 +109,3 @@ def _add_kernel_events(partial: PartialDepth, kernel, chunks, numpy_path, path: 
             numpy_path(chunk.run, offsets[events.deferred])
     if keys:
         partial.add_keyed_events(np.concatenate(keys), np.concatenate(starts), np.concatenate(ends))
-
-
-def pieces_task_column(batches: Iterator[pa.RecordBatch], job: CoverageJob, tasks: Sequence[SplitTask],
-                       folder: str, storage_options: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` body over ``spark.range`` ids: the depth of split ``tasks[id]``,
-    written to ``folder`` (:mod:`.partial_files`), as index rows of :data:`PIECES_SCHEMA`."""
-    for batch in batches:
-        for index in batch.column(0).to_pylist():
-            pieces = write_partial(compute_split_depth(tasks[index], job), folder, storage_options)
-            if pieces:
-                yield pa.RecordBatch.from_arrays([pa.array(column, type=field.type) for column, field
-                                                  in zip(zip(*pieces), PIECES_SCHEMA)], schema=PIECES_SCHEMA)

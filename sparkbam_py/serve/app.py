@@ -1,6 +1,6 @@
 """The coverage service as a WSGI application (PEP 3333): JSON, PNG, files, and a page.
 
-``create_app(store, bams)`` returns the callable; :mod:`.wsgi` builds one from environment
+``create_app(store, bams)`` returns the callable (the store a local folder or an fsspec URL); :mod:`.wsgi` builds one from environment
 variables for ``waitress-serve``/gunicorn, and ``sparkbam serve`` runs it under waitress.
 Every parameter is validated (:mod:`.params`) and every error answered as JSON with a
 message; the store is opened once per process and shared by all threads.
@@ -13,6 +13,7 @@ import re
 from importlib import resources
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..coverage.chunk_source import DEFAULT_CACHE_BYTES
 from ..coverage.store import CoverageStore, UnknownContigError
 from ..errors import ConfigError, SparkBamError
 from .files import file_response, served_files
@@ -38,8 +39,9 @@ def json_response(data, status: int = 200, headers: Sequence[Tuple[str, str]] = 
 class CoverageApp:
     """WSGI callable serving one coverage store and, optionally, the BAMs it came from."""
 
-    def __init__(self, store_path: str, bams: Sequence[str] = ()):
-        self.store = CoverageStore(store_path)
+    def __init__(self, store_path: str, bams: Sequence[str] = (), storage_options: Optional[dict] = None,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES):
+        self.store = CoverageStore(store_path, storage_options, cache_bytes)
         self.bams = open_served_bams(bams)
         self.files = served_files(store_path, bams)
         self.strands: Dict[str, str] = dict(self.store.manifest.get("strands", {}))
@@ -155,6 +157,9 @@ def _request_path(environ) -> str:
         raise HttpError(400, "the path is not UTF-8") from None
 
 
-def create_app(store_path: str, bams: Optional[Sequence[str]] = None) -> CoverageApp:
-    """The WSGI application for the store at ``store_path`` (a local folder) and ``bams``."""
-    return CoverageApp(store_path, list(bams or []))
+def create_app(store_path: str, bams: Optional[Sequence[str]] = None, storage_options: Optional[dict] = None,
+               cache_bytes: int = DEFAULT_CACHE_BYTES) -> CoverageApp:
+    """The WSGI application for the store at ``store_path`` (a local folder or fsspec URL such
+    as ``s3://bucket/store``: chunks are read by byte range) and ``bams``; ``cache_bytes``
+    bounds the decoded chunks the process keeps."""
+    return CoverageApp(store_path, list(bams or []), storage_options, cache_bytes)

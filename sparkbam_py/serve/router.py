@@ -38,8 +38,11 @@ class Router:
 def build_service(store: Optional[str] = None, bams: Sequence[str] = (), htsget_dirs: Sequence[str] = (),
                   token_file: Optional[str] = None, secret_file: Optional[str] = None,
                   no_auth: bool = False, host: str = "127.0.0.1", cors_origins: Sequence[str] = (),
-                  public_url: Optional[str] = None, url_lifetime: int = DEFAULT_LIFETIME):
-    """The WSGI application ``sparkbam serve`` runs: a store and/or htsget folders, protected."""
+                  public_url: Optional[str] = None, url_lifetime: int = DEFAULT_LIFETIME,
+                  storage_options: Optional[dict] = None, cache_bytes: Optional[int] = None):
+    """The WSGI application ``sparkbam serve`` runs: a store and/or htsget folders, protected.
+
+    ``storage_options`` (fsspec) and ``cache_bytes`` (decoded chunks kept) are the store's."""
     if store is None and not htsget_dirs:
         raise ConfigError("nothing to serve: give a coverage STORE and/or --htsget-dir")
     if no_auth and (token_file or secret_file):
@@ -55,5 +58,6 @@ def build_service(store: Optional[str] = None, bams: Sequence[str] = (), htsget_
     if store is not None:
         from .app import create_app
 
-        coverage = create_app(store, bams)
+        coverage = create_app(store, bams, storage_options, **({} if cache_bytes is None else
+                                                               {"cache_bytes": cache_bytes}))
     return protect(Router(htsget, coverage), verifier, signer, no_auth, cors_origins)
