@@ -1,27 +1,34 @@
-"""Write throughput: load a BAM and write it back as BAM on local Spark, beside samtools.
+"""Writing BAM on local Spark beside samtools: plain copies and coordinate sorts, paired.
 
 Usage::
 
-    python bench/bench_write.py BAM [--cores 2] [--repeats 3] [--out-dir DIR] [--json]
+    python bench/bench_write.py SORTED.bam [--unsorted UNSORTED.bam] [--cores 2] [--repeats 3]
+        [--cases samtools_view,view,write_record,write,...] [--out-dir DIR] [--json]
 
-Cases, each run ``--repeats`` times in turn (medians reported; the machine is shared):
+Cases (each repeat runs every case once, in this order, so peers alternate with ours):
 
-* ``samtools view -b -@N``: BAM to BAM, N threads;
-* ``samtools sort -@N``: coordinate sort, N threads;
-* ``sparkbam write``: ``write_bam(load(BAM), OUT)`` on ``local[N]`` (decode + encode +
-  deflate + commit, with ``.bai``/``.sbi``);
-* ``sparkbam write --sort``: the same with ``sort=True`` (range partition + sort);
-* ``encode+write, 1 core``: the task code alone (decode, encode, deflate, commit), pinned
-  to one core with ``taskset`` (when present), no Spark.
+* ``samtools_view``: ``samtools view -b -@N`` of SORTED (the peer of the plain writes);
+* ``view``: ``view_bam(spark, SORTED, OUT)`` on ``local[N]``: each task copies its split's
+  records into its part, nothing through the JVM (plus ``.bai`` and ``.sbi``);
+* ``write_record``: ``write_bam(load(SORTED), OUT)`` with ``schema("reference_name string,
+  next_reference_name string, record binary")``: each record's bytes as stored;
+* ``write``: the same with the full read schema: decoded to columns, encoded back;
+* ``samtools_sort``: ``samtools sort -@N`` then ``samtools index -@N`` of UNSORTED (the sort peer);
+* ``view_sort``, ``sort_record``, ``sort_decoded``: ``view_bam(sort=True)``, and
+  ``write_bam(load(UNSORTED), OUT, sort=True)`` from the record column / the decoded columns.
 
-Records/s per core divides by the cores each case was given.  Ratios compare each of our
-cases with the samtools case doing the same job.
+Our cases run in a fresh Python process each: "seconds" is the job alone (session started
+and warmed), "process" the whole process (imports, session start-up, job, shutdown), and
+"cpu" the CPU seconds of the driver, its JVM and every Python worker (process-tree
+sampling: workers reaped between samples are counted through their parents).  samtools'
+"cpu" is its user + system time.  Output bytes are the BAM's size.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,103 +38,137 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-
-
-def run_timed(command, env=None) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
-
-
-def count_records(path: str) -> int:
-    out = subprocess.run(["samtools", "view", "-c", path], check=True, capture_output=True, text=True)
-    return int(out.stdout)
-
-
-def spark_case(bam: str, out: str, cores: int, sort: bool) -> list:
-    """Our write on local[cores], timed in a child process (one fresh session per case)."""
-    code = f"""
-import time, sparkbam_py
+RECORD_SCHEMA = "reference_name string, next_reference_name string, record binary"
+ALL_CASES = ("samtools_view", "view", "write_record", "write", "samtools_sort", "view_sort", "sort_record",
+             "sort_decoded")
+_SPARK_CASE = """
+import json, sys, time
+started = time.perf_counter()
+import sparkbam_py
 from sparkbam_py.spark.session import get_spark
-spark = get_spark("bench-write", master="local[{cores}]", config={{"spark.ui.enabled": "false",
-                  "spark.sql.shuffle.partitions": "{4 * cores}"}})
+bam, out, cores, sort, schema = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "sort", sys.argv[5]
+view = schema == "view"
+spark = get_spark("bench-write", master=f"local[{cores}]",
+                  config={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(4 * cores)})
 sparkbam_py.register(spark)
-reads = spark.read.format("bam").load({bam!r})
-spark.range({cores}).count()
-started = time.perf_counter()
-sparkbam_py.write_bam(reads, {out!r}, header_from={bam!r}, sort={sort}, overwrite=True, check_refs=False)
-print(time.perf_counter() - started)
+reader = spark.read.format("bam")
+reads = (reader.schema(schema) if schema and not view else reader).load(bam)
+spark.range(cores).count()
+sys.path.insert(0, sys.argv[6])
+from bench_coverage import tree_cpu as tree_cpu_of  # the JVM and its Python workers, reaped ones included
+jvm = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+tree_cpu = lambda: tree_cpu_of(jvm)
+
+cpu, driver, job_started = tree_cpu(), time.process_time(), time.perf_counter()
+if view:
+    sparkbam_py.view_bam(spark, bam, out, sort=sort, overwrite=True)
+else:
+    sparkbam_py.write_bam(reads, out, header_from=bam, sort=sort, overwrite=True, check_refs=False)
+seconds = time.perf_counter() - job_started
+cpu = tree_cpu() - cpu + time.process_time() - driver
+spark.stop()
+print(json.dumps({"seconds": seconds, "cpu": cpu, "startup": job_started - started}))
 """
-    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return float(result.stdout.strip().splitlines()[-1])
 
 
-def single_core_case(bam: str, out: str) -> float:
-    """The task code without Spark on one pinned core: decode, encode, deflate, commit."""
-    code = f"""
-import sys, time
-sys.path.insert(0, {str(HERE.parent / "tests")!r})
-from write_helpers import write_without_spark
-started = time.perf_counter()
-write_without_spark({bam!r}, {out!r}, parts=1, rows=20000)
-print(time.perf_counter() - started)
-"""
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    result = subprocess.run(pin + [sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return float(result.stdout.strip().splitlines()[-1])
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def samtools_case(commands) -> dict:
+    """One run of the samtools commands in turn: wall and CPU seconds."""
+    cpu, started = children_cpu(), time.perf_counter()
+    for command in commands:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "process": seconds, "cpu": children_cpu() - cpu}
+
+
+def spark_case(bam: str, out: str, cores: int, sort: bool, schema: str = "") -> dict:
+    """One run of our write in a fresh process on local[cores]."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", _SPARK_CASE, bam, out, str(cores), "sort" if sort else "plain",
+                             schema, str(HERE)], check=True, capture_output=True, text=True)
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["process"] = time.perf_counter() - started
+    return figures
+
+
+def build_cases(args, out_dir: Path) -> dict:
+    n, sorted_bam, unsorted = args.cores, args.bam, args.unsorted or args.bam
+    view_out, sort_out = str(out_dir / "samtools_view.bam"), str(out_dir / "samtools_sort.bam")
+
+    def ours(name, bam, sort, schema=""):
+        out = str(out_dir / f"{name}.bam")
+        return out, lambda: spark_case(bam, out, n, sort, schema)
+
+    cases = {
+        "samtools_view": (f"samtools view -b -@{n}", view_out,
+                          lambda: samtools_case([["samtools", "view", "-b", f"-@{n}", "-o", view_out, sorted_bam]])),
+        "view": (f"view_bam, local[{n}]", *ours("view", sorted_bam, False, "view")),
+        "write_record": (f"write_bam, record column, local[{n}]", *ours("write_record", sorted_bam, False, RECORD_SCHEMA)),
+        "write": (f"write_bam, decoded columns, local[{n}]", *ours("write", sorted_bam, False)),
+        "samtools_sort": (f"samtools sort -@{n} + samtools index -@{n}", sort_out,
+                          lambda: samtools_case([["samtools", "sort", f"-@{n}", "-o", sort_out, unsorted],
+                                                 ["samtools", "index", f"-@{n}", sort_out]])),
+        "view_sort": (f"view_bam(sort=True), local[{n}]", *ours("view_sort", unsorted, True, "view")),
+        "sort_record": (f"write_bam(sort=True), record column, local[{n}]",
+                        *ours("sort_record", unsorted, True, RECORD_SCHEMA)),
+        "sort_decoded": (f"write_bam(sort=True), decoded columns, local[{n}]", *ours("sort_decoded", unsorted, True)),
+    }
+    return {name: cases[name] for name in args.cases.split(",")}
+
+
+def summarise(runs: dict, cases: dict, peers: dict) -> dict:
+    report = {}
+    for name, (label, out, _) in cases.items():
+        medians = {key: round(statistics.median(run[key] for run in runs[name]), 2)
+                   for key in ("seconds", "process", "cpu")}
+        report[name] = dict(label=label, **medians, runs=[round(run["seconds"], 2) for run in runs[name]],
+                            bytes=os.path.getsize(out) if os.path.exists(out) else None)
+    for name, peer in peers.items():
+        if name in report and peer in report:
+            report[name]["wall_ratio_to_peer"] = round(report[name]["seconds"] / report[peer]["seconds"], 3)
+            report[name]["process_ratio_to_peer"] = round(report[name]["process"] / report[peer]["seconds"], 3)
+            if report[name]["bytes"] and report[peer]["bytes"]:
+                report[name]["bytes_ratio_to_peer"] = round(report[name]["bytes"] / report[peer]["bytes"], 5)
+    return report
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("bam")
+    parser.add_argument("bam", help="a coordinate-sorted BAM (plain writes)")
+    parser.add_argument("--unsorted", help="an unsorted BAM (sorts; default: BAM)")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out-dir", default=None)
-    parser.add_argument("--skip-single-core", action="store_true")
+    parser.add_argument("--cases", default=",".join(ALL_CASES))
+    parser.add_argument("--out-dir", default=None, help="kept afterwards when given")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     out_dir = Path(args.out_dir or tempfile.mkdtemp(prefix="bench-write-"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    records = count_records(args.bam)
-    n = args.cores
-    cases = {
-        f"samtools view -b -@{n}": (n, lambda: run_timed(["samtools", "view", "-b", f"-@{n}", "-o",
-                                                          str(out_dir / "st.bam"), args.bam])),
-        f"samtools sort -@{n}": (n, lambda: run_timed(["samtools", "sort", f"-@{n}", "-o",
-                                                       str(out_dir / "sts.bam"), args.bam])),
-        f"sparkbam write local[{n}]": (n, lambda: spark_case(args.bam, str(out_dir / "sb.bam"), n, False)),
-        f"sparkbam write --sort local[{n}]": (n, lambda: spark_case(args.bam, str(out_dir / "sbs.bam"), n, True)),
-    }
-    if not args.skip_single_core:
-        cases["encode+write, 1 core (no Spark)"] = (1, lambda: single_core_case(args.bam, str(out_dir / "one.bam")))
-    seconds = {name: [] for name in cases}
-    for _ in range(args.repeats):
-        for name, (_, run) in cases.items():
-            seconds[name].append(run())
-    report = {"bam": args.bam, "records": records, "cores": n, "repeats": args.repeats, "cases": {}}
-    for name, (cores, _) in cases.items():
-        median = statistics.median(seconds[name])
-        report["cases"][name] = {"seconds": [round(s, 2) for s in seconds[name]], "median_s": round(median, 2),
-                                 "records_per_s_per_core": round(records / median / cores)}
-    view, sort = report["cases"][f"samtools view -b -@{n}"], report["cases"][f"samtools sort -@{n}"]
-    report["ratios"] = {
-        "write / samtools view": round(view["median_s"] / report["cases"][f"sparkbam write local[{n}]"]["median_s"], 3),
-        "write --sort / samtools sort": round(
-            sort["median_s"] / report["cases"][f"sparkbam write --sort local[{n}]"]["median_s"], 3),
-    }
-    sizes = {p.name: p.stat().st_size for p in out_dir.glob("*.bam")}
-    report["output_bytes"] = sizes
+    cases = build_cases(args, out_dir)
+    runs = {name: [] for name in cases}
+    load = [os.getloadavg()[0]]
+    try:
+        for _ in range(args.repeats):
+            for name, (_, _, run) in cases.items():
+                runs[name].append(run())
+        load.append(os.getloadavg()[0])
+        peers = {"view": "samtools_view", "write_record": "samtools_view", "write": "samtools_view",
+                 "view_sort": "samtools_sort", "sort_record": "samtools_sort", "sort_decoded": "samtools_sort"}
+        report = {"bam": args.bam, "unsorted": args.unsorted, "cores": args.cores, "repeats": args.repeats,
+                  "load_average_before_after": load, "cases": summarise(runs, cases, peers)}
+    finally:
+        if not args.out_dir:
+            shutil.rmtree(out_dir, ignore_errors=True)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
-        for name, case in report["cases"].items():
-            print(f"{name:40s} median {case['median_s']:8.2f} s  {case['records_per_s_per_core']:>10,} rec/s/core"
-                  f"  runs {case['seconds']}")
-        for name, ratio in report["ratios"].items():
-            print(f"speed ratio {name}: {ratio} (above 1: ours faster)")
-        print("output sizes:", sizes)
-    if not args.out_dir:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        for case in report["cases"].values():
+            print(f"{case['label']:55s} {case['seconds']:8.2f} s  process {case['process']:8.2f} s  "
+                  f"cpu {case['cpu']:8.2f} s  bytes {case['bytes']}  ratio {case.get('wall_ratio_to_peer', '')}")
     return 0
 
 

@@ -23,6 +23,7 @@ from .spark.coverage import compute_coverage
 from .spark.intervals import load_intervals
 from .spark.map_regions import map_regions
 from .spark.map_splits import map_splits
+from .spark.view_api import view_bam
 from .spark.write_api import write_bam
 from .split import Split
 from .version import __version__
@@ -49,5 +50,6 @@ __all__ = [
     "map_splits",
     "read_table",
     "register",
+    "view_bam",
     "write_bam",
 ]

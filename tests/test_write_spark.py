@@ -7,6 +7,7 @@ the server's driver).
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from spark.engines import activate
 from write_helpers import index_disagreements, quickcheck, sam_records, samtools_index
 
 import sparkbam_py
+from sparkbam_py.spark.view_api import view_bam
 from sparkbam_py.write.errors import HeaderMismatchError
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -69,6 +71,32 @@ def test_local_sort_shuffled_reads(source, tmp_path):
     assert positions[len(placed):] == [(b"*", 0)] * (len(positions) - len(placed))  # unplaced last
 
 
+def test_local_sort_is_samtools_sort_record_for_record(source, tmp_path):
+    """samtools' order exactly, ties (same reference, position and strand) in input order:
+    the input is name-sorted, read in several splits, from the decoded columns, from the
+    record column, and by view_bam from the splits themselves."""
+    import subprocess
+
+    spark = activate("local").spark
+    by_name = tmp_path / "by_name.bam"
+    subprocess.run(["samtools", "sort", "-n", "-o", str(by_name), str(source)], check=True)
+    theirs = tmp_path / "samtools.bam"
+    subprocess.run(["samtools", "sort", "-o", str(theirs), str(by_name)], check=True)
+    decoded = load(spark, by_name, split_size="30k")
+    records = (spark.read.format("bam").option("splitSize", "30k")
+               .schema("reference_name string, next_reference_name string, record binary").load(str(by_name)))
+    for name, reads in (("decoded", decoded), ("record", records)):
+        out = tmp_path / f"{name}.bam"
+        summary = sparkbam_py.write_bam(reads, str(out), header_from=str(source), sort=True, partitions=4)
+        assert summary["records"] == 3000
+        assert sam_records(out) == sam_records(theirs)
+    viewed = tmp_path / "view.bam"
+    view_bam(spark, str(by_name), str(viewed), sort=True, split_size="30k")
+    assert sam_records(viewed) == sam_records(theirs)
+    reference = samtools_index(viewed, tmp_path / "samtools.bai")
+    assert index_disagreements(viewed, str(viewed) + ".bai", reference, queries=20) == []
+
+
 def test_local_sharded_and_plain_datasource_writes(source, tmp_path):
     spark = activate("local").spark
     reads = load(spark, source)
@@ -82,6 +110,27 @@ def test_local_sharded_and_plain_datasource_writes(source, tmp_path):
     assert all(Path(str(s) + ".bai").exists() and Path(str(s) + ".sbi").exists() for s in shards)
     with pytest.raises(Exception, match="output exists"):
         reads.write.format("bam").option("headerFrom", str(source)).mode("append").save(str(out))
+
+
+def test_local_write_from_another_thread(source, tmp_path):
+    # A write looks the data source up in the JVM thread's active session: a Python thread
+    # other than the session's own calls through a JVM thread without one.
+    spark = activate("local").spark
+    reads = load(spark, source, split_size="1m")
+    out, outcome = tmp_path / "threaded.bam", {}
+
+    def write():
+        try:
+            outcome["summary"] = sparkbam_py.write_bam(reads, str(out), header_from=str(source), engine="datasource")
+        except BaseException as error:  # seen by the assertion below, in the test's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    worker.join()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["summary"]["records"] == 3000
+    assert_same_reads(out, source)
 
 
 def test_local_unknown_reference_fails_before_any_task(source, tmp_path):
@@ -131,6 +180,9 @@ def test_connect_datasource_write(source, tmp_path):
     assert summary["records"] == 3000
     assert_same_reads(out, source)
     assert Path(str(out) + ".bai").exists()
+    viewed = tmp_path / "connect-view.bam"
+    assert view_bam(spark, str(source), str(viewed), split_size="40k")["records"] == 3000
+    assert_same_reads(viewed, source)
 
 
 def test_local_view_command_filters_like_samtools(source, tmp_path):
@@ -146,3 +198,28 @@ def test_local_view_command_filters_like_samtools(source, tmp_path):
     expected = os.popen(f"samtools view -f 0x2 -F 0x10 -q 20 {indexed} chr1:1-1500000 chr2").read()
     assert sam_records(out) == expected.encode().splitlines()
     assert Path(str(out) + ".bai").exists()
+
+
+def test_local_view_copies_the_kept_records_byte_for_byte(source, tmp_path):
+    """Without regions each task copies its split's kept records into its part: the bytes
+    samtools view writes, samtools' index, the same .sbi splits."""
+    import subprocess
+
+    spark = activate("local").spark
+    out = tmp_path / "view.bam"
+    summary = view_bam(spark, str(source), str(out), flag_include=0x2, flag_exclude=0x10, min_mapq=20,
+                       split_size="40k")
+    theirs = tmp_path / "samtools.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-f", "0x2", "-F", "0x10", "-q", "20", "-o", str(theirs),
+                    str(source)],
+                   check=True)
+    assert summary["parts"] > 3 and summary["records"] == len(sam_records(theirs))
+    uncompressed = ["samtools", "view", "-u", "--no-PG"]
+    body = [subprocess.run(uncompressed + [str(path)], capture_output=True, check=True).stdout
+            for path in (out, theirs)]
+    import gzip
+
+    assert gzip.decompress(body[0]) == gzip.decompress(body[1])
+    reference = samtools_index(out, tmp_path / "samtools.bai")
+    assert index_disagreements(out, str(out) + ".bai", reference, queries=20) == []
+

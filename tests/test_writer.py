@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from fixtures.bgzf_walk import BC_ID, DEFLATE_BTYPE_STORED, parse_block, walk_blocks
 from fixtures.content import short_reads
+from write_helpers import sam_records
 from sparkbam_py.bgzf.constants import (
     EOF_MARKER,
     FIXED_HEADER_SIZE,
@@ -22,10 +23,14 @@ from sparkbam_py.bgzf.constants import (
     XLEN_OFFSET,
 )
 from sparkbam_py.bgzf.writer import (
+    BACKENDS,
     DEFAULT_BLOCK_DATA_SIZE,
+    LIBDEFLATE_BACKEND,
     BgzfWriter,
     WrittenBlock,
     compress_block,
+    default_backend,
+    libdeflate_level,
     make_extra_subfield,
 )
 from sparkbam_py.pos import Pos
@@ -220,3 +225,64 @@ def test_pysam_reads_a_bam_written_htslib_style_and_agrees_on_every_position(tmp
             next(bam)
     assert seen == positions
     assert positions[0] == Pos(writer.blocks[0].compressed_size, 0)
+
+
+# -- deflate backends ---------------------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("level", [1, 6, 9])
+def test_every_backend_writes_blocks_gzip_reads_back(backend, level):
+    block = compress_block(TEXT, level, backend=backend)
+    assert gzip.decompress(block) == TEXT
+    assert parse_block(block, 0).crc32 == zlib.crc32(TEXT)
+
+
+def test_libdeflate_levels_are_htslibs_and_its_blocks_are_its_bytes():
+    import deflate
+
+    # htslib's bgzf.c: zlib-scale 1..9 -> libdeflate 1, 2, 3, 5, 6, 7, 8, 10, 12.
+    assert [libdeflate_level(level) for level in range(1, 10)] == [1, 2, 3, 5, 6, 7, 8, 10, 12]
+    block = compress_block(TEXT, 6, backend=LIBDEFLATE_BACKEND)
+    payload = block[FIXED_HEADER_SIZE + STANDARD_XLEN:-8]
+    assert payload == bytes(deflate.deflate_compress(TEXT, 7))
+    with pytest.raises(ValueError, match="unknown deflate backend"):
+        compress_block(TEXT, 6, backend="gzip")
+
+
+def test_the_default_backend_is_libdeflate():
+    assert default_backend() == LIBDEFLATE_BACKEND
+
+
+def test_written_bam_is_no_larger_than_samtools_view(tmp_path):
+    """The same records (the record column: bytes as stored), level and library as samtools
+    (libdeflate), blocks cut by htslib's rule: the output is no larger than samtools'."""
+    import subprocess
+
+    import pyarrow as pa
+
+    from sparkbam_py.bam.decode import decode_records
+    from sparkbam_py.bam.file import open_bam
+    from sparkbam_py.bam.record_column import RECORD, record_column
+    from sparkbam_py.write.commit import commit
+    from sparkbam_py.write.header import header_from_bam
+    from sparkbam_py.write.job import WriteJob
+
+    source = tmp_path / "source.bam"
+    content = short_reads(6000, seed=5)
+    with BgzfWriter(source) as writer:
+        writer.write(content.header)
+        for record in content.records:
+            writer.write(record)
+    theirs = tmp_path / "samtools.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(theirs), str(source)], check=True)
+    batches = []
+    with open_bam(str(theirs)) as bam:
+        for chunk in bam.iter_record_chunks():
+            names = decode_records(chunk.run.data, chunk.offsets, bam.header.reference_names,
+                                   ["reference_name", "next_reference_name"])
+            batches.append(names.append_column(pa.field(RECORD, pa.binary(), False),
+                                               record_column(chunk.run.data, chunk.offsets)))
+    ours = tmp_path / "ours.bam"
+    job = WriteJob.create(str(ours), header_from_bam(str(theirs)), index=False)
+    commit(job, [job.write_part(batches, 0, 1)])
+    assert sam_records(ours) == sam_records(theirs)
+    assert 0 < ours.stat().st_size <= theirs.stat().st_size

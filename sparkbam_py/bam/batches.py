@@ -21,7 +21,7 @@ def read_record_batches(task: SplitTask, plan: ColumnPlan,
             positions = chunk.virtual_offsets() if plan.with_file_position else None
             decoded = decode_records(chunk.run.data, chunk.offsets, names, plan.record_columns, positions,
                                      path=task.path, typed_tags=plan.tag_spec)
-            yield plan.arrange(decoded, task.path)
+            yield plan.arrange(decoded, task.path, (chunk.run.data, chunk.offsets) if plan.with_record else None)
 
 
 def split_row(task: SplitTask, count: bool) -> Tuple[str, int, int, Optional[int], Optional[int]]:

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import pyarrow as pa
 
 from ..errors import ConfigError
+from .record_column import RECORD, RECORD_TYPE, record_column
 from .schema import COLUMNS, DEFAULT_COLUMNS, FILE_POSITION, FILE_POSITION_TYPE
 from .typed_tags import TYPED_TAGS, TagSpec
 
@@ -21,6 +22,7 @@ FILE_PATH = "file_path"
 EXTRA_COLUMNS: Dict[str, Tuple[pa.DataType, bool]] = {
     FILE_POSITION: (FILE_POSITION_TYPE, False),
     FILE_PATH: (pa.string(), False),
+    RECORD: (RECORD_TYPE, False),  # each record's bytes as stored (bam.record_column)
 }
 
 
@@ -67,12 +69,21 @@ class ColumnPlan:
         return cls(arrow, records, FILE_POSITION in names, FILE_PATH in names,
                    tags if TYPED_TAGS in names else None)
 
-    def arrange(self, decoded: pa.RecordBatch, path: str) -> pa.RecordBatch:
-        """The decoded batch's columns (plus ``file_path``) in this plan's order and schema."""
+    @property
+    def with_record(self) -> bool:
+        return RECORD in self.arrow_schema.names
+
+    def arrange(self, decoded: pa.RecordBatch, path: str, records=None) -> pa.RecordBatch:
+        """The decoded batch's columns (plus ``file_path``, and ``record`` from ``records``:
+        the inflated data and the records' starts in it) in this plan's order and schema."""
+        if self.with_record and records is None:
+            raise ConfigError(f"the {RECORD} column is read from BAM byte ranges only, not by this reader", path)
         arrays = []
         for name in self.arrow_schema.names:
             if name == FILE_PATH:
                 arrays.append(pa.array([path] * decoded.num_rows, pa.string()))
+            elif name == RECORD:
+                arrays.append(record_column(*records))
             else:
                 arrays.append(decoded.column(name))
         return pa.RecordBatch.from_arrays(arrays, schema=self.arrow_schema)

@@ -5,14 +5,11 @@ Reads the inputs (``--region``: only reads overlapping the regions, through each
 ``-f``), ``--flag-exclude`` (none of these bits, ``-F``) and ``--min-mapq`` (``-q``), and
 writes one BAM with its ``.bai`` (when coordinate-sorted) and ``.sbi``; ``--sort``
 coordinate-sorts first, ``--sharded`` writes a folder of BAMs, one per partition.  The
-header is the first input's; every input must have the same references.
+header is the first input's; every input must have the same references.  See
+:func:`sparkbam_py.spark.view_api.view_bam`: records are copied as stored.
 """
 from __future__ import annotations
 
-from typing import List
-
-from ..errors import ConfigError
-from ..write.header import WriteHeader, header_from_bam
 from .common import Command, Result
 
 
@@ -22,34 +19,6 @@ def flag_bits(text: str) -> int:
     if not 0 <= value <= 0xFFFF:
         raise ValueError(f"flag mask {text} is outside 0..0xFFFF")
     return value
-
-
-def common_header(paths: List[str]) -> WriteHeader:
-    """The first input's header, once every input is known to share its references."""
-    headers = [header_from_bam(path) for path in paths]
-    first = headers[0]
-    for path, header in zip(paths[1:], headers[1:]):
-        if (header.reference_names, header.reference_lengths) != (first.reference_names, first.reference_lengths):
-            raise ConfigError(f"its references differ from those of {paths[0]}: inputs must share one "
-                              "reference dictionary to be written into one BAM", path)
-    return first
-
-
-def filtered_reads(spark, args):
-    """The inputs' reads passing the region, flag and MAPQ filters."""
-    from pyspark.sql import functions as F
-
-    reader = spark.read.format("bam").option("splitSize", str(args.split_size))
-    if args.region:
-        reader = reader.option("intervals", ",".join(args.region))
-    reads = reader.load(args.bam if len(args.bam) > 1 else args.bam[0])
-    if args.flag_include:
-        reads = reads.where((F.col("flag").bitwiseAND(args.flag_include)) == args.flag_include)
-    if args.flag_exclude:
-        reads = reads.where((F.col("flag").bitwiseAND(args.flag_exclude)) == 0)
-    if args.min_mapq:
-        reads = reads.where(F.col("mapping_quality") >= args.min_mapq)
-    return reads
 
 
 class View(Command):
@@ -70,22 +39,20 @@ class View(Command):
         parser.add_argument("--sort", action="store_true", help="coordinate-sort the output (SO:coordinate)")
         parser.add_argument("--sharded", action="store_true", help="one complete BAM per partition in a folder")
         parser.add_argument("-l", "--level", type=int, default=None, help="compression level 0..9 (default 6)")
-        parser.add_argument("-m", "--split-size", default="32m", help="input byte range per task (default 32m)")
+        parser.add_argument("-m", "--split-size", default=None,
+                            help="input byte range per task (default: whole waves of tasks near 32m)")
         parser.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
 
     def run(self, args) -> Result:
-        from ..spark.write_api import write_bam
+        from ..spark.view_api import view_bam
         from .comparison import session
 
-        self.input_format(args.bam)  # the header is a BAM's: CRAM would need its own
-        header = common_header(args.bam)
+        self.input_format(args.bam)  # records are copied as stored: CRAM would need encoding
         spark = session("sparkbam-view")
-        from ..spark.api import register
-
-        register(spark)
-        reads = filtered_reads(spark, args)
-        summary = write_bam(reads, args.output, header, sort=args.sort, sharded=args.sharded,
-                            overwrite=args.overwrite, compression_level=args.level, check_refs=False)
+        summary = view_bam(spark, args.bam, args.output, regions=args.region, flag_include=args.flag_include,
+                           flag_exclude=args.flag_exclude, min_mapq=args.min_mapq, sort=args.sort,
+                           sharded=args.sharded, overwrite=args.overwrite, compression_level=args.level,
+                           split_size=args.split_size)
         records = summary.get("records")
         lines = [f"Wrote {args.output}" + (f": {records} reads" if records is not None else "")]
         return Result(lines, {"inputs": args.bam, **summary})

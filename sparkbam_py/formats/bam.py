@@ -97,6 +97,8 @@ class BamRead:
         with storage_options_applied(self.storage, given_paths(self.given)):
             if self.regions is None:
                 return plan_reads(self.paths(), self.options)
+            if self.plan.with_record:
+                raise ConfigError("the record column cannot be read through intervals; filter the rows instead")
             split_size, checksums = self.options.split_size, self.options.config.verify_checksums
             return [planned for path in self.paths()
                     for planned in plan_interval_partitions(path, self.regions, split_size, verify_checksums=checksums)]
@@ -122,7 +124,7 @@ class BamRead:
 
     def push_filters(self, filters: Sequence[Any]) -> None:
         """Regions from filters on ``reference_name``/``reference_start`` (one indexed BAM)."""
-        if self.regions is not None:
+        if self.regions is not None or self.plan.with_record:  # records come from byte ranges only
             return
         paths = self.paths()
         if len(paths) != 1 or find_index_path(paths[0]) is None:
@@ -136,6 +138,7 @@ class BamRead:
 HEADER_OPTION = "header"  # SAM header text
 HEADER_FROM_OPTION = "headerfrom"  # a BAM whose header to use
 RESOLVED_HEADER_OPTION = "sparkbamheader"  # JSON text, names, lengths (set by write_bam)
+SORTED_OUTPUT_OPTION = "sparkbamsorted"  # write_bam sorted the rows: parts out of order fail the commit
 
 
 def header_of_options(options: Mapping[str, str]) -> WriteHeader:
@@ -158,7 +161,8 @@ def job_of_options(options: Mapping[str, str], overwrite: bool) -> WriteJob:
         sharded=parse_bool("sharded", options.get("sharded", "false")),
         index=parse_bool("index", options.get("index", "true")),
         level=options.get("compressionlevel"), backend=options.get("deflate", ""),
-        sbi_granularity=options.get("sbigranularity"))
+        sbi_granularity=options.get("sbigranularity"),
+        sorted_output=parse_bool(SORTED_OUTPUT_OPTION, options.get(SORTED_OUTPUT_OPTION, "false")))
 
 
 class BamWrite:

@@ -55,6 +55,9 @@ def commit(job: WriteJob, messages: Sequence[Optional[PartSummary]]) -> dict:
     """Assemble the output from the committed parts; a summary of what was written."""
     parts = committed_parts(job, messages)
     try:
+        if job.sorted_output and not _in_order(parts):
+            raise CommitError("the parts of a sorted write are not in coordinate order: refusing to write a "
+                              "BAM whose header says SO:coordinate", job.path)
         if job.sharded:
             return _commit_shards(job, parts)
         return _commit_single(job, parts)
@@ -122,9 +125,14 @@ def _write_index(job: WriteJob, parts: List[PartSummary], starts: List[int], bam
 
 
 def _in_coordinate_order(parts: List[PartSummary]) -> bool:
+    return all(part.index is not None for part in parts) and _in_order(parts)
+
+
+def _in_order(parts: List[PartSummary]) -> bool:
+    """Every part sorted, and each part's first record at or after the previous one's last."""
     last = None
     for part in parts:
-        if not part.sorted or part.index is None:
+        if not part.sorted:
             return False
         if part.first_key is None:
             continue

@@ -116,3 +116,14 @@ def check_references(header: WriteHeader, names: Iterable[Optional[str]]) -> Non
         raise HeaderMismatchError(
             f"the rows name reference(s) the header lacks: {shown}; the header has {len(known)} "
             f"reference(s){': ' + ', '.join(header.reference_names[:5]) if known else ''}")
+
+
+def common_header(paths) -> WriteHeader:
+    """The first input's header, once every input is known to share its references."""
+    headers = [header_from_bam(path) for path in paths]
+    first = headers[0]
+    for path, header in zip(paths[1:], headers[1:]):
+        if (header.reference_names, header.reference_lengths) != (first.reference_names, first.reference_lengths):
+            raise HeaderMismatchError(f"its references differ from those of {paths[0]}: inputs must share one "
+                                      "reference dictionary to be written into one BAM", path)
+    return first

@@ -77,6 +77,11 @@ class PartIndexBuilder:
     _meta: List[Tuple[np.ndarray, ...]] = field(default_factory=list)
     n_no_coor: int = 0
 
+    def track_order(self, records: EncodedRecords) -> None:
+        """Follow the records' order only (``sorted``, ``first_key``, ``last_key``): no index."""
+        if len(records):
+            self._check_order(sort_keys(records.ref_id, records.pos))
+
     def add(self, records: EncodedRecords, starts_u: np.ndarray, ends_u: np.ndarray) -> None:
         """Add a batch whose record i spans ``[starts_u[i], ends_u[i])`` of the inflated part."""
         if len(records) == 0:

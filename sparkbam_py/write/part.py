@@ -1,10 +1,10 @@
 """One task's output: its records as BGZF blocks, plus its share of the indexes.
 
 A part is a run of whole BGZF blocks holding records only (no header, no EOF marker), so
-parts concatenate into one BAM after a header block.  Blocks are cut every 0xff00 inflated
-bytes (htslib's block size) wherever that falls, so records may straddle blocks as BAM
-allows; the part therefore always starts on a block boundary, which is what lets the
-commit shift the part's index offsets by its final position.
+parts concatenate into one BAM after a header block.  Blocks end where htslib ends them
+(:mod:`.block_cuts`: before a record that would not fit in 0xff00 bytes, or when full); the
+part always starts on a block boundary, which is what lets the commit shift the part's
+index offsets by its final position.
 
 With ``header`` the part is a complete BAM on its own (header block first, EOF last): the
 ``sharded`` output.
@@ -20,9 +20,10 @@ import pyarrow as pa
 from ..bgzf.constants import EOF_MARKER
 from ..bgzf.writer import DEFAULT_BLOCK_DATA_SIZE, DEFAULT_LEVEL, compress_block, default_backend
 from ..index.sbi import DEFAULT_GRANULARITY
-from .encode import encode_batch
 from .errors import RecordEncodeError
+from .block_cuts import block_cuts
 from .index_part import PartIndex, PartIndexBuilder
+from .records import records_of_batch
 
 
 @dataclass
@@ -69,8 +70,9 @@ class PartWriter:
         self.compressed = 0
         if header is not None:
             self.header_size = self._write_blocks(header)
-        self._pending = bytearray()
+        self._pending = np.zeros(0, dtype=np.uint8)  # the open block's bytes
         self._block_starts: List[int] = [0]  # compressed start of each record block, relative
+        self._block_data: List[int] = [0]  # and where its data starts among the part's record bytes
         self._inflated = 0  # record bytes written so far (the part's u-offset)
         self._records = 0
         self._sbi: List[np.ndarray] = []
@@ -80,34 +82,44 @@ class PartWriter:
 
     def write_batch(self, batch: pa.RecordBatch, batch_number: int = 0) -> None:
         try:
-            records = encode_batch(batch, self.reference_names)
+            records = records_of_batch(batch, self.reference_names)
         except RecordEncodeError as error:
             raise type(error)(f"batch {batch_number} of the task, {error.detail}", self.path) from None
+        self.write_records(records)
+
+    def write_records(self, records) -> None:
+        """Append encoded records (:class:`~.encode.EncodedRecords`) and their index entries."""
         starts = self._inflated + records.offsets[:-1]
         ends = self._inflated + records.offsets[1:]
         g = self.settings.sbi_granularity
         self._sbi.append(starts[(-self._records) % g::g])
         if self._want_index:
             self._index.add(records, starts, ends)
+        else:
+            self._index.track_order(records)
         self._records += len(records)
         self._inflated += len(records.data)
-        self._pending += memoryview(records.data)
-        self._flush_full_blocks()
+        self._emit_records(records)
 
-    def _flush_full_blocks(self) -> None:
-        size = DEFAULT_BLOCK_DATA_SIZE
-        full = len(self._pending) // size * size
-        if full:
-            self._emit(memoryview(self._pending)[:full])
-            del self._pending[:full]
+    def _emit_records(self, records) -> None:
+        """Compress every block the new records close; the rest stays in the open block."""
+        cuts = block_cuts(np.diff(records.offsets), len(self._pending), DEFAULT_BLOCK_DATA_SIZE)
+        if not len(cuts):
+            self._pending = np.concatenate([self._pending, records.data])
+            return
+        data = np.concatenate([self._pending, records.data])
+        begin = 0
+        for end in cuts.tolist():
+            self._emit(data[begin:end])
+            begin = end
+        self._pending = data[begin:].copy()
 
     def _emit(self, data) -> None:
-        size, settings = DEFAULT_BLOCK_DATA_SIZE, self.settings
-        for begin in range(0, len(data), size):
-            block = compress_block(data[begin:begin + size], settings.level, b"", settings.deflate_backend)
-            self.out.write(block)
-            self.compressed += len(block)
-            self._block_starts.append(self.compressed)
+        block = compress_block(data, self.settings.level, b"", self.settings.deflate_backend)
+        self.out.write(block)
+        self.compressed += len(block)
+        self._block_starts.append(self.compressed)
+        self._block_data.append(self._block_data[-1] + len(data))
 
     def _write_blocks(self, data: bytes) -> int:
         written = 0
@@ -126,14 +138,16 @@ class PartWriter:
         """
         u = np.asarray(u, dtype=np.int64)
         starts = np.asarray(self._block_starts, dtype=np.int64)
-        virtual = (starts[u // DEFAULT_BLOCK_DATA_SIZE] << 16) | (u % DEFAULT_BLOCK_DATA_SIZE)
+        data_starts = np.asarray(self._block_data, dtype=np.int64)
+        block = np.searchsorted(data_starts, u, side="right") - 1
+        virtual = (starts[block] << 16) | (u - data_starts[block])
         return np.where(u == self._inflated, np.int64(self.compressed) << 16, virtual)
 
     def finish(self, path: str, partition: int, attempt: int, eof: bool = False) -> PartSummary:
         """Flush the last block (and the EOF marker when ``eof``); the part's summary."""
-        if self._pending:
-            self._emit(bytes(self._pending))
-            self._pending = bytearray()
+        if len(self._pending):
+            self._emit(self._pending)
+            self._pending = np.zeros(0, dtype=np.uint8)
         records_size = self.compressed
         if eof:
             self.out.write(EOF_MARKER)

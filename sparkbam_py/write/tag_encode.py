@@ -23,7 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..bam.ragged import Ragged, take_byte_ranges
+from ..bam.ragged import Ragged, gather_kernel, take_byte_ranges
+from ..kernels import compiled
 from .arrow_text import combined, text_buffers
 from .errors import encode_error
 
@@ -133,6 +134,11 @@ class _Pieces:
         starts, lengths = np.concatenate(self.starts), np.concatenate(self.lengths)
         entries, ranks = np.concatenate(self.entries), np.concatenate(self.ranks)
         entry_bytes = np.bincount(entries, weights=lengths, minlength=n_entries).astype(np.int64)
+        offsets = np.zeros(n_entries + 1, dtype=np.int64)
+        np.cumsum(entry_bytes, out=offsets[1:])
+        kernel = compiled(gather_kernel)
+        if kernel is not None:
+            return Ragged(self._scattered(kernel, source, offsets), offsets)
         # Empty pieces add nothing, and could share a start with the next piece.
         kept = lengths > 0
         starts, lengths, entries, ranks = starts[kept], lengths[kept], entries[kept], ranks[kept]
@@ -142,9 +148,24 @@ class _Pieces:
         unique_lengths[listed] = lengths
         order = listed[np.lexsort((ranks, entries))]
         pieces = take_byte_ranges(source, unique_starts, unique_lengths, order=order)
-        offsets = np.zeros(n_entries + 1, dtype=np.int64)
-        np.cumsum(entry_bytes, out=offsets[1:])
         return Ragged(pieces.values, offsets)
+
+    def _scattered(self, kernel, source: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Each piece copied straight to its place, without sorting the pieces: within an
+        entry, pieces were added in rank order and each add names an entry at most once, so
+        a running end per entry gives every piece's destination."""
+        filled = offsets[:-1].copy()
+        targets = []
+        for entries, lengths in zip(self.entries, self.lengths):
+            targets.append(filled[entries])
+            filled[entries] += lengths
+        values = np.empty(int(offsets[-1]), dtype=np.uint8)
+        starts = np.concatenate(self.starts)
+        # The gather kernel copies range order[i] to values[offsets[i]:]: given each piece's
+        # own destination as its "offset", it scatters.
+        kernel(source, starts, np.concatenate(self.lengths), np.arange(len(starts), dtype=np.int64),
+               np.concatenate(targets), values)
+        return values
 
 
 def encode_tags(tags, n_records: int) -> Ragged:
