@@ -111,3 +111,11 @@ def test_imports_follow_the_architecture_pages_layers():
     wrong += [f"{source} imports {target}: only spark/ and cli/ import pyspark" for source, target in sorted(edges)
               if target.split(".")[0] == "pyspark" and table[unit(source)] not in spark_layers]
     assert wrong == [], "imports against docs/architecture.md's layers:\n" + "\n".join(wrong)
+
+
+def test_the_api_reference_documents_every_public_name():
+    import sparkbam_py
+
+    documented = set(re.findall(r"^::: sparkbam_py\.(\w+)$", (ROOT / "docs" / "api.md").read_text(), flags=re.M))
+    missing = sorted(set(sparkbam_py.__all__) - documented - {"__version__"})
+    assert missing == [], f"add these to docs/api.md (::: sparkbam_py.NAME): {missing}"
