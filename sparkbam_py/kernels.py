@@ -1,4 +1,4 @@
-"""The one switch for compiled kernels, and how a kernel is compiled.
+"""The one switch for compiled kernels, how a kernel is compiled, and when it pays to load one.
 
 Every per-block and per-record loop (the multi-block inflate, the chain walk, the decode
 kernels, the depth kernel) is compiled with numba (``@njit(cache=True)``): wheels exist wherever pyspark runs (Linux
@@ -6,25 +6,40 @@ x86-64/aarch64, macOS), and the machine code is cached on disk, so a reused Spar
 worker, or a fresh one on the same node, loads it instead of compiling again.  Each kernel
 keeps a pure-Python/numpy path that gives identical results, and a test checks they agree.
 
-Where the cache lives: numba writes it into ``__pycache__`` beside this module when that
-folder is writable, else into the user-wide cache (``~/.cache/numba`` or the folder named
-by ``NUMBA_CACHE_DIR``), so a read-only install or a zip shipped with ``--py-files`` still
-caches (set ``NUMBA_CACHE_DIR`` on executors whose home is not writable either).
+Loading costs a fixed ~0.3-0.5 CPU-s per process (numba's import and its compiler context,
+then a few ms per kernel), which a small input never repays.  So in the default ``auto``
+mode, readers declare the compressed bytes they are about to read (:func:`note_input`), and
+until a process has declared ``SPARKBAM_KERNELS_MIN_BYTES`` (default 24 MiB) in total it takes
+the numpy paths and never imports numba: a command on a tiny BAM is done before numba would
+have loaded.  Once loaded, the compiled kernels serve every later input of the process.  A
+process that declares nothing (a direct call of a decode function) compiles, as before.
+
+Where the cache lives: see :mod:`.kernel_cache` (beside the modules when that folder is
+writable, else a per-user folder seeded from any cache shipped with the install).
 
 ``SPARKBAM_KERNELS=python`` selects the pure-Python/numpy path (also used when numba is not
-installed); ``SPARKBAM_KERNELS=numba`` requires numba.  numba is imported on first use, not
-when ``sparkbam_py`` is imported.
+installed); ``SPARKBAM_KERNELS=numba`` requires numba and uses it for every input, small or
+not.  numba is imported on first use, not when ``sparkbam_py`` is imported.
 """
 from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Callable, Optional
 
 from .errors import ConfigError
 
 KERNELS_ENV = "SPARKBAM_KERNELS"
+MIN_BYTES_ENV = "SPARKBAM_KERNELS_MIN_BYTES"
 _CHOICES = ("auto", "numba", "python")
+# Compressed input below which loading numba costs more than it saves (bench/bench_startup.py,
+# whole processes on the short-read bench BAM's first N MB: a full decode breaks even between
+# 16 and 32 MB; a count, whose Python walk is cheaper per byte, near 140 MB).
+DEFAULT_MIN_INPUT_BYTES = 24 << 20
+
+_lock = threading.Lock()
+_declared: Optional[int] = None  # compressed bytes readers declared in this process; None: none yet
 
 
 def kernel_choice() -> str:
@@ -35,8 +50,45 @@ def kernel_choice() -> str:
     return choice
 
 
+def min_input_bytes() -> int:
+    """``SPARKBAM_KERNELS_MIN_BYTES``: the declared input that makes ``auto`` load numba."""
+    text = os.environ.get(MIN_BYTES_ENV, "").strip()
+    if not text:
+        return DEFAULT_MIN_INPUT_BYTES
+    from .config import parse_size  # noqa: PLC0415 (config is light, but only needed here)
+
+    try:
+        return int(text) if text.isdigit() else parse_size(text)
+    except (ConfigError, ValueError):
+        raise ConfigError(f"{MIN_BYTES_ENV} must be a size such as 2m or 0, got {text!r}") from None
+
+
+def note_input(compressed_bytes: int) -> None:
+    """A reader is about to read ``compressed_bytes`` of input in this process."""
+    global _declared
+    with _lock:
+        _declared = (_declared or 0) + max(0, int(compressed_bytes))
+
+
+def use_compiled() -> bool:
+    """Whether the kernels take the compiled path now (may import numba)."""
+    choice = kernel_choice()
+    if choice == "python":
+        return False
+    if choice == "auto" and not _numba_njit.cache_info().currsize and _declared is not None \
+            and _declared < min_input_bytes():
+        return False  # numba not loaded, and too little input so far to repay loading it
+    njit = _numba_njit()
+    if njit is None and choice == "numba":
+        raise ConfigError(f"{KERNELS_ENV}=numba but numba is not installed (pip install numba)")
+    return njit is not None
+
+
 @functools.lru_cache(maxsize=None)
 def _numba_njit() -> Optional[Callable]:
+    from .kernel_cache import prepare_cache  # noqa: PLC0415
+
+    prepare_cache()  # before numba reads its configuration
     try:
         from numba import njit
     except ImportError:
@@ -46,15 +98,9 @@ def _numba_njit() -> Optional[Callable]:
 
 def compiled(python_function: Callable) -> Optional[Callable]:
     """``python_function`` compiled by numba (cached on disk), or None on the Python path."""
-    choice = kernel_choice()
-    if choice == "python":
+    if not use_compiled():
         return None
-    njit = _numba_njit()
-    if njit is None:
-        if choice == "numba":
-            raise ConfigError(f"{KERNELS_ENV}=numba but numba is not installed (pip install numba)")
-        return None
-    return _compile(python_function, njit)
+    return _compile(python_function, _numba_njit())
 
 
 @functools.lru_cache(maxsize=None)
@@ -63,5 +109,5 @@ def _compile(python_function: Callable, njit: Callable) -> Callable:
 
 
 def kernels_in_use() -> str:
-    """``"numba"`` or ``"python"``: which path the kernels take in this process."""
-    return "numba" if kernel_choice() != "python" and _numba_njit() is not None else "python"
+    """``"numba"`` or ``"python"``: which path the kernels take in this process now."""
+    return "numba" if use_compiled() else "python"

@@ -141,6 +141,7 @@ def test_the_python_kernel_setting_selects_the_block_path(tmp_path, monkeypatch)
     path.write_bytes(blocks_of([b"abc"]) + EOF_MARKER)
     with open_channel(path) as channel:
         reader = BgzfReader(channel)
+        monkeypatch.setenv(kernels.KERNELS_ENV, "numba")  # "auto" would skip numba for 3 bytes
         assert isinstance(open_runs(reader, 0, 100), NativeRuns)
         monkeypatch.setenv(kernels.KERNELS_ENV, "python")
         assert isinstance(open_runs(reader, 0, 100), BlockRuns)
@@ -163,3 +164,26 @@ def test_a_reused_buffer_still_carries_correctly(tmp_path):
             carry = run.tail(len(run) - keep)
     with open_channel(path) as channel:
         assert b"".join(seen) == b"".join(block.data for block in BgzfReader(channel).iter_blocks())
+
+
+@pytest.mark.parametrize("stop_fraction", [0.0, 0.3, 0.7, 2.0])
+def test_runs_stop_before_a_block_at_stop_at_on_both_paths(tmp_path, stop_fraction):
+    rng = random.Random(5)
+    path = tmp_path / "a.bgzf"
+    path.write_bytes(blocks_of(payloads(rng, 30, 3000) + [b""] * 2 + payloads(rng, 10, 3000)) + EOF_MARKER)
+    stop_at = int(stop_fraction * path.stat().st_size)
+    found = []
+    for kind in ("native", "blocks"):
+        with open_channel(path) as channel:
+            reader = BgzfReader(channel)
+            runs = NativeRuns(reader, 0, 20_000) if kind == "native" else BlockRuns(reader.iter_blocks(0), 20_000)
+            first = runs.next_run(None, stop_at=stop_at)
+            # Then one block at a time past the stop, carrying everything.
+            second = runs.next_run(first, wanted=1)
+            found.append([(bytes(run.raw), run.block_starts.tolist(), run.data_starts.tolist(), run.at_end)
+                          for run in (first, second)])
+    assert found[0] == found[1]
+    raw, first_blocks, _, at_end = found[0][0]
+    assert all(start < stop_at for start in first_blocks[:-1])
+    if len(raw) < 20_000 and not at_end:  # it stopped for stop_at, not for the chunk size
+        assert first_blocks[-1] >= stop_at

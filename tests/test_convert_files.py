@@ -147,3 +147,17 @@ def test_balanced_split_size_cuts_whole_waves_of_equal_tasks(tmp_path, file_size
     assert size <= DEFAULT_SPLIT_SIZE
     assert balanced_split_size([str(path)], None) is None
     assert balanced_split_size(["s3://bucket/sized.bam"], slots) is None
+
+
+@pytest.mark.parametrize("file_size,slots", [(288_485_882, 2), (288_485_882, 8), (10_000, 2)])
+def test_a_count_gets_one_task_per_slot(tmp_path, file_size, slots):
+    from sparkbam_py.formats.sizing import count_split_size_for
+    from sparkbam_py.split.ranges import compute_byte_ranges
+
+    path = tmp_path / "sized.bam"
+    with open(path, "wb") as handle:
+        handle.truncate(file_size)  # sparse: only the size is read
+    ranges = compute_byte_ranges(file_size, count_split_size_for(str(path), slots))
+    assert len(ranges) == (slots if file_size > slots << 20 else 1)
+    assert count_split_size_for(str(path), None) is None
+    assert count_split_size_for(["s3://bucket/sized.bam"], slots) is None

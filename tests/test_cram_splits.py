@@ -17,12 +17,14 @@ import pytest
 from cram_truth import count_tasks, our_records, plan, read_tasks, starts_of, truth_records
 from fixtures import build_fixture
 from fixtures.content import all_unmapped, short_reads
-from fixtures.content_special import long_reads, many_references, odd_names, secondary_no_seq
+from fixtures.content_special import long_cigar, long_reads, many_references, odd_names, secondary_no_seq
 from fixtures.cram import SAMTOOLS, convert_to_cram, index_cram, sq_lines, write_random_reference
+from sparkbam_py.bam.schema import DEFAULT_COLUMNS
 from sparkbam_py.channel import open_channel
 from sparkbam_py.cram.header import read_cram_header
 from sparkbam_py.cram.plan import CramReadOptions, plan_cram_regions
 from sparkbam_py.cram.search import container_at, find_container_start, iter_containers
+from sparkbam_py.kernels import KERNELS_ENV
 
 pytestmark = pytest.mark.skipif(SAMTOOLS is None, reason="samtools is needed to write CRAM")
 
@@ -177,3 +179,32 @@ def test_several_slices_per_container_and_multi_reference_slices(tmp_path):
             tasks = plan(cram, split_size, str(reference))
             assert count_tasks(tasks) == len(truth)
             assert our_records(read_tasks(tasks)) == truth, (name, split_size)
+
+
+def read_on(monkeypatch, path_name, tasks, columns=DEFAULT_COLUMNS):
+    monkeypatch.setenv(KERNELS_ENV, path_name)
+    return read_tasks(tasks, columns).to_pydict()
+
+
+def test_compiled_decode_equals_the_pysam_path(crams, monkeypatch):
+    """htslib's records through the BAM decoder give exactly the SAM-text path's values."""
+    pytest.importorskip("numba")
+    for name, (path, reference, _) in crams.items():
+        tasks = plan(path, 3_000, reference and str(reference))
+        assert read_on(monkeypatch, "numba", tasks) == read_on(monkeypatch, "python", tasks), name
+        columns = ["query_name", "flag", "reference_end", "cigar"]  # htslib skips sequence, qualities, tags
+        assert read_on(monkeypatch, "numba", tasks, columns) == read_on(monkeypatch, "python", tasks, columns), name
+
+
+def test_cigars_of_more_than_65535_operations(tmp_path, monkeypatch):
+    """htslib holds such a CIGAR whole; written as BAM it moves to a CG tag, which the BAM
+    decoder reads back: the same CIGAR, reference end and tags as pysam's."""
+    pytest.importorskip("numba")
+    bam = build_fixture(long_cigar(), "block_aligned", tmp_path).path
+    reference = write_random_reference(sq_lines(bam), tmp_path / "long.fa")
+    cram = tmp_path / "long.cram"
+    assert convert_to_cram(bam, cram, reference, "3.0")
+    tasks = plan(cram, 10**9, str(reference))
+    monkeypatch.setenv(KERNELS_ENV, "numba")
+    assert our_records(read_tasks(tasks)) == truth_records(str(cram), str(reference))
+    assert max(len(cigar) for cigar in read_tasks(tasks, ["cigar"]).column("cigar").to_pylist() if cigar) > 65535 * 2

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from sparkbam_py import kernels
 from sparkbam_py.errors import SplitVerificationError
 from sparkbam_py.text import lines as text_lines
 from sparkbam_py.text.lines import LineReader
@@ -14,6 +15,15 @@ from sparkbam_py.text.plan import iter_task_chunks, plan_text_file
 from text_layouts import LAYOUTS, build_text_fixture, sample_text
 
 SPLIT_SIZES = (300, 1000, 4099, 65536, 1 << 40)
+
+
+@pytest.fixture(autouse=True, params=["numba", "python"])
+def kernel_path(request, monkeypatch):
+    """Every test on both inflate paths: the compiled multi-block runs and the per-block ones."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv(kernels.KERNELS_ENV, request.param)
+    return request.param
 
 
 def read_lines(path, split_size, verify=True):

@@ -98,9 +98,9 @@ def test_a_fresh_process_loads_the_cached_kernel(tmp_path):
     env = {"NUMBA_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
             for _ in range(2)]
-    hits, misses = (tuple(map(int, run.stdout.split())) for run in runs)
-    assert hits[0] + misses[0] >= 1
-    assert hits[1] >= 1 and misses[1] == 0
+    (first_hits, first_misses), (second_hits, second_misses) = (map(int, run.stdout.split()) for run in runs)
+    assert first_hits + first_misses >= 1  # compiled, or loaded from the kernels shipped in the tree
+    assert second_hits >= 1 and second_misses == 0
 
 
 # -- the tag walk ----------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def iter_record_chunks(
     stop_virtual = None if stop is None else stop.virtual
     carry: Optional[InflatedRun] = None
     index = start.offset
-    runs = open_runs(reader, start.block_pos, chunk_bytes, reuse_buffer)
+    runs = open_runs(reader, start.block_pos, chunk_bytes, reuse_buffer, None if stop is None else stop.block_pos + 1)
     while True:
         run = runs.next_run(carry)
         offsets, index = walk_chain(run, index, reader.path)

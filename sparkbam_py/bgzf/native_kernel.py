@@ -41,11 +41,12 @@ _EMPTY_PAYLOAD_SIZE = len(EMPTY_DEFLATE_PAYLOAD)
 
 
 @njit(cache=True, nogil=True)
-def inflate_blocks_kernel(decompressor, span, offset, span_start, out, produced, wanted,
+def inflate_blocks_kernel(decompressor, span, offset, span_start, out, produced, wanted, stop_at,
                           block_starts, block_data, verify_checksums):
     """Inflate the standard BGZF blocks at ``span[offset:]`` into ``out[produced:]``.
 
-    Stops once ``produced >= wanted``, when no whole block is left in ``span``, when the
+    Stops once ``produced >= wanted`` or at a block starting at or past compressed offset
+    ``stop_at``, when no whole block is left in ``span``, when the
     block table is full, or before a block it cannot take (the per-block path then handles
     that block and raises its typed error).  ``out`` has room for ``wanted - produced`` plus
     one maximal block.  Returns ``(blocks, offset, produced, status, last block was empty)``:
@@ -57,7 +58,7 @@ def inflate_blocks_kernel(decompressor, span, offset, span_start, out, produced,
     count = 0
     last_empty = False
     status = WANTED
-    while produced < wanted:
+    while produced < wanted and span_start + offset < stop_at:
         if count == len(block_starts):
             status = TABLE_FULL
             break

@@ -16,6 +16,7 @@ make it, with identical results:
 """
 from __future__ import annotations
 
+import itertools
 from typing import Iterator, List, Optional
 
 import numpy as np
@@ -27,20 +28,29 @@ from .inflate import inflate_block
 from .reader import BgzfReader
 from .run import InflatedRun
 from . import native
+from .. import kernels
 from .native import NEEDS_INPUT, NEEDS_PYTHON
 
 # Compressed bytes per read request: large enough that remote sources see few requests
 # and the kernel runs many blocks per call.
 COMPRESSED_SPAN = 16 * MAX_BLOCK_SIZE
+_NO_STOP = np.iinfo(np.int64).max
 
 
 
-def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False):
+def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False,
+              end_block: Optional[int] = None):
     """The runs of ``reader``'s data from the block at ``start_block``.
 
     ``reuse_buffer``: each run overwrites the previous one's buffer (for a caller that keeps
-    nothing of a run once it asks for the next, such as a count).
+    nothing of a run once it asks for the next, such as a count).  ``end_block``: where the
+    caller expects to stop (default: the end of the file), declared to :mod:`..kernels`, which
+    loads the compiled kernels only for inputs large enough to repay loading them.
     """
+    # Readers of another kind (block by block through caches) may not know the file's size.
+    ends = [end for end in (end_block, getattr(reader, "size", None)) if end is not None]
+    if ends:
+        kernels.note_input(min(ends) - start_block)
     # Readers of another kind supply their own blocks (e.g. block by block through caches).
     if type(reader) is BgzfReader and native.available():
         return NativeRuns(reader, start_block, chunk_bytes, reuse_buffer)
@@ -51,20 +61,36 @@ class BlockRuns:
     """Runs joined from a stream of inflated blocks (each with ``start``, ``end``, ``data``)."""
 
     def __init__(self, blocks: Iterator, chunk_bytes: int):
-        self.blocks, self.chunk_bytes = blocks, chunk_bytes
+        self.blocks, self.chunk_bytes = iter(blocks), chunk_bytes
+        self.held = None  # a block read past a run's stop_at, first in the next run
 
-    def next_run(self, carry: Optional[InflatedRun]) -> InflatedRun:
+    def next_run(self, carry: Optional[InflatedRun], wanted: Optional[int] = None,
+                 stop_at: Optional[int] = None) -> InflatedRun:
+        """The carry plus blocks until the run holds ``wanted`` new bytes (default: at least a
+        chunk, and as much as is carried), stopping before a block that starts at or past
+        compressed offset ``stop_at``."""
         taken: List = []
         # New blocks bring at least as much as is carried: a record longer than a chunk makes
         # the runs grow geometrically, so its bytes are copied a bounded number of times.
-        have = -len(carry) if carry is not None else 0
-        for block in self.blocks:
+        have = -len(carry) if carry is not None and wanted is None else 0
+        wanted = self.chunk_bytes if wanted is None else wanted
+        for block in self._blocks():
+            if stop_at is not None and block.start >= stop_at:
+                self.held = block
+                return InflatedRun.from_blocks(taken, block.start, False, carry)
             taken.append(block)
             have += len(block.data)
-            if have >= self.chunk_bytes:
+            if have >= wanted:
                 return InflatedRun.from_blocks(taken, block.end, False, carry)
         next_block = taken[-1].end if taken else int(carry.block_starts[-1]) if carry is not None else 0
         return InflatedRun.from_blocks(taken, next_block, True, carry)
+
+    def _blocks(self) -> Iterator:
+        # Not a generator with ``yield from``: abandoning it mid-run would close self.blocks.
+        if self.held is None:
+            return self.blocks
+        held, self.held = self.held, None
+        return itertools.chain([held], self.blocks)
 
 
 class NativeRuns:
@@ -78,15 +104,18 @@ class NativeRuns:
         self.buffer = np.empty(0, dtype=np.uint8)
         self.last_block_empty = False
 
-    def next_run(self, carry: Optional[InflatedRun]) -> InflatedRun:
+    def next_run(self, carry: Optional[InflatedRun], wanted: Optional[int] = None,
+                 stop_at: Optional[int] = None) -> InflatedRun:
+        """As :meth:`BlockRuns.next_run`."""
         carried = len(carry) if carry is not None else 0
         # As in BlockRuns: the new data is at least a chunk plus as much as is carried.
-        new_bytes = self.chunk_bytes + carried
+        new_bytes = self.chunk_bytes + carried if wanted is None else wanted
         out = self._output_buffer(carried, new_bytes + MAX_INFLATED_SIZE)
         if carried:
             out[:carried] = carry.data
         starts, data_starts = _carried_tables(carry)
-        produced = self._fill(out, carried, carried + new_bytes, starts, data_starts)
+        produced = self._fill(out, carried, carried + new_bytes, starts, data_starts,
+                              _NO_STOP if stop_at is None else stop_at)
         at_end = self.position >= self.reader.size
         if at_end:
             self._warn_without_eof_marker()
@@ -102,18 +131,19 @@ class NativeRuns:
             self.buffer = np.empty(carried + capacity, dtype=np.uint8)
         return self.buffer
 
-    def _fill(self, out: np.ndarray, produced: int, wanted: int, starts: List, data_starts: List) -> int:
-        """Inflate blocks into ``out`` from ``produced`` until ``wanted`` or the end of file."""
+    def _fill(self, out: np.ndarray, produced: int, wanted: int, starts: List, data_starts: List,
+              stop_at: int) -> int:
+        """Inflate blocks into ``out`` from ``produced`` until ``wanted``, ``stop_at`` or the end of file."""
         size = self.reader.size
         # The calling thread's decompressor: a walk may be resumed on another thread.
         decompressor = native.decompressor()
-        while produced < wanted and self.position < size:
+        while produced < wanted and self.position < min(size, stop_at):
             offset = self._span_offset()
             table = max(2, (len(self.span) - offset) // MIN_BLOCK_SIZE + 1)
             block_starts = np.empty(table, dtype=np.int64)
             block_data = np.empty(table, dtype=np.int64)
             count, offset, produced, status, last_empty = self.kernel(
-                decompressor, self.span, offset, self.span_start, out, produced, wanted,
+                decompressor, self.span, offset, self.span_start, out, produced, wanted, stop_at,
                 block_starts, block_data, self.reader.verify_checksums)
             if count:
                 self.last_block_empty = bool(last_empty)

@@ -23,8 +23,9 @@ class Convert(Command):
         parser.add_argument("bams", nargs="+", help="BAM (or CRAM, VCF...) paths, globs, folders or URLs")
         parser.add_argument("-o", "--output", required=True, help="output folder or URL (fsspec)")
         parser.add_argument("--to", choices=("parquet", "delta"), default="parquet", help="output format")
-        parser.add_argument("--partition-by", choices=("reference_name",), default=None,
-                            help="Hive-style folders per value of this column")
+        parser.add_argument("--partition-by", default=None, metavar="COLUMN",
+                            help="Hive-style folders per value of this contig column (reference_name; "
+                                 "contigName, chrom, seqid for VCF, BED, GFF)")
         parser.add_argument("--columns", default=None,
                             help="comma-separated columns (default: all of the format's data source)")
         parser.add_argument("--mode", choices=("error", "overwrite", "append"), default="error",

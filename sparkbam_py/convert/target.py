@@ -24,7 +24,8 @@ DEFAULT_ROW_GROUP_BYTES = 128 << 20
 # Spark writes snappy Parquet by default; the output matches what users already have.
 DEFAULT_COMPRESSION = "snappy"
 FORMATS = ("parquet", "delta")
-PARTITION_COLUMNS = ("reference_name",)
+# The contig columns: BAM's, then VCF's, BED's and GFF's (text conversions).
+PARTITION_COLUMNS = ("reference_name", "contigName", "chrom", "seqid")
 
 # Characters Spark escapes as %XX in partition folder names (ExternalCatalogUtils).
 _ESCAPED = set(map(chr, range(0x01, 0x20))) | set('"#%\'*/:=?\\\x7f{[]^')

@@ -17,13 +17,17 @@ import pyarrow as pa
 from cachetools import LRUCache
 
 from ..config import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE
-from ..errors import CorruptDataError, IndexFormatError
+from ..bam.decode import decode_records
+from ..errors import CorruptDataError, IndexFormatError, SparkBamError
+from ..kernels import note_input, use_compiled
 from ..pos import Pos
 from ..split import RangeReader, RangeTask, Split, Vocabulary, open_task_channel
 from .container import ContainerHeader, read_container_header
 from .decode import batch_from_lines, collect_lines
 from .header import CramHeader, read_cram_header
+from .htslib import HtsCramFile
 from .overlap import OVERLAP_COLUMNS, overlap_mask
+from .records import iter_record_runs
 from .reference import CramReferenceError, local_reference, reference_problem
 from .search import CramSearchConfig, container_at, find_container_start, iter_containers
 from .stream import ContainerStream
@@ -78,6 +82,7 @@ class CramSplitReader(RangeReader):
             self.channel.close()
             raise
         self._owned: Optional[List[ContainerHeader]] = None
+        self._names: Optional[pa.Array] = None  # the reference names as Arrow, made once
 
     # -- the split core's two questions -----------------------------------------------------
 
@@ -140,31 +145,55 @@ class CramSplitReader(RangeReader):
             return
         expected = sum(container.records for container in owned)
         reference = local_reference(self.task.reference)
+        note_input(owned[-1].end - owned[0].offset)
+        batches_of = self._compiled_batches if use_compiled() else self._pysam_batches
         decoded = 0
         with ContainerStream(self.channel, self.header, owned[0].offset, owned[-1].end) as stream:
-            cram = _open_pysam(stream.reader_file(), reference, required_fields(columns))
+            batches = batches_of(stream, reference, columns, batch_records)
             try:
-                # fetch(until_eof=True): plain iteration refuses CRAMs without @SQ lines.
-                records = cram.fetch(until_eof=True)
-                with_ends = "reference_end" in columns
-                while True:
-                    try:
-                        lines, ends = collect_lines(records, batch_records, with_ends)
-                    except (OSError, ValueError) as error:
-                        cram.close()
-                        stream.check()
-                        raise self._decode_error(owned, decoded, reference, error) from None
-                    if not lines:
-                        break
-                    decoded += len(lines)
-                    yield batch_from_lines(lines, ends, columns)
+                for batch in batches:
+                    decoded += batch.num_rows
+                    yield batch
+            except SparkBamError:
+                raise
+            except (OSError, ValueError) as error:  # htslib's failure, as pysam or sam_read1 reports it
+                batches.close()  # htslib lets go of the stream before its writer is stopped
+                stream.check()
+                raise self._decode_error(owned, decoded, reference, error) from None
             finally:
-                cram.close()
+                batches.close()
             stream.check()
         if decoded != expected:
             raise CorruptDataError(f"htslib decoded {decoded} records from the containers at bytes "
                                    f"{owned[0].offset}-{owned[-1].end}, whose headers hold {expected}",
                                    self.task.path, owned[0].offset)
+
+    def _compiled_batches(self, stream: ContainerStream, reference: Optional[str], columns: Sequence[str],
+                          batch_records: int) -> Iterator[pa.RecordBatch]:
+        """htslib's records in bulk through the BAM decoder (:mod:`.records`): batches of at
+        most ``batch_records`` records and about a megabyte, as BAM's are."""
+        if self._names is None:
+            self._names = pa.array(self.header.reference_names, pa.string())
+        path = self.task.path
+        with HtsCramFile(stream.reader_file().fileno(), path, reference, required_fields(columns), path) as cram:
+            for data, offsets in iter_record_runs(cram, path, batch_records):
+                yield decode_records(data, offsets, self._names, columns, path=path)
+
+    def _pysam_batches(self, stream: ContainerStream, reference: Optional[str], columns: Sequence[str],
+                       batch_records: int) -> Iterator[pa.RecordBatch]:
+        """One SAM line per record through pysam (:mod:`.decode`): the path without numba."""
+        cram = _open_pysam(stream.reader_file(), reference, required_fields(columns))
+        try:
+            # fetch(until_eof=True): plain iteration refuses CRAMs without @SQ lines.
+            records = cram.fetch(until_eof=True)
+            with_ends = "reference_end" in columns
+            while True:
+                lines, ends = collect_lines(records, batch_records, with_ends)
+                if not lines:
+                    return
+                yield batch_from_lines(lines, ends, columns)
+        finally:
+            cram.close()
 
     def _decode_error(self, owned: List[ContainerHeader], decoded: int, reference: Optional[str],
                       error: Exception) -> Exception:

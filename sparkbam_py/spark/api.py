@@ -21,10 +21,12 @@ from ..bam.pysam_split import apply_to_split, pysam_path
 from ..errors import ConfigError
 from ..formats import READ_FORMATS, Format, FormatRead, open_read, options_of
 from ..formats.paths import PathsArgument, load_argument
+from ..formats.sizing import count_split_size_for
 from ..split import Split, splits_from_starts
 from .executor import read_task_column
 from .schemas import spark_of
 from .session import is_connect, spark_major_version
+from .slots import task_slots
 from .source_names import COUNT_OPTION, SPLITS_SUFFIX
 
 DATASOURCE, ARROW = "datasource", "mapInArrow"
@@ -169,7 +171,8 @@ def count_reads(spark, path: PathsArgument, split_size=None, **options) -> int:
     """How many reads BAM or CRAM files hold, counted without decoding a record.
 
     Each split walks its block_size chain (CRAM: sums its container headers' counts, so no
-    reference is needed).
+    reference is needed). Without ``split_size``, local BAMs are cut into one task per task
+    slot: a count's tasks are light, so Spark's fixed cost per task weighs more than balance.
 
     Args:
         spark: a SparkSession (classic or Connect).
@@ -180,6 +183,8 @@ def count_reads(spark, path: PathsArgument, split_size=None, **options) -> int:
     Returns:
         The number of records.
     """
+    if split_size is None:  # one streaming task per slot (formats/sizing.py)
+        split_size = count_split_size_for(path, task_slots(spark))
     return sum(row[4] for row in _rows_of(spark, path, "count_reads", split_size, options, count=True)[1])
 
 

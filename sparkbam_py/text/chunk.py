@@ -6,12 +6,13 @@ terminators with one vectorised copy; no Python loop per line.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional, Tuple
 
 import numpy as np
 import pyarrow as pa
 
 from ..errors import CorruptDataError
+from ..kernels import use_compiled
 from ..pos import Pos
 
 LF = 0x0A
@@ -50,11 +51,8 @@ class LineChunk(NamedTuple):
 
     def to_arrow(self) -> pa.StringArray:
         """The lines as an Arrow string array (terminators dropped), UTF-8 checked."""
-        lengths = self.ends - self.starts
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
-        np.cumsum(lengths, out=offsets[1:])
-        body = content_bytes(self.data, self.starts, self.ends)
-        array = pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(body))
+        offsets, body = packed_lines(self.data, self.starts, self.ends)
+        array = pa.StringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(body))
         try:
             array.validate(full=True)
         except pa.ArrowInvalid:
@@ -72,6 +70,29 @@ class LineChunk(NamedTuple):
                 return CorruptDataError(f"the line at {place} is not UTF-8 text ({error.reason} "
                                         f"at byte {error.start} of the line)", self.path, place)
         return CorruptDataError("lines are not valid UTF-8 text", self.path)
+
+
+def packed_lines(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Arrow's string layout of the lines: int32 offsets and their bytes back to back."""
+    lengths = ends - starts
+    kernels = compiled_line_kernels()
+    if kernels is not None and len(starts):
+        offsets = np.empty(len(starts) + 1, dtype=np.int32)
+        body = np.empty(int(lengths.sum()), dtype=np.uint8)
+        kernels.pack_lines_kernel(data, starts, ends, body, offsets)
+        return offsets, body
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets, content_bytes(data, starts, ends)
+
+
+def compiled_line_kernels():
+    """:mod:`.line_kernels`, or None where the numpy paths are selected (:mod:`..kernels`)."""
+    if not use_compiled():
+        return None
+    from . import line_kernels  # noqa: PLC0415 (imports numba: only on the compiled path)
+
+    return line_kernels
 
 
 def content_bytes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -95,17 +116,44 @@ def content_bytes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
 def line_bounds(data: np.ndarray, begin: int, final: bool):
     """Lines in ``data[begin:]``: ``(starts, ends, after)``, where ``after`` is the index
     after the last complete line.  With ``final`` (the data ends here) a last line without
-    a terminator counts too."""
+    a terminator counts too.  htslib's ``bgzf_getline`` drops one CR at the end of any line
+    (CRLF files), so ``ends`` exclude it."""
+    kernels = compiled_line_kernels()
+    if kernels is not None:
+        starts, ends, after = _compiled_bounds(kernels.line_bounds_kernel, data, begin)
+    else:
+        starts, ends, after = _numpy_bounds(data, begin)
+    if final and after < len(data):
+        last_end = len(data) - (1 if data[len(data) - 1] == CR else 0)
+        starts = np.append(starts, after)
+        ends = np.append(ends, last_end)
+        after = len(data)
+    return starts, ends, after
+
+
+def _compiled_bounds(kernel, data: np.ndarray, begin: int):
+    # Room for lines of ~128 bytes on average; a run of shorter lines grows the arrays.
+    capacity = max(64, (len(data) - begin) // 128)
+    starts_parts, ends_parts, after = [], [], begin
+    while True:
+        starts, ends = np.empty(capacity, dtype=np.int64), np.empty(capacity, dtype=np.int64)
+        count, after = kernel(data, after, starts, ends)
+        starts_parts.append(starts[:count])
+        ends_parts.append(ends[:count])
+        if count < capacity:
+            break
+        capacity *= 2
+    if len(starts_parts) == 1:
+        return starts_parts[0], ends_parts[0], after
+    return np.concatenate(starts_parts), np.concatenate(ends_parts), after
+
+
+def _numpy_bounds(data: np.ndarray, begin: int):
     newlines = np.flatnonzero(data[begin:] == LF) + begin
     starts = np.empty(len(newlines), dtype=np.int64)
     starts[:1] = begin
     starts[1:] = newlines[:-1] + 1
     ends = newlines.astype(np.int64)
     after = int(newlines[-1]) + 1 if len(newlines) else begin
-    if final and after < len(data):
-        starts = np.append(starts, after)
-        ends = np.append(ends, len(data))
-        after = len(data)
-    # htslib's bgzf_getline drops one CR at the end of any line (CRLF files).
     ends = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == CR))
     return starts, ends, after

@@ -18,12 +18,13 @@ before ``bgzf_getline``); comparisons use physical positions, as for BAM.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
 from ..bgzf.reader import BgzfReader
 from ..bgzf.run import InflatedRun
+from ..bgzf.sequential import open_runs
 from ..config import DEFAULT_BGZF_BLOCKS_TO_CHECK, DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE
 from ..pos import Pos
 from ..split.bgzf_positions import block_before, first_block_in_range, htslib_pos, physical_pos
@@ -35,6 +36,9 @@ from .chunk import LF, LineChunk, line_bounds
 # Inflated bytes per walk step: big enough to amortise numpy calls, small enough to stream.
 DEFAULT_LINE_CHUNK_BYTES = 4 << 20
 MIN_LINE_CHUNK_BYTES = 64 * 1024
+# New inflated bytes per run once the walk is past its range's end: about one block, so
+# finding the newline that ends the last line reads little of the neighbour's range.
+LAST_LINE_STEP_BYTES = 1
 # Blocks a task keeps inflated: the start search and the boundary check revisit a few.
 LINE_SEARCH_CACHE_BLOCKS = 64
 
@@ -158,13 +162,23 @@ def iter_line_chunks(reader: BgzfReader, start: Pos, range_end: Optional[int],
                      stop: Optional[Pos] = None) -> Iterator[Tuple[LineChunk, Pos]]:
     """Lines from ``start`` (a line start) whose first byte is in a block starting before
     ``range_end`` (when given) and that are named below ``stop`` (when given), each chunk
-    with where the walk landed: the position after its last line (the next line's start)."""
+    with where the walk landed: the position after its last line (the next line's start).
+
+    Runs come from :func:`~sparkbam_py.bgzf.sequential.open_runs` (many blocks per compiled
+    call where available).  They stop at the range's end; past it, a run takes one block at a
+    time until a newline ends the range's last line, so a small range does not read far into
+    its neighbour.
+    """
+    last_block = range_end if range_end is not None else stop.block_pos + 1
+    runs = open_runs(reader, start.block_pos, chunk_bytes, end_block=last_block)
     carry: Optional[InflatedRun] = None
     index = start.offset
-    blocks = reader.iter_blocks(start.block_pos)
     wanted = chunk_bytes
     while True:
-        run = _next_run(blocks, carry, wanted, range_end if range_end is not None else stop.block_pos + 1)
+        past_end = carry is not None and int(carry.block_starts[-1]) >= last_block
+        # Past the end, the carry (the unfinished last line) sets the step: a long line costs linear time.
+        run = runs.next_run(carry, wanted=max(LAST_LINE_STEP_BYTES, len(carry)) if past_end else wanted,
+                            stop_at=None if past_end else last_block)
         starts, ends, after = line_bounds(run.data, index, run.at_end)
         owned = _owned(run, starts, range_end, stop)
         done = owned < len(starts) or run.at_end
@@ -189,18 +203,3 @@ def _owned(run: InflatedRun, starts: np.ndarray, range_end: Optional[int], stop:
         blocks = run.block_starts[np.searchsorted(run.data_starts, starts[:owned], side="right") - 1]
         owned = int(np.searchsorted(blocks, range_end, side="left"))
     return owned
-
-
-def _next_run(blocks: Iterator, carry: Optional[InflatedRun], wanted: int, range_end: int) -> InflatedRun:
-    """The carry plus blocks until the run holds ``wanted`` bytes; past ``range_end`` only
-    until a block holds a newline (the end of the range's last line), so a small range
-    does not read far into its neighbour."""
-    taken: List = []
-    have = len(carry) if carry is not None else 0
-    for block in blocks:
-        taken.append(block)
-        have += len(block.data)
-        if have >= wanted or (block.start >= range_end and b"\n" in block.data):
-            return InflatedRun.from_blocks(taken, block.end, False, carry)
-    next_block = taken[-1].end if taken else int(carry.block_starts[-1]) if carry is not None else 0
-    return InflatedRun.from_blocks(taken, next_block, True, carry)
