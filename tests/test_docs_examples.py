@@ -22,9 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from docs_layers import TESTING, circles, imports, layers, unit
 from docs_support import ROOT, Block, blocks_of, documented_pages
 
 BLOCKS = [block for page in documented_pages() for block in blocks_of(page)]
+# The imports between two packages of one layer that docs/architecture.md allows besides layer 0's:
+# (importer, imported), a module or a whole package.
+SIDEWAYS = {("bam.splits", "validators"), ("validators", "bam")}
 MAX_NOT_RUN = 6  # blocks that cannot run here (a Connect server, spark-submit, a remote host)
 RUNNER_SECONDS = 1500
 
@@ -79,3 +83,39 @@ def test_the_architecture_page_maps_every_module():
     missing = [name for name in modules
                if Path(name).name not in ("__init__.py", "__main__.py") and f"- `{name}`:" not in module_map]
     assert missing == [], f"add these modules to docs/architecture.md's module map: {missing}"
+
+
+def test_imports_follow_the_architecture_pages_layers():
+    table = layers()
+    edges = set(imports())
+    ours = {(source, target) for source, target in edges if target.startswith("sparkbam_py")}
+    found = circles(ours)
+    assert found == [], f"import circles (docs/architecture.md allows none): {found}"
+    unmapped = sorted({unit(name) for edge in ours for name in edge} - set(table))
+    assert unmapped == [], f"add these to the layer table of docs/architecture.md: {unmapped}"
+
+    def named(module, rule):  # "bam.splits" names sparkbam_py.bam.splits; "validators" all of it
+        return (module + ".").startswith(f"sparkbam_py.{rule}.")
+
+    wrong = []
+    for source, target in sorted(ours):
+        above, below = table[unit(source)], table[unit(target)]
+        if unit(source) == unit(target) or above == TESTING:
+            continue
+        if below == TESTING:
+            wrong.append(f"{source} imports {target}: only tests and bench/ import testing/")
+        elif below >= above and above != table["__init__"] and not below == above == table["errors"] and not any(
+                named(source, a) and named(target, b) for a, b in SIDEWAYS):
+            wrong.append(f"{source} (layer {above}) imports {target} (layer {below})")
+    spark_layers = {table["spark"], table["cli"]}
+    wrong += [f"{source} imports {target}: only spark/ and cli/ import pyspark" for source, target in sorted(edges)
+              if target.split(".")[0] == "pyspark" and table[unit(source)] not in spark_layers]
+    assert wrong == [], "imports against docs/architecture.md's layers:\n" + "\n".join(wrong)
+
+
+def test_the_api_reference_documents_every_public_name():
+    import sparkbam_py
+
+    documented = set(re.findall(r"^::: sparkbam_py\.(\w+)$", (ROOT / "docs" / "api.md").read_text(), flags=re.M))
+    missing = sorted(set(sparkbam_py.__all__) - documented - {"__version__"})
+    assert missing == [], f"add these to docs/api.md (::: sparkbam_py.NAME): {missing}"

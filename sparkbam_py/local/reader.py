@@ -59,7 +59,7 @@ def iter_batches(path: PathsArgument, columns: Optional[Sequence[str]] = None, s
             (``reference``...), the text formats' (``include_sample_ids``, ``regions``...).
 
     Yields:
-        ``pyarrow.RecordBatch`` es with exactly the DataFrame's Arrow schema.
+        ``pyarrow.RecordBatch`` objects with exactly the DataFrame's Arrow schema.
     """
     keywords = dict(reads_to_check=reads_to_check, max_read_size=max_read_size,
                     bgzf_blocks_to_check=bgzf_blocks_to_check, verify_splits=verify_splits,
