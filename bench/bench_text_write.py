@@ -18,6 +18,11 @@ is shared):
   cached rows alone (formatting, deflate, index pieces, commit: what writing a job's
   result costs).
 
+``--task-only`` times instead, in this process and without Spark, what one write task runs
+on the whole file: its rows as the loader gives them (Arrow batches of 10,000 rows, Spark's
+``maxRecordsPerBatch``; parsed untimed) formatted into lines (``format``), then deflated into
+BGZF blocks with their tabix pieces (``part``); one core, beside the same ``bgzip+tabix``.
+
 Rows are written in the order they were read (no ``sort``).  Outputs are checked: the same
 record count as the input, ``tabix -l`` equal to tabix's.  The outputs are removed; the
 prepared text stays in a ``--work`` given (a re-run skips preparing), a temporary one goes.
@@ -25,6 +30,7 @@ prepared text stays in a ``--work`` given (a re-run skips preparing), a temporar
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -72,6 +78,56 @@ def spark_case(source: str, read_out: Path, write_out: Path, cores: int) -> dict
             "process": time.perf_counter() - started}
 
 
+class _TimedLines:
+    """A line writer whose formatting time is kept apart from the part writer's."""
+
+    def __init__(self, inner):
+        self.inner, self.seconds = inner, 0.0
+
+    def format(self, batch, samples=None):
+        started = time.perf_counter()
+        lines = self.inner.format(batch, samples)
+        self.seconds += time.perf_counter() - started
+        return lines
+
+
+def task_case(text: Path, out: Path, batch_rows: int = 10_000) -> dict:
+    """One task's formatting and part writing of every line of ``text``, timed apart."""
+    import pyarrow as pa
+
+    from sparkbam_py.text.format import LineSource
+    from sparkbam_py.text.vcf import VCF
+    from sparkbam_py.text.vcf_write import VcfLineWriter
+    from sparkbam_py.text.vcf_write_header import vcf_write_header
+    from sparkbam_py.write.job import check_backend
+    from sparkbam_py.write.part import WriteSettings
+    from sparkbam_py.write.text_part import TextPartWriter
+
+    with open(text) as handle, open(out, "wb") as sink:
+        header_lines, first = [], handle.readline()
+        while first.startswith("#"):
+            header_lines.append(first.rstrip("\n"))
+            first = handle.readline()
+        header = VCF.parse_header(header_lines, {})
+        data = itertools.chain([first], handle)
+        timed, writer, seconds = None, None, 0.0
+        while True:
+            texts = [line.rstrip("\n") for _, line in zip(range(batch_rows), data)]
+            if not texts:
+                break
+            batch = VCF.parse(pa.array(texts), header, {}, LineSource())  # the loader's work: untimed
+            if writer is None:
+                timed = _TimedLines(VcfLineWriter(vcf_write_header(batch.schema, header_lines)))
+                writer = TextPartWriter(sink, timed, WriteSettings(6, check_backend("")), True)
+            started = time.perf_counter()
+            writer.write_batch(batch)
+            seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        writer.finish_text(str(out), 0, 0, eof=True)
+        seconds += time.perf_counter() - started
+    return {"format": timed.seconds, "part": seconds - timed.seconds}
+
+
 def check(out: Path, expected_lines: int, reference: Path) -> None:
     lines = int(subprocess.run(["bash", "-c", f"bgzip -dc {out} | grep -vc '^#'"], capture_output=True, text=True,
                                check=True).stdout)
@@ -81,7 +137,7 @@ def check(out: Path, expected_lines: int, reference: Path) -> None:
     assert listed[0] == listed[1], f"{out}: tabix -l differs from tabix's index"
 
 
-def run(source: str, work: Path, cores: int, repeats: int) -> dict:
+def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = False) -> dict:
     text = work / "big.vcf"
     if not text.exists():
         subprocess.run(["bash", "-c", f"bgzip -dc -@{cores} {source} > {text}"], check=True)
@@ -89,9 +145,19 @@ def run(source: str, work: Path, cores: int, repeats: int) -> dict:
                                  check=True).stdout)
     peer, read_out, write_out = work / "peer.vcf.gz", work / "read-write.vcf.gz", work / "write.vcf.gz"
     results = {"bgzip+tabix": [], "read+write": [], "write": [], "process": []}
+    if task_only:
+        results = {"bgzip+tabix": [], "format": [], "part": [], "format+part": []}
     load = [open("/proc/loadavg").read().split()[0]]
     for _ in range(repeats):
         results["bgzip+tabix"].append(timed_shell(f"bgzip -@{cores} -c {text} > {peer} && tabix -f -p vcf {peer}"))
+        if task_only:
+            task = task_case(text, write_out)
+            task["format+part"] = task["format"] + task["part"]
+            for name, value in task.items():
+                results[name].append(value)
+            assert int(subprocess.run(["bash", "-c", f"bgzip -dc {write_out} | wc -l"], capture_output=True,
+                                      text=True, check=True).stdout) == records, "the task lost lines"
+            continue
         for name, value in spark_case(source, read_out, write_out, cores).items():
             results[name].append(value)
         for out in (read_out, write_out):
@@ -99,7 +165,7 @@ def run(source: str, work: Path, cores: int, repeats: int) -> dict:
     load.append(open("/proc/loadavg").read().split()[0])
     medians = {name: statistics.median(values) for name, values in results.items()}
     sizes = {path.name: path.stat().st_size for path in (peer, write_out, Path(str(peer) + ".tbi"),
-                                                         Path(str(write_out) + ".tbi"))}
+                                                         Path(str(write_out) + ".tbi")) if path.exists()}
     return {"records": records, "text_bytes": text.stat().st_size, "cores": cores, "loadavg": load,
             "medians_s": medians, "runs_s": results, "output_bytes": sizes,
             "ratios_to_bgzip_tabix": {name: medians[name] / medians["bgzip+tabix"] for name in medians}}
@@ -111,13 +177,15 @@ def main(argv=None) -> int:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", default=None, help="where the text and outputs go (the text is kept for re-runs)")
+    parser.add_argument("--task-only", action="store_true",
+                        help="time one task's formatting and part writing without Spark (see above)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     temporary = args.work is None
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-text-write-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        summary = run(args.vcf, work, args.cores, args.repeats)
+        summary = run(args.vcf, work, args.cores, args.repeats, args.task_only)
     finally:
         for name in ("peer.vcf.gz", "read-write.vcf.gz", "write.vcf.gz"):
             for suffix in ("", ".tbi", ".csi"):

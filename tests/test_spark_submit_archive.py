@@ -89,6 +89,10 @@ def submit(master: str, archive: Path, bam: Path, out: Path) -> dict:
             "--conf", "spark.pyspark.python=./env/bin/python",
             "--conf", "spark.pyspark.driver.python=./env/bin/python",
             "--conf", "spark.executorEnv.NUMBA_DEBUG_CACHE=1",
+            # The job's BAM is tiny, below what makes the default ("auto") load numba
+            # (sparkbam_py.kernels, SPARKBAM_KERNELS_MIN_BYTES): ask for the compiled kernels a
+            # real input would load, so the test sees them load from the shipped environment.
+            "--conf", "spark.executorEnv.SPARKBAM_KERNELS=numba",
             "--conf", "spark.executor.cores=1", "--conf", "spark.executor.memory=768m",
             "--conf", "spark.ui.enabled=false",
             str(Path(__file__).with_name("spark_submit_job.py")), str(bam), str(out), SPLIT]

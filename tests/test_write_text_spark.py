@@ -60,6 +60,26 @@ def test_local_both_engines_sort_and_refusal(source, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.name.startswith("refused")]
 
 
+def test_local_writes_cut_arrow_batches_by_rows_and_restore_the_setting(source, tmp_path):
+    from pyspark.sql import functions as F
+
+    from sparkbam_py.spark.arrow_handoff import MAX_BYTES_PER_BATCH, UNCHECKED_BYTES, rows_only_batches
+
+    spark = activate("local").spark
+    spark.conf.set(MAX_BYTES_PER_BATCH, "32MB")
+    try:
+        with rows_only_batches(spark):
+            assert spark.conf.get(MAX_BYTES_PER_BATCH) == UNCHECKED_BYTES
+        assert spark.conf.get(MAX_BYTES_PER_BATCH) == "32MB"
+        spark.conf.unset(MAX_BYTES_PER_BATCH)
+        with pytest.raises(UnsortedOutputError):
+            sparkbam_py.write_vcf(load(spark, source).orderBy(F.rand(11)), str(tmp_path / "x.vcf.gz"),
+                                  header_from=str(source))
+        assert spark.conf.get(MAX_BYTES_PER_BATCH, None) is None  # restored after a failed write too
+    finally:
+        spark.conf.unset(MAX_BYTES_PER_BATCH)
+
+
 def test_local_data_source_options_and_modes(source, tmp_path):
     spark = activate("local").spark
     variants = load(spark, source)

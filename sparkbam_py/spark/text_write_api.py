@@ -5,7 +5,8 @@ Each runs the format's write (:mod:`sparkbam_py.formats.text_write`): a part per
 commit.  ``engine="auto"`` goes through the Python data source on Spark >= 4 (the commit runs
 on the driver, the server's under Spark Connect) and through ``mapInArrow`` on Spark 3.5
 (the commit runs here, reading the parts through fsspec); ``"datasource"`` and ``"arrow"``
-choose.  ``sort=True`` range-partitions and sorts the rows first (contigs in the header's
+choose.  Rows reach the writers in Arrow batches cut by rows alone
+(:mod:`.arrow_handoff`: Spark 4's byte cap costs more than the writing).  ``sort=True`` range-partitions and sorts the rows first (contigs in the header's
 order, or ``contigs``; others after them by name; then start and end), so the file is
 in the order tabix needs.
 """
@@ -18,6 +19,7 @@ from ..errors import ConfigError
 from ..formats.text_write import contig_order, line_writer_for, open_text_write
 from ..write.job import filesystem
 from ..write.text_commit import TABIX_SUFFIXES, UnsortedOutputError
+from .arrow_handoff import rows_only_batches
 from .schemas import arrow_with_metadata
 from .write_api import ENGINES, SUMMARY_SCHEMA, arrow_write_task, chosen_engine
 
@@ -94,14 +96,15 @@ def write_text(format_name: str, df, path: str, format_options: Dict[str, object
     fs, local = filesystem(path)
     if fs.exists(local) and not (overwrite or append):
         raise ConfigError("the output exists; pass overwrite=True to replace it (or append=True to add shards)", path)
-    if engine == "datasource":
-        return _through_datasource(format_name, df, path, options, overwrite)
-    job = open_text_write(format_name, options, overwrite, schema, append=append)
-    try:
-        rows = df.mapInArrow(arrow_write_task(job.job), SUMMARY_SCHEMA).collect()
-    except BaseException:
-        job.abort()
-        raise
+    with rows_only_batches(df.sparkSession):
+        if engine == "datasource":
+            return _through_datasource(format_name, df, path, options, overwrite)
+        job = open_text_write(format_name, options, overwrite, schema, append=append)
+        try:
+            rows = df.mapInArrow(arrow_write_task(job.job), SUMMARY_SCHEMA).collect()
+        except BaseException:
+            job.abort()
+            raise
     return job.commit([pickle.loads(row.summary) for row in rows])
 
 

@@ -19,9 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import SparkBamError
+from ..kernels import use_compiled
 from .fields import MISSING, list_array
 
 _BREAKS = r"[\t\n\r]"
+_INT64_MIN = np.iinfo(np.int64).min
 
 
 class UnwritableRowError(SparkBamError, ValueError):
@@ -45,6 +47,10 @@ def plain_text(column) -> pa.Array:
         return pa.nulls(len(column), pa.string())
     if pa.types.is_large_string(column.type) or pa.types.is_dictionary(column.type):
         return column.cast(pa.string())
+    if pa.types.is_integer(column.type):
+        compiled = _compiled_int_text(column, np.arange(len(column) + 1, dtype=np.int64), ",", MISSING)
+        if compiled is not None:
+            return _with_nulls_of(column, compiled)
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
         return pc.cast(column, pa.string())
     raise UnwritableRowError(f"a column of type {column.type} has no text form in this format")
@@ -74,10 +80,47 @@ def joined_list(column, separator: str, missing_element: str = MISSING) -> pa.Ar
         column = column.cast(pa.list_(column.type.value_type))
     flat = column.values
     offsets = np.asarray(column.offsets, dtype=np.int64)
+    if pa.types.is_integer(flat.type):
+        compiled = _compiled_int_text(flat, offsets, separator, missing_element)
+        if compiled is not None:
+            return _with_nulls_of(column, compiled)
     elements = text_or_missing(flat, missing_element)
     lists = list_array(offsets - offsets[0], elements.slice(int(offsets[0]), int(offsets[-1] - offsets[0])),
                        mask=column.is_null() if column.null_count else None)
     return pc.binary_join(lists, separator)
+
+
+def compiled_write_kernels():
+    """:mod:`.write_kernels`, or None where the Arrow paths are selected (:mod:`..kernels`)."""
+    if not use_compiled():
+        return None
+    from . import write_kernels  # noqa: PLC0415 (imports numba: only on the compiled path)
+
+    return write_kernels
+
+
+def _compiled_int_text(values: pa.Array, offsets: np.ndarray, separator: str, missing: str) -> Optional[pa.Array]:
+    """The integer lists ``values[offsets[i]:offsets[i+1]]`` as text joined by ``separator``
+    (null elements ``missing``), as ``cast`` and ``binary_join`` give it; None where the
+    kernels are not selected or the Arrow path must answer (a 64-bit extreme, a long text)."""
+    kernels = compiled_write_kernels()
+    if kernels is None or len(separator) != 1 or len(missing) != 1 or values.type == pa.uint64():
+        return None
+    numbers = np.asarray(pc.fill_null(values, 0), dtype=np.int64) if values.null_count \
+        else np.asarray(values, dtype=np.int64)
+    if len(numbers) and numbers.min() == _INT64_MIN:
+        return None
+    valid = np.asarray(values.is_valid(), dtype=bool) if values.null_count else np.ones(len(numbers), dtype=bool)
+    text, text_offsets = kernels.int_lists_text(numbers, valid, offsets, ord(separator), ord(missing))
+    if text_offsets[-1] >= 2**31:
+        return None
+    return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(text_offsets.astype(np.int32)),
+                                       pa.py_buffer(text))
+
+
+def _with_nulls_of(column: pa.Array, text: pa.Array) -> pa.Array:
+    """``text`` null where ``column`` is."""
+    return pc.if_else(column.is_valid(), text, pa.scalar(None, pa.string())) if column.null_count else text
 
 
 def nonempty_or_null(text: pa.Array) -> pa.Array:
