@@ -61,7 +61,7 @@ elif job == "noop":
     spark.read.format("bam").load(bam).write.format("noop").mode("overwrite").save()
     result = None
 elif job == "convert":
-    result = sparkbam_py.convert(spark, bam, out).records
+    result = sparkbam_py.convert(spark, bam, out).rows
 else:
     reads = spark.read.format("bam").schema(sys.argv[5]).load(bam)
     result = sparkbam_py.write_bam(reads, out, header_from=bam, sort=job == "sort", check_refs=False)["records"]
