@@ -19,7 +19,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1400,900"]
+         "--disable-dev-shm-usage"]
 WAIT_SECONDS = 60
 FIGURES = Path(__file__).resolve().parents[1] / "bench" / "figures"
 
@@ -43,13 +43,13 @@ def npm_bundle(name: str) -> Path:
     return bundle
 
 
-def start_browser(profile: Path):
+def start_browser(profile: Path, window_size: str = "1400,900"):
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("chromium/chromedriver absent")
     webdriver = pytest.importorskip("selenium.webdriver")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+    for flag in FLAGS + [f"--window-size={window_size}", f"--user-data-dir={profile}"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)

@@ -5,47 +5,31 @@ from __future__ import annotations
 import base64
 import io
 import shutil
-import time
 
 import numpy as np
 import pytest
 
 pytest.importorskip("waitress")
 pytest.importorskip("PIL")
+from browser_support import CHROMEDRIVER, CHROMIUM, start_browser  # noqa: E402 (after the skip guards)
+from browser_support import wait_until as wait_for  # noqa: E402 (after the skip guards)
 from depth_fixtures.served_data import build_served_data  # noqa: E402 (after the skip guards)
 from depth_fixtures.server import ServedApp  # noqa: E402 (after the skip guards)
 from sparkbam_py.serve.app import create_app  # noqa: E402 (after the skip guards)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="chromium/chromedriver absent")]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1100,700"]
 WAIT_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"), window_size="1100,700")
     yield driver
     driver.quit()
 
 
 def wait_until(condition, what):
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(condition, what, WAIT_SECONDS)
 
 
 def canvas_pixels(driver, element_id):
