@@ -21,7 +21,7 @@ from ..write.job import filesystem
 from ..write.text_commit import TABIX_SUFFIXES, UnsortedOutputError
 from .arrow_handoff import rows_only_batches
 from .schemas import arrow_with_metadata
-from .write_api import ENGINES, SUMMARY_SCHEMA, arrow_write_task, chosen_engine
+from .write_api import SUMMARY_SCHEMA, arrow_write_task, chosen_engine
 
 _RANK = "_sparkbam_contig_rank"
 _NAME = "_sparkbam_contig_name"
@@ -78,8 +78,7 @@ def write_text(format_name: str, df, path: str, format_options: Dict[str, object
     ``"csi"`` or False; rows out of tabix order are refused with UnsortedOutputError.
     ``append``: add shards to an existing sharded folder.  Returns what was written.
     """
-    if engine not in ENGINES:
-        raise ConfigError(f"engine must be one of {ENGINES}, not {engine!r}")
+    engine = chosen_engine(df.sparkSession, engine, f"write_{format_name}")
     options = {key: str(value) for key, value in format_options.items() if value is not None}
     options.update(path=path, sharded=str(sharded).lower(), index=str(index).lower())
     if contigs:
@@ -92,7 +91,6 @@ def write_text(format_name: str, df, path: str, format_options: Dict[str, object
         writer = line_writer_for(format_name, lowered, schema)
         df = sort_rows(df, writer.contig_column, writer.start_column, writer.end_column,
                        contig_order(writer, lowered), partitions)
-    engine = chosen_engine(df.sparkSession, engine, f"write_{format_name}")
     fs, local = filesystem(path)
     if fs.exists(local) and not (overwrite or append):
         raise ConfigError("the output exists; pass overwrite=True to replace it (or append=True to add shards)", path)
