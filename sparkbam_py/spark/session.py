@@ -81,6 +81,19 @@ def is_connect(spark) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
+def make_active_for_writes(spark) -> None:
+    """Make ``spark`` the active session of the JVM thread this Python thread calls through.
+
+    A write looks a Python data source up in the JVM thread's active session
+    (``DataSource.lookupDataSource``), where a read asks the DataFrame's session; a Python
+    thread other than the one that made the session calls through a JVM thread that has
+    none, so without this ``format("bam")`` (or ``"vcf"``...) would not be found.  Connect's server sets it.
+    """
+    if not is_connect(spark):
+        jvm_session = spark._jvm.org.apache.spark.sql.SparkSession
+        jvm_session.setActiveSession(spark._jsparkSession)
+
+
 def spark_major_version(spark) -> int:
     return int(spark.version.split(".")[0])
 

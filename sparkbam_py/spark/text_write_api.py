@@ -21,6 +21,7 @@ from ..write.job import filesystem
 from ..write.text_commit import TABIX_SUFFIXES, UnsortedOutputError
 from .arrow_handoff import rows_only_batches
 from .schemas import arrow_with_metadata
+from .session import make_active_for_writes
 from .write_api import SUMMARY_SCHEMA, arrow_write_task, chosen_engine
 
 _RANK = "_sparkbam_contig_rank"
@@ -110,6 +111,7 @@ def _through_datasource(format_name: str, df, path: str, options: Dict[str, str]
     from .api import register
 
     register(df.sparkSession)
+    make_active_for_writes(df.sparkSession)
     given = {key: value for key, value in options.items() if key != "path"}
     try:
         df.write.format(format_name).options(**given).mode("overwrite" if overwrite else "append").save(path)

@@ -17,7 +17,7 @@ from ..write.header import WriteHeader, check_references, resolve_header
 from ..write.job import WriteJob, filesystem
 from ..write.records import check_record_columns, records_of_batch
 from ..write.sort_rows import SORT_KEY, SORT_ROWS_DDL, SORT_SEQUENCE, to_sort_rows
-from .session import has_python_data_sources, is_connect, require_python_data_sources
+from .session import has_python_data_sources, make_active_for_writes, require_python_data_sources
 
 # Spark's DDL of mapInArrow's output: one pickled PartSummary per task.
 SUMMARY_SCHEMA = "summary binary"
@@ -134,26 +134,13 @@ def _write_through_datasource(df, path, header: WriteHeader, *, sharded, overwri
     if sbi_granularity is not None:
         options["sbiGranularity"] = str(sbi_granularity)
     _refuse_existing(path, overwrite)
-    _make_active(spark)
+    make_active_for_writes(spark)
     df.write.format("bam").options(**options).mode("overwrite").save(path)
     if sharded:
         return {"path": path, "sharded": True}
     from ..index.sbi import read_sbi
 
     return {"path": path, "sharded": False, "records": read_sbi(path + ".sbi").record_count}
-
-
-def _make_active(spark) -> None:
-    """Make ``spark`` the active session of the JVM thread this Python thread calls through.
-
-    A write looks a Python data source up in the JVM thread's active session
-    (``DataSource.lookupDataSource``), where a read asks the DataFrame's session; a Python
-    thread other than the one that made the session calls through a JVM thread that has
-    none, so without this ``format("bam")`` would not be found.  Connect's server sets it.
-    """
-    if not is_connect(spark):
-        jvm_session = spark._jvm.org.apache.spark.sql.SparkSession
-        jvm_session.setActiveSession(spark._jsparkSession)
 
 
 def _refuse_existing(path: str, overwrite: bool) -> None:
