@@ -15,6 +15,7 @@ from test_write_spark import _kill_first_attempt  # the BAM writer's: kills each
 from write_text_support import index_disagreements, make_vcf, records, regions_of, text_lines
 
 import sparkbam_py
+from sparkbam_py.errors import ConfigError
 from sparkbam_py.write.text_commit import UnsortedOutputError
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -92,6 +93,14 @@ def test_local_data_source_options_and_modes(source, tmp_path):
     assert all(Path(str(shard) + ".tbi").exists() for shard in shards)
     first_write = [record for shard in shards[:len(shards) // 2] for record in records("vcf", shard)]
     assert first_write == records("vcf", source)
+    # write_bam's compression keywords reach the part writers; a bad one is refused before Spark runs
+    plain, fast = tmp_path / "plain.vcf.gz", tmp_path / "fast.vcf.gz"
+    sparkbam_py.write_vcf(variants, str(plain), header_from=str(source))
+    sparkbam_py.write_vcf(variants, str(fast), header_from=str(source), deflate="isal", compression_level=1)
+    assert bcftools_records(fast) == bcftools_records(source)
+    assert fast.stat().st_size > plain.stat().st_size
+    with pytest.raises(ConfigError, match="deflate"):
+        sparkbam_py.write_vcf(variants, str(tmp_path / "bad.vcf.gz"), deflate="gzip")
     beds = spark.createDataFrame([("chr2", 5, 9, "b"), ("chr1", 1, 3, "a")], "chrom string, start long, end long, name string")
     beds.write.format("bed").option("sort", "true").option("contigs", "chr2,chr1").mode("overwrite") \
         .save(str(tmp_path / "x.bed.gz"))
