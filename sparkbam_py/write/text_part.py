@@ -12,7 +12,6 @@ first line out of that order is remembered, so a refused index can say where.
 """
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, Dict, List, Optional, Tuple
 
@@ -20,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..bgzf.writer import DEFAULT_BLOCK_DATA_SIZE, compress_block
+from ..bgzf.writer import DEFAULT_BLOCK_DATA_SIZE
 from ..index.bins import BAI_MIN_SHIFT
 from ..text.write_fields import UnwritableRowError, lines_buffer
 from ..text.write_lines import FormattedLines, LineWriter
@@ -108,8 +107,6 @@ class TextPartWriter(PartWriter):
                          header=header, path=path)
         self.line_writer = line_writer
         self.samples = samples
-        self._deflater = ThreadPoolExecutor(1, thread_name_prefix="text-part-deflate")
-        self._deflating: Optional[Future] = None
         self._order = _Order()
         self._max_end = 0
 
@@ -131,38 +128,15 @@ class TextPartWriter(PartWriter):
 
     def _emit_full_blocks(self, data: np.ndarray) -> None:
         """bgzip's blocks: every full block of data is compressed at once, lines may straddle
-        blocks (tabix reads across them); the rest stays in the open block.
-
-        The blocks are deflated on a thread (deflate releases the GIL) while the task receives
-        and formats its next batch; the previous batch's blocks are written first, so blocks
-        stay in order and at most one batch's text waits."""
+        blocks (tabix reads across them); the rest stays in the open block."""
         pending = np.concatenate([self._pending, data])
         full = len(pending) - len(pending) % DEFAULT_BLOCK_DATA_SIZE
-        self._write_deflated()
-        blocks = [pending[begin:begin + DEFAULT_BLOCK_DATA_SIZE] for begin in range(0, full, DEFAULT_BLOCK_DATA_SIZE)]
-        if blocks:
-            self._deflating = self._deflater.submit(self._deflate_all, blocks)
+        for begin in range(0, full, DEFAULT_BLOCK_DATA_SIZE):
+            self._emit(pending[begin:begin + DEFAULT_BLOCK_DATA_SIZE])
         self._pending = pending[full:].copy()
-
-    def _deflate_all(self, blocks: List[np.ndarray]) -> List[Tuple[bytes, int]]:
-        level, backend = self.settings.level, self.settings.deflate_backend
-        return [(compress_block(block, level, b"", backend), len(block)) for block in blocks]
-
-    def _write_deflated(self) -> None:
-        """Write the blocks of the batch being deflated, as :meth:`_emit` writes one."""
-        if self._deflating is None:
-            return
-        blocks, self._deflating = self._deflating.result(), None
-        for block, size in blocks:
-            self.out.write(block)
-            self.compressed += len(block)
-            self._block_starts.append(self.compressed)
-            self._block_data.append(self._block_data[-1] + size)
 
     def finish_text(self, path: str, partition: int, attempt: int, eof: bool = False) -> TextPartSummary:
         """Flush the last block (and the EOF marker when ``eof``); the part's summary."""
-        self._write_deflated()
-        self._deflater.shutdown()
         summary = self.finish(path, partition, attempt, eof)
         order = self._order
         index = summary.index if order.disorder is None else None
