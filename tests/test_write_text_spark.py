@@ -64,14 +64,21 @@ def test_local_both_engines_sort_and_refusal(source, tmp_path):
 def test_local_writes_cut_arrow_batches_by_rows_and_restore_the_setting(source, tmp_path):
     from pyspark.sql import functions as F
 
-    from sparkbam_py.spark.arrow_handoff import MAX_BYTES_PER_BATCH, UNCHECKED_BYTES, rows_only_batches
+    from sparkbam_py.spark.arrow_handoff import (MAX_BYTES_PER_BATCH, MAX_RECORDS_PER_BATCH, UNCHECKED_BYTES,
+                                                 rows_only_batches, rows_per_batch)
 
+    assert [rows_per_batch(n, 10_000) for n in (0, 3, 10, 100, 10**6)] == [None, None, None, 1000, 1000]
+    assert rows_per_batch(100, 500) is None  # a session asking for smaller batches keeps them
     spark = activate("local").spark
     spark.conf.set(MAX_BYTES_PER_BATCH, "32MB")
     try:
         with rows_only_batches(spark):
             assert spark.conf.get(MAX_BYTES_PER_BATCH) == UNCHECKED_BYTES
+            assert spark.conf.get(MAX_RECORDS_PER_BATCH) == "10000"
+        with rows_only_batches(spark, 100):  # a 100-sample VCF's lines
+            assert spark.conf.get(MAX_RECORDS_PER_BATCH) == "1000"
         assert spark.conf.get(MAX_BYTES_PER_BATCH) == "32MB"
+        assert spark.conf.get(MAX_RECORDS_PER_BATCH) == "10000"
         spark.conf.unset(MAX_BYTES_PER_BATCH)
         with pytest.raises(UnsortedOutputError):
             sparkbam_py.write_vcf(load(spark, source).orderBy(F.rand(11)), str(tmp_path / "x.vcf.gz"),

@@ -94,15 +94,15 @@ def write_text(format_name: str, df, path: str, format_options: Dict[str, object
     if deflate:
         options["deflate"] = deflate
     schema = arrow_with_metadata(df.schema)
+    lowered = {key.lower(): value for key, value in options.items()}
+    writer = line_writer_for(format_name, lowered, schema)
     if sort:
-        lowered = {key.lower(): value for key, value in options.items()}
-        writer = line_writer_for(format_name, lowered, schema)
         df = sort_rows(df, writer.contig_column, writer.start_column, writer.end_column,
                        contig_order(writer, lowered), partitions)
     fs, local = filesystem(path)
     if fs.exists(local) and not (overwrite or append):
         raise ConfigError("the output exists; pass overwrite=True to replace it (or append=True to add shards)", path)
-    with rows_only_batches(df.sparkSession):
+    with rows_only_batches(df.sparkSession, writer.nested_per_row):
         if engine == "datasource":
             return _through_datasource(format_name, df, path, options, overwrite)
         job = open_text_write(format_name, options, overwrite, schema, append=append)

@@ -42,6 +42,11 @@ class VcfLineWriter:
     def __init__(self, header: VcfWriteHeader):
         self.header = header
 
+    @property
+    def nested_per_row(self) -> int:
+        """Genotypes per line: the header's samples (0 when they come from the rows)."""
+        return len(self.header.samples or ()) if self.header.with_genotypes else 0
+
     def samples_from(self, batch: pa.RecordBatch) -> Optional[Tuple[str, ...]]:
         """The samples the header lacks, from the batch's first row (None: none to take)."""
         if self.header.samples is not None or "genotypes" not in batch.schema.names:
