@@ -18,6 +18,10 @@ is shared):
   cached rows alone (formatting, deflate, index pieces, commit: what writing a job's
   result costs).
 
+Each figure also comes as CPU seconds (``... cpu``: the peer's processes; the Spark
+process with its JVM and Python workers, from ``/proc``), compared with the peer's: on a
+shared machine they vary less than wall time, and they say where parity is lost.
+
 ``--task-only`` times instead, in this process and without Spark, what one write task runs
 on the whole file: its rows as the loader gives them (Arrow batches of 10,000 rows, Spark's
 ``maxRecordsPerBatch``; parsed untimed) formatted into lines (``format``), then deflated into
@@ -49,33 +53,61 @@ spark = get_spark("bench-text-write", master="local[{cores}]", config={{"spark.u
 sparkbam_py.register(spark)
 spark.range({cores}).count()
 variants = spark.read.format("vcf").load({source!r})
-started = time.perf_counter()
+started, cpu = time.perf_counter(), tree_cpu()
 sparkbam_py.write_vcf(variants, {read_out!r}, header_from={source!r}, overwrite=True)
-print("read+write", time.perf_counter() - started)
+print("read+write", time.perf_counter() - started, tree_cpu() - cpu)
 cached = variants.cache()
 cached.count()
-started = time.perf_counter()
+started, cpu = time.perf_counter(), tree_cpu()
 sparkbam_py.write_vcf(cached, {write_out!r}, header_from={source!r}, overwrite=True)
-print("write", time.perf_counter() - started)
+print("write", time.perf_counter() - started, tree_cpu() - cpu)
 """
 
 
-def timed_shell(command: str) -> float:
+# CPU seconds of this process and every process under it (the JVM, Python workers), from
+# /proc: on a shared machine they vary less than wall time.  Linux only, as the bench is.
+TREE_CPU = """
+import os
+def tree_cpu():
+    parents, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    mine, frontier = 0.0, [os.getpid()]
+    while frontier:
+        parent = frontier.pop()
+        mine += cpu.get(parent, 0.0)
+        frontier += [pid for pid, ppid in parents.items() if ppid == parent]
+    return mine
+"""
+
+
+def timed_shell(command: str) -> tuple:
+    """Wall seconds and CPU seconds (user + system of the command's processes)."""
+    before = os.times()
     started = time.perf_counter()
     subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall, after = time.perf_counter() - started, os.times()
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
 def spark_case(source: str, read_out: Path, write_out: Path, cores: int) -> dict:
-    code = SPARK_CASE.format(cores=cores, source=source, read_out=str(read_out), write_out=str(write_out))
+    code = TREE_CPU + SPARK_CASE.format(cores=cores, source=source, read_out=str(read_out), write_out=str(write_out))
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable))
     if done.returncode:
         raise RuntimeError(f"the Spark case failed:\n{done.stderr[-4000:]}")
-    timings = dict(line.rsplit(" ", 1) for line in done.stdout.splitlines() if line.startswith(("read+write", "write")))
-    return {"read+write": float(timings["read+write"]), "write": float(timings["write"]),
-            "process": time.perf_counter() - started}
+    timings = {line.split()[0]: [float(value) for value in line.split()[1:]]
+               for line in done.stdout.splitlines() if line.startswith(("read+write", "write"))}
+    return {"read+write": timings["read+write"][0], "write": timings["write"][0],
+            "process": time.perf_counter() - started,
+            "read+write cpu": timings["read+write"][1], "write cpu": timings["write"][1]}
 
 
 class _TimedLines:
@@ -144,12 +176,15 @@ def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = Fal
     records = int(subprocess.run(["bash", "-c", f"grep -vc '^#' {text}"], capture_output=True, text=True,
                                  check=True).stdout)
     peer, read_out, write_out = work / "peer.vcf.gz", work / "read-write.vcf.gz", work / "write.vcf.gz"
-    results = {"bgzip+tabix": [], "read+write": [], "write": [], "process": []}
+    results = {"bgzip+tabix": [], "read+write": [], "write": [], "process": [], "bgzip+tabix cpu": [],
+               "read+write cpu": [], "write cpu": []}
     if task_only:
-        results = {"bgzip+tabix": [], "format": [], "part": [], "format+part": []}
+        results = {"bgzip+tabix": [], "format": [], "part": [], "format+part": [], "bgzip+tabix cpu": []}
     load = [open("/proc/loadavg").read().split()[0]]
     for _ in range(repeats):
-        results["bgzip+tabix"].append(timed_shell(f"bgzip -@{cores} -c {text} > {peer} && tabix -f -p vcf {peer}"))
+        wall, cpu = timed_shell(f"bgzip -@{cores} -c {text} > {peer} && tabix -f -p vcf {peer}")
+        results["bgzip+tabix"].append(wall)
+        results["bgzip+tabix cpu"].append(cpu)
         if task_only:
             task = task_case(text, write_out)
             task["format+part"] = task["format"] + task["part"]
@@ -168,7 +203,12 @@ def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = Fal
                                                          Path(str(write_out) + ".tbi")) if path.exists()}
     return {"records": records, "text_bytes": text.stat().st_size, "cores": cores, "loadavg": load,
             "medians_s": medians, "runs_s": results, "output_bytes": sizes,
-            "ratios_to_bgzip_tabix": {name: medians[name] / medians["bgzip+tabix"] for name in medians}}
+            "ratios_to_bgzip_tabix": {name: medians[name] / medians[_peer_of(name)] for name in medians}}
+
+
+def _peer_of(name: str) -> str:
+    """What a figure is compared with: CPU seconds with the peer's CPU seconds."""
+    return "bgzip+tabix cpu" if name.endswith(" cpu") else "bgzip+tabix"
 
 
 def main(argv=None) -> int:
@@ -199,7 +239,7 @@ def main(argv=None) -> int:
     print(f"{summary['records']} records, {summary['text_bytes'] / 1e6:.0f} MB of text, local[{args.cores}], "
           f"load {summary['loadavg'][0]} -> {summary['loadavg'][1]}")
     for name, value in medians.items():
-        print(f"{name:12s} median {value:7.2f} s  ({value / medians['bgzip+tabix']:.2f}x bgzip+tabix)  "
+        print(f"{name:16s} median {value:7.2f} s  ({value / medians[_peer_of(name)]:.2f}x {_peer_of(name)})  "
               f"runs {', '.join(f'{v:.1f}' for v in summary['runs_s'][name])}")
     print("output bytes: " + ", ".join(f"{name} {value:,}" for name, value in summary["output_bytes"].items()))
     return 0

@@ -15,6 +15,7 @@ from test_write_spark import _kill_first_attempt  # the BAM writer's: kills each
 from write_text_support import index_disagreements, make_vcf, records, regions_of, text_lines
 
 import sparkbam_py
+from sparkbam_py.errors import ConfigError
 from sparkbam_py.write.text_commit import UnsortedOutputError
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -63,14 +64,21 @@ def test_local_both_engines_sort_and_refusal(source, tmp_path):
 def test_local_writes_cut_arrow_batches_by_rows_and_restore_the_setting(source, tmp_path):
     from pyspark.sql import functions as F
 
-    from sparkbam_py.spark.arrow_handoff import MAX_BYTES_PER_BATCH, UNCHECKED_BYTES, rows_only_batches
+    from sparkbam_py.spark.arrow_handoff import (MAX_BYTES_PER_BATCH, MAX_RECORDS_PER_BATCH, UNCHECKED_BYTES,
+                                                 rows_only_batches, rows_per_batch)
 
+    assert [rows_per_batch(n, 10_000) for n in (0, 3, 10, 100, 10**6)] == [None, None, None, 1000, 1000]
+    assert rows_per_batch(100, 500) is None  # a session asking for smaller batches keeps them
     spark = activate("local").spark
     spark.conf.set(MAX_BYTES_PER_BATCH, "32MB")
     try:
         with rows_only_batches(spark):
             assert spark.conf.get(MAX_BYTES_PER_BATCH) == UNCHECKED_BYTES
+            assert spark.conf.get(MAX_RECORDS_PER_BATCH) == "10000"
+        with rows_only_batches(spark, 100):  # a 100-sample VCF's lines
+            assert spark.conf.get(MAX_RECORDS_PER_BATCH) == "1000"
         assert spark.conf.get(MAX_BYTES_PER_BATCH) == "32MB"
+        assert spark.conf.get(MAX_RECORDS_PER_BATCH) == "10000"
         spark.conf.unset(MAX_BYTES_PER_BATCH)
         with pytest.raises(UnsortedOutputError):
             sparkbam_py.write_vcf(load(spark, source).orderBy(F.rand(11)), str(tmp_path / "x.vcf.gz"),
@@ -92,6 +100,14 @@ def test_local_data_source_options_and_modes(source, tmp_path):
     assert all(Path(str(shard) + ".tbi").exists() for shard in shards)
     first_write = [record for shard in shards[:len(shards) // 2] for record in records("vcf", shard)]
     assert first_write == records("vcf", source)
+    # write_bam's compression keywords reach the part writers; a bad one is refused before Spark runs
+    plain, fast = tmp_path / "plain.vcf.gz", tmp_path / "fast.vcf.gz"
+    sparkbam_py.write_vcf(variants, str(plain), header_from=str(source))
+    sparkbam_py.write_vcf(variants, str(fast), header_from=str(source), deflate="isal", compression_level=1)
+    assert bcftools_records(fast) == bcftools_records(source)
+    assert fast.stat().st_size > plain.stat().st_size
+    with pytest.raises(ConfigError, match="deflate"):
+        sparkbam_py.write_vcf(variants, str(tmp_path / "bad.vcf.gz"), deflate="gzip")
     beds = spark.createDataFrame([("chr2", 5, 9, "b"), ("chr1", 1, 3, "a")], "chrom string, start long, end long, name string")
     beds.write.format("bed").option("sort", "true").option("contigs", "chr2,chr1").mode("overwrite") \
         .save(str(tmp_path / "x.bed.gz"))

@@ -17,7 +17,7 @@ from typing import Dict, Optional, Sequence
 
 from ..errors import ConfigError
 from ..formats.text_write import contig_order, line_writer_for, open_text_write
-from ..write.job import filesystem
+from ..write.job import check_backend, check_level, filesystem
 from ..write.text_commit import TABIX_SUFFIXES, UnsortedOutputError
 from .arrow_handoff import rows_only_batches
 from .schemas import arrow_with_metadata
@@ -71,31 +71,38 @@ def write_tsv(df, path: str, *, seq_column: int = 1, begin_column: int = 2, end_
 def write_text(format_name: str, df, path: str, format_options: Dict[str, object], *, sort: bool = False,
                contigs: Optional[Sequence[str]] = None, sharded: bool = False, index=True,
                overwrite: bool = False, append: bool = False, compression_level: Optional[int] = None,
-               partitions: Optional[int] = None, engine: str = "auto") -> dict:
+               deflate: str = "", partitions: Optional[int] = None, engine: str = "auto") -> dict:
     """The shared body of the ``write_*`` functions.
 
     ``sort``: order the rows first (see the module doc).  ``sharded``: a folder of files,
     one per partition, each indexed.  ``index``: True (``.tbi``, ``.csi`` past 2^29),
     ``"csi"`` or False; rows out of tabix order are refused with UnsortedOutputError.
-    ``append``: add shards to an existing sharded folder.  Returns what was written.
+    ``append``: add shards to an existing sharded folder.  ``compression_level`` (0..9,
+    default 6, bgzip's) and ``deflate`` (``"libdeflate"``, default where installed: bgzip's
+    bytes; ``"isal"``: faster, larger; ``"zlib"``) as for ``write_bam``.  Returns what was written.
     """
     engine = chosen_engine(df.sparkSession, engine, f"write_{format_name}")
+    check_backend(deflate)  # refused here, before Spark wraps the error in its own
+    if compression_level is not None:
+        check_level(compression_level)
     options = {key: str(value) for key, value in format_options.items() if value is not None}
     options.update(path=path, sharded=str(sharded).lower(), index=str(index).lower())
     if contigs:
         options["contigs"] = ",".join(contigs)
     if compression_level is not None:
         options["compressionLevel"] = str(compression_level)
+    if deflate:
+        options["deflate"] = deflate
     schema = arrow_with_metadata(df.schema)
+    lowered = {key.lower(): value for key, value in options.items()}
+    writer = line_writer_for(format_name, lowered, schema)
     if sort:
-        lowered = {key.lower(): value for key, value in options.items()}
-        writer = line_writer_for(format_name, lowered, schema)
         df = sort_rows(df, writer.contig_column, writer.start_column, writer.end_column,
                        contig_order(writer, lowered), partitions)
     fs, local = filesystem(path)
     if fs.exists(local) and not (overwrite or append):
         raise ConfigError("the output exists; pass overwrite=True to replace it (or append=True to add shards)", path)
-    with rows_only_batches(df.sparkSession):
+    with rows_only_batches(df.sparkSession, writer.nested_per_row):
         if engine == "datasource":
             return _through_datasource(format_name, df, path, options, overwrite)
         job = open_text_write(format_name, options, overwrite, schema, append=append)

@@ -34,6 +34,7 @@ class BedLineWriter:
     """BED3..BED12 lines (plus extra fields) from the ``bed`` reader's columns."""
 
     name = "bed"
+    nested_per_row = 0
     suffix = ".bed.gz"
     contig_column, start_column, end_column = "chrom", "start", "end"
     tabix = BED_TABIX

@@ -46,6 +46,7 @@ class GffLineWriter:
     """GFF3/GTF lines from the ``gff`` reader's columns."""
 
     name = "gff"
+    nested_per_row = 0
     contig_column, start_column, end_column = "seqid", "start", "end"
     tabix = GFF_TABIX
 

@@ -23,6 +23,7 @@ class TsvLineWriter:
     """Every column of the rows, in order, as one tab-separated line."""
 
     name = "tabix"
+    nested_per_row = 0
     suffix = ".tsv.gz"
 
     def __init__(self, schema: pa.Schema, seq: int = 1, begin: int = 2, end: int = 0, zero_based: bool = False,

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from ..index.tabix import TBX_VCF, TabixConfig
 from .fields import MISSING
 from .vcf_info import ATTRIBUTES, END_KEY, INFO_PREFIX, OTHER_INFO_FIELDS
-from .vcf_write_genotypes import aligned_genotypes, format_and_samples, sample_columns, samples_of_first_row
+from .vcf_write_genotypes import aligned_genotypes, format_and_samples, samples_of_first_row
 from .vcf_write_header import VcfWriteHeader
 from .write_fields import (as_array, check_one_field, join_columns, join_present, joined_list, map_entries,
                            nonempty_or_null, optional, plain_text, required, text_or_missing)
@@ -41,6 +41,11 @@ class VcfLineWriter:
 
     def __init__(self, header: VcfWriteHeader):
         self.header = header
+
+    @property
+    def nested_per_row(self) -> int:
+        """Genotypes per line: the header's samples (0 when they come from the rows)."""
+        return len(self.header.samples or ()) if self.header.with_genotypes else 0
 
     def samples_from(self, batch: pa.RecordBatch) -> Optional[Tuple[str, ...]]:
         """The samples the header lacks, from the batch's first row (None: none to take)."""
@@ -68,8 +73,7 @@ class VcfLineWriter:
         names = self.header.samples if self.header.samples is not None else samples
         if self.header.with_genotypes and names:
             genotypes = aligned_genotypes(batch.column("genotypes"), names)
-            formats, values = format_and_samples(genotypes, len(batch), len(names))
-            columns += [formats, sample_columns(values, len(batch), len(names))]
+            columns += list(format_and_samples(genotypes, len(batch), len(names)))
         end = np.where(info_end > start, info_end, np.maximum(ref_end, start + 1))
         return FormattedLines(join_columns(columns), contig, start, end)
 

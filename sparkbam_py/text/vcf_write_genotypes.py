@@ -19,7 +19,9 @@ import pyarrow.compute as pc
 
 from .fields import MISSING, list_array
 from .vcf_genotypes import CALLS, GLOW_GENOTYPE_NAMES, GT, OTHER_FIELDS, PHASED, SAMPLE_ID
-from .write_fields import UnwritableRowError, as_array, check_one_field, join_columns, join_present, joined_list, plain_text
+from ..write.arrow_text import text_buffers
+from .write_fields import (UnwritableRowError, as_array, check_one_field, compiled_write_kernels, join_present,
+                           joined_list, plain_text)
 
 _SKIPPED = (SAMPLE_ID.name, PHASED.name, CALLS.name, OTHER_FIELDS.name)
 _ALLELE_CHARACTER = np.frombuffer(b".0123456789", dtype=np.uint8)  # index: allele + 1
@@ -58,8 +60,7 @@ def aligned_genotypes(genotypes, samples: Sequence[str]) -> pa.StructArray:
                                      "samples (without sampleId they are matched by position)")
         return flat
     ids = flat.field(SAMPLE_ID.name)
-    if (counts == n).all() and pc.all(pc.equal(ids, pa.array(np.tile(np.array(samples, dtype=object), rows),
-                                                              pa.string()))).as_py() is not False:
+    if (counts == n).all() and _in_header_order(ids, samples, rows):
         return flat  # the usual case: every row names every sample, in order
     column = np.asarray(pc.fill_null(pc.index_in(ids, value_set=pa.array(list(samples), pa.string())), -1))
     row_of = np.repeat(np.arange(rows), counts)
@@ -72,6 +73,20 @@ def aligned_genotypes(genotypes, samples: Sequence[str]) -> pa.StructArray:
     grid = np.full(rows * n, -1, dtype=np.int64)
     grid[cell] = np.arange(len(cell))
     return flat.take(pa.array(np.maximum(grid, 0), mask=grid < 0))
+
+
+def _in_header_order(ids: pa.Array, samples: Sequence[str], rows: int) -> bool:
+    """Whether ``ids`` (``rows`` lines of ``len(samples)`` each) are ``samples`` on every line
+    (a null id passes: it names no other sample); the bytes compared at once, not per string."""
+    if ids.null_count:
+        expected = pa.array(np.tile(np.array(samples, dtype=object), rows), pa.string())
+        return pc.all(pc.equal(ids, expected)).as_py() is not False
+    values, offsets, _ = text_buffers(ids)
+    encoded = [name.encode("utf-8") for name in samples]
+    line = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return (len(values) == rows * len(line)
+            and np.array_equal(np.diff(offsets), np.tile([len(name) for name in encoded], rows))
+            and np.array_equal(values, np.tile(line, rows)))
 
 
 def gt_text(genotypes: pa.StructArray) -> pa.Array:
@@ -156,26 +171,49 @@ def _other_field_columns(maps, count: int) -> List[Tuple[str, pa.Array]]:
 
 def format_and_samples(genotypes: pa.StructArray, rows: int, samples: int) -> Tuple[pa.Array, pa.Array]:
     """The FORMAT column and the tab-joined sample columns of ``rows`` lines."""
+    if samples == 0 or rows == 0:
+        return pa.array([MISSING] * rows, pa.string()), pa.array([""] * rows, pa.string())
     columns = format_columns(genotypes)
+    if not columns:
+        return (pa.array([MISSING] * rows, pa.string()),
+                _tab_joined(pa.array([MISSING] * rows * samples, pa.string()), rows, samples))
     row_of = np.repeat(np.arange(rows), samples)
     included = []
     for _, text in columns:
         present = np.asarray(text.is_valid(), dtype=bool)
         included.append(np.bincount(row_of[present], minlength=rows) > 0)
-    if columns:  # a line with no value at all still needs one key: the first (GT when there is one)
-        nothing = ~np.any(included, axis=0)
-        included[0] = included[0] | nothing
-    keys, values = [], []
-    for (key, text), line_has in zip(columns, included):
-        keys.append(pa.array(np.where(line_has, key, None), pa.string()))
-        values.append(pc.if_else(pa.array(line_has[row_of]), pc.fill_null(text, MISSING),
-                                 pa.scalar(None, pa.string())))
-    if not columns:
-        return pa.array([MISSING] * rows, pa.string()), pa.array([MISSING] * rows * samples, pa.string())
-    return join_present(keys, ":"), join_present(values, ":")
+    # a line with no value at all still needs one key: the first (GT when there is one)
+    included[0] = included[0] | ~np.any(included, axis=0)
+    keys = [pa.array(np.where(line_has, key, None), pa.string()) for (key, _), line_has in zip(columns, included)]
+    texts = [text for _, text in columns]
+    kernels = compiled_write_kernels()
+    if kernels is not None:
+        values = _compiled_sample_text(texts, np.array(included), samples)
+        if values is not None:
+            return join_present(keys, ":"), values
+    values = [pc.if_else(pa.array(line_has[row_of]), pc.fill_null(text, MISSING), pa.scalar(None, pa.string()))
+              for text, line_has in zip(texts, included)]
+    return join_present(keys, ":"), _tab_joined(join_present(values, ":"), rows, samples)
 
 
-def sample_columns(sample_text: pa.Array, rows: int, samples: int) -> pa.Array:
+def _compiled_sample_text(texts: List[pa.Array], line_has: np.ndarray, samples: int) -> Optional[pa.Array]:
+    """The lines' sample columns by :func:`.vcf_write_kernels.sample_lines_text`; None past
+    2 GiB of text (a 32-bit string array's limit: the Arrow path answers)."""
+    from .vcf_write_kernels import sample_lines_text  # noqa: PLC0415 (numba: compiled path only)
+
+    buffers = [text_buffers(text) for text in texts]
+    bases = np.cumsum([0] + [len(data) for data, _, _ in buffers])
+    data = np.concatenate([data for data, _, _ in buffers])
+    offsets = np.stack([item_offsets + base for (_, item_offsets, _), base in zip(buffers, bases)])
+    valid = np.stack([item_valid for _, _, item_valid in buffers])
+    text, line_offsets = sample_lines_text(data, offsets, valid, line_has, samples)
+    if line_offsets[-1] >= 2**31:
+        return None
+    return pa.StringArray.from_buffers(len(line_offsets) - 1, pa.py_buffer(line_offsets.astype(np.int32)),
+                                       pa.py_buffer(text))
+
+
+def _tab_joined(sample_text: pa.Array, rows: int, samples: int) -> pa.Array:
     """Each line's ``samples`` sample texts joined by tabs."""
     offsets = np.arange(0, rows * samples + 1, max(samples, 1), dtype=np.int64)[:rows + 1]
     return pc.binary_join(list_array(offsets, sample_text), "\t")

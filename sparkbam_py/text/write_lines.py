@@ -35,6 +35,7 @@ class LineWriter(Protocol):
     start_column: str
     end_column: Optional[str]
     tabix: TabixConfig  # how tabix finds the contig and interval of a line
+    nested_per_row: int  # nested elements in a row (a VCF line's genotypes), 0 for flat rows: sets batch sizes
 
     def samples_from(self, batch: pa.RecordBatch) -> Optional[Tuple[str, ...]]:
         """What the header needs from the rows (a VCF's samples), or None."""

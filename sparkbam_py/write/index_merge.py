@@ -105,14 +105,8 @@ class MergedIndex:
         linear = self.linear_index(ref, ref_beg)
         bins, begs, ends = self.chunk_bin[chunks], self.chunk_beg[chunks], self.chunk_end[chunks]
         bin_ids, bin_starts = np.unique(bins, return_index=True)
-        bin_bounds = np.append(bin_starts, len(bins))
-        out = [struct.pack("<i", len(bin_ids) + 1)]
-        for k, bin_id in enumerate(bin_ids):
-            pairs = np.stack([begs[bin_bounds[k]:bin_bounds[k + 1]], ends[bin_bounds[k]:bin_bounds[k + 1]]], axis=1)
-            out.append(struct.pack("<I", int(bin_id)))
-            if with_loffset:
-                out.append(struct.pack("<Q", self._loffset(int(bin_id), linear, ref_beg)))
-            out.append(struct.pack("<i", len(pairs)) + pairs.astype(_U64).tobytes())
+        out = [struct.pack("<i", len(bin_ids) + 1), self._bins_bytes(bin_ids, bin_starts, begs, ends,
+                                                                     linear, ref_beg, with_loffset)]
         # SAMv1 §5.2 pseudo-bin: (ref_beg, ref_end), then (n_mapped, n_unmapped).
         out.append(struct.pack("<I", pseudo_bin(self.depth)))
         if with_loffset:
@@ -123,17 +117,39 @@ class MergedIndex:
             out.append(struct.pack("<i", len(linear)) + linear.astype(_U64).tobytes())
         return b"".join(out)
 
-    def _loffset(self, bin_id: int, linear: np.ndarray, ref_beg: int) -> int:
-        """CSI's loffset: no record overlapping the bin starts before the linear index entry
-        of the bin's first window."""
-        level = 0
-        while bin_id >= level_first_bin(level + 1):
-            level += 1
+    def _bins_bytes(self, bin_ids: np.ndarray, bin_starts: np.ndarray, begs: np.ndarray, ends: np.ndarray,
+                    linear: np.ndarray, ref_beg: int, with_loffset: bool) -> bytes:
+        """Every bin of a reference laid out at once (a reference can have ~10^5 bins): per bin
+        ``bin`` u32, (CSI) ``loffset`` u64, ``n_chunk`` i32, then its chunks' (beg, end) u64."""
+        fields = [("bin", "<u4")] + ([("loffset", "<u8")] if with_loffset else []) + [("n_chunk", "<i4")]
+        heads = np.zeros(len(bin_ids), dtype=np.dtype(fields))  # packed: no padding between fields
+        heads["bin"] = bin_ids
+        if with_loffset:
+            heads["loffset"] = self._loffsets(bin_ids, linear, ref_beg)
+        counts = np.diff(np.append(bin_starts, len(begs)))
+        heads["n_chunk"] = counts
+        head_size = heads.dtype.itemsize
+        bin_offsets = np.concatenate([[0], np.cumsum(head_size + 16 * counts)])
+        out = np.empty(int(bin_offsets[-1]), np.uint8)
+        out[(bin_offsets[:-1, None] + np.arange(head_size)).ravel()] = heads.view(np.uint8)
+        # chunk j (in the bins' order) lands after its bin's head and the bin's earlier chunks
+        chunk_bin = np.repeat(np.arange(len(bin_ids)), counts)
+        chunk_at = bin_offsets[:-1][chunk_bin] + head_size + 16 * (np.arange(len(begs)) - bin_starts[chunk_bin])
+        pairs = np.stack([begs, ends], axis=1).astype(_U64)
+        out[(chunk_at[:, None] + np.arange(16)).ravel()] = pairs.view(np.uint8).ravel()
+        return out.tobytes()
+
+    def _loffsets(self, bin_ids: np.ndarray, linear: np.ndarray, ref_beg: int) -> np.ndarray:
+        """CSI's loffset of each bin: no record overlapping the bin starts before the linear
+        index entry of the bin's first window (past the last window: the last entry)."""
+        firsts = np.array([level_first_bin(level) for level in range(self.depth + 2)], np.int64)
+        bin_ids = bin_ids.astype(np.int64)
+        level = np.searchsorted(firsts, bin_ids, side="right") - 1
         shift = self.min_shift + 3 * (self.depth - level)
-        window = ((bin_id - level_first_bin(level)) << shift) >> self.min_shift
-        if window < len(linear):
-            return int(linear[window])
-        return int(linear[-1]) if len(linear) else ref_beg
+        window = ((bin_ids - firsts[level]) << shift) >> self.min_shift
+        if not len(linear):
+            return np.full(len(bin_ids), ref_beg, np.int64)
+        return linear[np.minimum(window, len(linear) - 1)]
 
     def bai_bytes(self) -> bytes:
         """The BAI file (SAMv1 §5.2)."""
