@@ -92,20 +92,28 @@ def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: W
 
 
 def sort_plan_of(spark, tasks, read_filter: ReadFilter) -> SortPlan:
-    """The sort's ranges, from probes of every split (a few Spark tasks, each probing a run of splits)."""
+    """The sort's ranges, from probes of every split: a few Spark tasks, each probing a run
+    of splits, through ``mapInArrow`` (the Python workers the sort's stages then reuse)."""
     groups = max(1, min(len(tasks), SAMPLE_TASKS_PER_SLOT * task_slots(spark)))
     runs = [tasks[i * len(tasks) // groups:(i + 1) * len(tasks) // groups] for i in range(groups)]
-    samples = run_on_executors(spark, partial(_sample_splits, read_filter=read_filter), runs)
+    probed = _items_frame(spark, runs).mapInArrow(partial(_sample_splits, read_filter=read_filter),
+                                                  "samples binary").collect()
+    samples = [sample for row in probed for sample in pickle.loads(row.samples)]
     input_bytes = sum(task.range.end - task.range.start for task in tasks)
-    return plan_sort([sample for run in samples for sample in run], input_bytes, 2 * task_slots(spark))
+    return plan_sort(samples, input_bytes, 2 * task_slots(spark))
 
 
-def _sample_splits(tasks, read_filter: ReadFilter):
-    return [sample_split(task, read_filter) for task in tasks]
+def _sample_splits(batches, read_filter: ReadFilter):
+    import pyarrow as pa
+
+    for batch in batches:
+        runs = [pickle.loads(blob) for blob in batch.column("item").to_pylist()]
+        samples = [pickle.dumps([sample_split(task, read_filter) for task in run]) for run in runs]
+        yield pa.RecordBatch.from_pydict({"samples": samples}, schema=pa.schema([("samples", pa.binary())]))
 
 
 def _items_frame(spark, tasks):
-    """One row per split (its number and pickled task), one split per partition."""
+    """One row per item (its number and pickled self), one item per partition."""
     items = [(number, pickle.dumps(task)) for number, task in enumerate(tasks)]
     return spark.createDataFrame(items, ITEMS_SCHEMA).repartitionByRange(max(1, len(items)), "item_index")
 
