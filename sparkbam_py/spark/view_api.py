@@ -94,13 +94,15 @@ def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: W
 def sort_plan_of(spark, tasks, read_filter: ReadFilter) -> SortPlan:
     """The sort's ranges, from probes of every split: a few Spark tasks, each probing a run
     of splits, through ``mapInArrow`` (the Python workers the sort's stages then reuse)."""
-    groups = max(1, min(len(tasks), SAMPLE_TASKS_PER_SLOT * task_slots(spark)))
+    # Unknown slots (often under Connect): the splits, which were sized to the slots anyway.
+    slots = task_slots(spark) or len(tasks)
+    groups = max(1, min(len(tasks), SAMPLE_TASKS_PER_SLOT * slots))
     runs = [tasks[i * len(tasks) // groups:(i + 1) * len(tasks) // groups] for i in range(groups)]
     probed = _items_frame(spark, runs).mapInArrow(partial(_sample_splits, read_filter=read_filter),
                                                   "samples binary").collect()
     samples = [sample for row in probed for sample in pickle.loads(row.samples)]
     input_bytes = sum(task.range.end - task.range.start for task in tasks)
-    return plan_sort(samples, input_bytes, 2 * task_slots(spark))
+    return plan_sort(samples, input_bytes, 2 * slots)
 
 
 def _sample_splits(batches, read_filter: ReadFilter):
