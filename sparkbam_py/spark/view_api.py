@@ -4,10 +4,12 @@ Without regions or sorting, each Spark task reads one split and writes the recor
 the FLAG/MAPQ filter straight into its part (:mod:`sparkbam_py.write.split_copy`): the
 records never cross into the JVM as rows, which is what lets the job run at samtools'
 pace; the driver then commits the parts as ``write_bam`` does (one BAM with ``.bai`` and
-``.sbi``, or shards).  With ``sort``, the tasks reading the splits turn the kept records
-straight into the compact sort rows (:mod:`sparkbam_py.write.sort_rows`), so the records
-enter the JVM once, for the shuffle.  With ``regions`` (read through each input's index)
-it goes through the decoded columns and :func:`~sparkbam_py.spark.write_api.write_bam`.  Works on
+``.sbi``, or shards).  With ``sort``, ranges of the coordinate key are planned from short
+probes of each split (:mod:`sparkbam_py.write.sort_plan`), the tasks reading the splits
+bucket the kept records into one block per range, Spark shuffles the blocks, and one task
+per range sorts and writes it (:mod:`sparkbam_py.write.sort_blocks`): no row per record, no
+Spark sort.  With ``regions`` (read through each input's index) it goes through the decoded
+columns and :func:`~sparkbam_py.spark.write_api.write_bam`.  Works on
 classic and Spark Connect sessions alike (:func:`~.tasks.run_on_executors`).
 """
 from __future__ import annotations
