@@ -30,11 +30,9 @@ from sparkbam_py.bam.options import ReadOptions
 ATTEMPT = 3
 
 
-@pytest.fixture(scope="module")
-def ties_bam(tmp_path_factory):
+def _write_reads(path, placed: bool):
     """4,000 reads (random bases, so they span several BGZF blocks) in random order on few positions (ties on reference, position and strand
     everywhere), some placed but unmapped, some with no reference at all."""
-    path = tmp_path_factory.mktemp("sort-blocks") / "ties.bam"
     header = {"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": 5000}, {"SN": "chr2", "LN": 5000}]}
     rng = random.Random(11)
     with pysam.AlignmentFile(str(path), "wb", header=header) as out:
@@ -43,7 +41,7 @@ def ties_bam(tmp_path_factory):
             read.query_name = f"read{number:05d}"
             read.query_sequence = "".join(rng.choice("ACGT") for _ in range(60))
             read.query_qualities = pysam.qualitystring_to_array("".join(rng.choice("#+5?I") for _ in range(60)))
-            kind = rng.random()
+            kind = rng.random() if placed else 0.0
             if kind < 0.1:  # no reference: last, in input order
                 read.flag, read.reference_id, read.reference_start = 4, -1, -1
             else:
@@ -54,6 +52,17 @@ def ties_bam(tmp_path_factory):
                     read.cigarstring = "60M"
             out.write(read)
     return path
+
+
+@pytest.fixture(scope="module")
+def ties_bam(tmp_path_factory):
+    return _write_reads(tmp_path_factory.mktemp("sort-blocks") / "ties.bam", placed=True)
+
+
+@pytest.fixture(scope="module")
+def unplaced_bam(tmp_path_factory):
+    """Every read without a reference: one key for all, sorted = input order."""
+    return _write_reads(tmp_path_factory.mktemp("sort-blocks") / "unplaced.bam", placed=False)
 
 
 def _split_records(path, split_size="40k"):
@@ -76,9 +85,10 @@ def _samtools_sorted(path, tmp_path):
     return sam_records(out)
 
 
-def _plan_of(splits, ranges):
-    keys = np.concatenate([np.concatenate([_keys(r) for r in chunks]) for chunks in splits])
-    return plan_sort([SplitSample(keys, 1, 1)], 1, ranges)
+def _plan_of(splits, ranges, range_bytes=1 << 30):
+    samples = [SplitSample(number, np.concatenate([_keys(r) for r in chunks]), 1, 1)
+               for number, chunks in enumerate(splits)]
+    return plan_sort(samples, 1, ranges, range_bytes)
 
 
 def _keys(records):
@@ -106,12 +116,26 @@ def test_blocks_in_any_order_and_grouping_give_samtools_sort(ties_bam, tmp_path,
     assert sam_records(tmp_path / "out.bam") == _samtools_sorted(ties_bam, tmp_path)
 
 
+def test_one_key_for_every_read_spreads_over_ranges_in_input_order(unplaced_bam, tmp_path):
+    splits = _split_records(unplaced_bam)
+    plan = _plan_of(splits, len(splits))
+    rows = _blocks(splits, plan)
+    used = {row.column(BLOCK_RANGE)[0].as_py() for row in rows}
+    assert len(used) >= 3  # the one key did not all land in one range
+    job = WriteJob.create(str(tmp_path / "out.bam"), header_from_bam(str(unplaced_bam)).with_sort_order("coordinate"),
+                          sorted_output=True)
+    random.Random(2).shuffle(rows)
+    commit(job, write_range_parts(job, plan, rows, ATTEMPT))
+    assert sam_records(tmp_path / "out.bam") == sam_records(unplaced_bam) == _samtools_sorted(unplaced_bam, tmp_path)
+
+
 def test_empty_ranges_write_no_part(ties_bam, tmp_path):
     splits = _split_records(ties_bam)
     keys = np.concatenate([np.concatenate([_keys(r) for r in chunks]) for chunks in splits])
     # Range r holds bounds[r-1] <= key < bounds[r]: 0, 1 (below every key) and 4 (above) get nothing.
     low, high = int(keys.min()), int(keys.max())
-    plan = SortPlan(np.array([low - 5, low, low + 1, high + 1], dtype=np.int64), partition_slots(5))
+    plan = SortPlan(np.array([low - 5, low, low + 1, high + 1], dtype=np.int64), np.zeros(4, dtype=np.int64),
+                    partition_slots(5))
     rows = _blocks(splits, plan)
     job = WriteJob.create(str(tmp_path / "out.bam"), header_from_bam(str(ties_bam)).with_sort_order("coordinate"),
                           sorted_output=True)
@@ -124,7 +148,7 @@ def test_empty_ranges_write_no_part(ties_bam, tmp_path):
 def test_a_record_out_of_its_range_is_refused(ties_bam, tmp_path):
     splits = _split_records(ties_bam)
     packed = _plan_of(splits, 4)
-    other = SortPlan(packed.bounds + 2, packed.slots)  # the writer's bounds differ from the packer's
+    other = SortPlan(packed.bounds + 2, packed.bound_splits, packed.slots)  # the writer's bounds differ from the packer's
     job = WriteJob.create(str(tmp_path / "out.bam"), header_from_bam(str(ties_bam)), sorted_output=True)
     with pytest.raises(CommitError, match="another range"):
         write_range_parts(job, other, _blocks(splits, packed), ATTEMPT)
@@ -132,13 +156,16 @@ def test_a_record_out_of_its_range_is_refused(ties_bam, tmp_path):
 
 def test_plan_never_splits_a_key_and_bounds_range_bytes():
     keys = np.repeat(np.array([5, 9, 9, 9, 9, 9, 9, 12], dtype=np.int64), 10)
-    plan = plan_sort([SplitSample(keys, 1, 1)], 1, 8)
-    ranges = plan.range_of(keys)
+    plan = plan_sort([SplitSample(0, keys, 1, 1)], 1, 8)
+    ranges = plan.range_of(keys, 0)
     for key in np.unique(keys):
         assert len(set(ranges[keys == key].tolist())) == 1
     assert list(ranges) == sorted(ranges)
+    # One key in four splits: cut between splits, in split order.
+    plan = plan_sort([SplitSample(split, np.full(50, 9, dtype=np.int64), 1, 1) for split in range(4)], 1, 4)
+    assert [plan.range_of(np.array([9]), split)[0] for split in range(4)] == [0, 1, 2, 3]
     # 10 GB of compressed input inflating 3x, 1 GB per range: at least 30 ranges.
-    many = plan_sort([SplitSample(np.arange(1000, dtype=np.int64), 3000, 1000)], 10 << 30, 2, range_bytes=1 << 30)
+    many = plan_sort([SplitSample(0, np.arange(1000, dtype=np.int64), 3000, 1000)], 10 << 30, 2, range_bytes=1 << 30)
     assert many.ranges >= 30
 
 

@@ -99,7 +99,8 @@ def sort_plan_of(spark, tasks, read_filter: ReadFilter) -> SortPlan:
     # Unknown slots (often under Connect): the splits, which were sized to the slots anyway.
     slots = task_slots(spark) or len(tasks)
     groups = max(1, min(len(tasks), SAMPLE_TASKS_PER_SLOT * slots))
-    runs = [tasks[i * len(tasks) // groups:(i + 1) * len(tasks) // groups] for i in range(groups)]
+    numbered = list(enumerate(tasks))
+    runs = [numbered[i * len(tasks) // groups:(i + 1) * len(tasks) // groups] for i in range(groups)]
     probed = _items_frame(spark, runs).mapInArrow(partial(_sample_splits, read_filter=read_filter),
                                                   "samples binary").collect()
     samples = [sample for row in probed for sample in pickle.loads(row.samples)]
@@ -112,7 +113,7 @@ def _sample_splits(batches, read_filter: ReadFilter):
 
     for batch in batches:
         runs = [pickle.loads(blob) for blob in batch.column("item").to_pylist()]
-        samples = [pickle.dumps([sample_split(task, read_filter) for task in run]) for run in runs]
+        samples = [pickle.dumps([sample_split(task, number, read_filter) for number, task in run]) for run in runs]
         yield pa.RecordBatch.from_pydict({"samples": samples}, schema=pa.schema([("samples", pa.binary())]))
 
 

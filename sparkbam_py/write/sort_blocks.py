@@ -68,7 +68,7 @@ class RangeBuckets:
 
     def add(self, records: EncodedRecords) -> None:
         keys = record_keys(records)
-        ranges = self.plan.range_of(keys)
+        ranges = self.plan.range_of(keys, self.split_number)
         order = np.argsort(ranges, kind="stable")  # by range, input order within each
         sizes = np.diff(records.offsets)
         gathered = take_byte_ranges(records.data, records.offsets[:-1], sizes, order)
@@ -121,6 +121,15 @@ def _binary(values: List[np.ndarray]) -> pa.Array:
                                                                pa.py_buffer(data)])
 
 
+def _check_in_range(job: WriteJob, plan: SortPlan, target: int, blocks: List[tuple]) -> None:
+    """Every block's lowest and highest key in range ``target`` for its split, or a refusal."""
+    for source, keys, *_ in blocks:
+        keys = keys.view(np.int64)
+        if len(keys) and (plan.range_of(np.array([keys.min(), keys.max()]), source >> _FLUSH_BITS) != target).any():
+            raise CommitError(f"records of another range reached the sort's range {target}: refusing to write "
+                              "them out of order", job.path)
+
+
 def _packed(records: np.ndarray) -> np.ndarray:
     return np.frombuffer(SHUFFLE_CODEC.compress(records), dtype=np.uint8)
 
@@ -157,10 +166,8 @@ def write_range(job: WriteJob, plan: SortPlan, target: int, blocks: List[tuple],
     ends = np.concatenate([block[2].view(np.int64) for block in blocks])
     sizes = np.concatenate([block[3].view(np.int32) for block in blocks]).astype(np.int64)
     data = np.concatenate([_unpacked(block[4], int(block[3].view(np.int32).sum(dtype=np.int64))) for block in blocks])
+    _check_in_range(job, plan, target, blocks)
     order = np.argsort(keys, kind="stable")
-    if len(keys) and (plan.range_of(keys[order[[0, -1]]]) != target).any():
-        raise CommitError(f"records of another range reached the sort's range {target}: refusing to write "
-                          "them out of order", job.path)
     starts = np.zeros(len(sizes), dtype=np.int64)
     np.cumsum(sizes[:-1], out=starts[1:])
     with job.open_part(target, attempt) as writer:

@@ -8,8 +8,11 @@ quantile bounds of the output ranges, and their bytes the ratio of inflated reco
 compressed input, which sizes the ranges so that one range's records stay bounded in the
 task that sorts and writes them (:data:`RANGE_BYTES`).
 
-Range ``r`` holds the keys ``bounds[r-1] <= key < bounds[r]``: equal keys always share a
-range, so samtools' tie order (input order) is decided inside one task.
+A bound is a pair (key, split number), compared key first: range ``r`` holds the records
+whose (key, split) lies in ``[bound r-1, bound r)``.  Equal keys of one split always share a
+range, and equal keys of several splits are cut only between splits, in input order, so
+samtools' tie order (input order) holds across ranges too, and one key held by a great many
+reads (a BAM of unplaced reads, all on the same key) still spreads over many ranges.
 
 Each range also gets a *slot*: the value of a Spark column that ``repartition(P, slot)``
 sends to partition ``r`` (Spark's hash partitioning is ``pmod(murmur3(slot, seed 42), P)``,
@@ -46,13 +49,14 @@ SPARK_HASH_SEED = 42
 class SplitSample:
     """What a split's probes saw: some keys, and inflated record bytes per compressed byte."""
 
+    split: int  # the split's number, in input order
     keys: np.ndarray
     record_bytes: int
     compressed_bytes: int
 
 
-def sample_split(task: SplitTask, read_filter: ReadFilter, probes: int = PROBES_PER_SPLIT) -> SplitSample:
-    """Keys of the kept records at ``probes`` places spread over ``task``'s range."""
+def sample_split(task: SplitTask, split: int, read_filter: ReadFilter, probes: int = PROBES_PER_SPLIT) -> SplitSample:
+    """Keys of the kept records at ``probes`` places spread over ``task``'s range (split number ``split``)."""
     start, end = task.range
     step = max(1, (end - start) // probes)
     keys: List[np.ndarray] = []
@@ -73,37 +77,44 @@ def sample_split(task: SplitTask, read_filter: ReadFilter, probes: int = PROBES_
                     keys.append(probe_keys[np.linspace(0, len(probe_keys) - 1, min(KEYS_PER_PROBE,
                                                                                      len(probe_keys))).astype(int)])
     merged = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    return SplitSample(merged, record_bytes, compressed)
+    return SplitSample(split, merged, record_bytes, compressed)
 
 
 @dataclass(frozen=True)
 class SortPlan:
     """The output ranges of a sort: ``len(bounds) + 1`` ranges, and each range's slot value."""
 
-    bounds: np.ndarray  # int64, ascending
+    bounds: np.ndarray  # int64 keys of the bounds, ascending
+    bound_splits: np.ndarray  # int64 split numbers of the bounds, ascending among equal keys
     slots: np.ndarray  # int32, one per range
 
     @property
     def ranges(self) -> int:
         return len(self.bounds) + 1
 
-    def range_of(self, keys: np.ndarray) -> np.ndarray:
-        """The range of each key (int32)."""
-        return np.searchsorted(self.bounds, keys, side="right").astype(np.int32)
+    def range_of(self, keys: np.ndarray, split: int) -> np.ndarray:
+        """The range of each key of split ``split`` (int32)."""
+        # (key, split) >= (b_key, b_split) exactly when key >= b_key + (b_split > split); those
+        # shifted keys stay ascending, so one search places every key.
+        shifted = self.bounds + (self.bound_splits > split)
+        return np.searchsorted(shifted, keys, side="right").astype(np.int32)
 
 
 def plan_sort(samples: Sequence[SplitSample], input_bytes: int, min_ranges: int,
               range_bytes: int = RANGE_BYTES) -> SortPlan:
     """Ranges of about equal numbers of sampled keys, enough for ``min_ranges`` and for no
     range to pass ``range_bytes`` of inflated records (by the sampled inflation ratio)."""
-    keys = np.sort(np.concatenate([s.keys for s in samples] + [np.zeros(0, dtype=np.int64)]))
+    keys = np.concatenate([s.keys for s in samples] + [np.zeros(0, dtype=np.int64)])
+    splits = np.concatenate([np.full(len(s.keys), s.split, dtype=np.int64) for s in samples]
+                            + [np.zeros(0, dtype=np.int64)])
+    order = np.lexsort((splits, keys))
     compressed = sum(s.compressed_bytes for s in samples)
     inflated = input_bytes * (sum(s.record_bytes for s in samples) / compressed) if compressed else 0
     count = max(1, min_ranges, math.ceil(inflated / range_bytes))
-    quantiles = keys[(np.arange(1, count) * len(keys)) // count] if len(keys) else np.zeros(0, dtype=np.int64)
-    # Repeated keys give repeated bounds: the ranges between them are empty, never split a key.
-    bounds = np.unique(quantiles)
-    return SortPlan(bounds, partition_slots(len(bounds) + 1))
+    picked = order[(np.arange(1, count) * len(keys)) // count] if len(keys) else np.zeros(0, dtype=np.int64)
+    # Repeated pairs would make empty ranges: each bound once.
+    pairs = np.unique(np.stack([keys[picked], splits[picked]], axis=1), axis=0)
+    return SortPlan(pairs[:, 0].copy(), pairs[:, 1].copy(), partition_slots(len(pairs) + 1))
 
 
 def spark_int_hash(values: np.ndarray, seed: int = SPARK_HASH_SEED) -> np.ndarray:
