@@ -18,6 +18,7 @@ from fixtures.content import short_reads
 from spark.engines import activate
 from write_helpers import index_disagreements, sam_records, samtools_index
 
+import sparkbam_py.spark.view_api as view_api
 import sparkbam_py.write.sort_plan as sort_plan
 from sparkbam_py.spark.view_api import view_bam
 
@@ -48,8 +49,11 @@ def test_local_blocks_sort_and_a_total_collision(by_name, expected, tmp_path, mo
     assert sam_records(out) == expected
     reference = samtools_index(out, tmp_path / "samtools.bai")
     assert index_disagreements(out, str(out) + ".bai", reference, queries=20) == []
-    # Every range on one slot: one task writes every part, still one per range, in order.
+    # Every range on one slot: one task writes every part, still one per range, in order
+    # (and the splits probed on the executors, as for inputs of many splits).
     monkeypatch.setattr(sort_plan, "partition_slots", lambda partitions: np.zeros(partitions, dtype=np.int32))
+    monkeypatch.setattr(view_api, "partition_slots", lambda partitions: np.zeros(partitions, dtype=np.int32))
+    monkeypatch.setattr(view_api, "DRIVER_PROBED_SPLITS", 0)
     collided = tmp_path / "collided.bam"
     view_bam(spark, str(by_name), str(collided), sort=True, split_size="30k")
     assert sam_records(collided) == expected
@@ -71,8 +75,9 @@ def test_local_slots_are_where_spark_hashes_them():
     assert sorted((row.target, row.p) for row in placed) == [(i, i) for i in range(partitions)]
 
 
-def test_connect_blocks_sort(by_name, expected, tmp_path):
+def test_connect_blocks_sort(by_name, expected, tmp_path, monkeypatch):
     spark = activate("connect").spark
+    monkeypatch.setattr(view_api, "DRIVER_PROBED_SPLITS", 0)  # the probes too through mapInArrow
     out = tmp_path / "connect-sorted.bam"
     assert view_bam(spark, str(by_name), str(out), sort=True, split_size="30k")["records"] == 3000
     assert sam_records(out) == expected

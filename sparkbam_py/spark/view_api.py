@@ -23,7 +23,7 @@ from ..write.header import WriteHeader, common_header
 from ..write.job import WriteJob
 from ..write.errors import CommitError
 from ..write.sort_blocks import BLOCK_SLOT, BLOCKS_DDL, blocks_of_records, write_range_parts
-from ..write.sort_plan import SortPlan, plan_sort, sample_split
+from ..write.sort_plan import SortPlan, partition_slots, plan_sort, sample_split
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
 from ..bam.options import ReadOptions
 from ..formats.bam import plan_reads
@@ -35,6 +35,8 @@ from .write_api import SUMMARY_SCHEMA, write_bam
 
 # Probing tasks per task slot: the probes are short, a few tasks keep every slot busy.
 SAMPLE_TASKS_PER_SLOT = 2
+# Splits the driver probes itself (8 short probes each, ~5 ms per probe).
+DRIVER_PROBED_SPLITS = 64
 
 
 def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = (), flag_include: int = 0,
@@ -94,16 +96,23 @@ def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: W
 
 
 def sort_plan_of(spark, tasks, read_filter: ReadFilter) -> SortPlan:
-    """The sort's ranges, from probes of every split: a few Spark tasks, each probing a run
-    of splits, through ``mapInArrow`` (the Python workers the sort's stages then reuse)."""
+    """The sort's ranges, from probes of every split.
+
+    Up to :data:`DRIVER_PROBED_SPLITS` splits are probed on the driver (about a second: a
+    Spark job would cost more in scheduling); more on the executors, a few tasks each probing
+    a run of splits through ``mapInArrow`` (the Python workers the sort's stages then reuse).
+    """
     # Unknown slots (often under Connect): the splits, which were sized to the slots anyway.
     slots = task_slots(spark) or len(tasks)
-    groups = max(1, min(len(tasks), SAMPLE_TASKS_PER_SLOT * slots))
     numbered = list(enumerate(tasks))
-    runs = [numbered[i * len(tasks) // groups:(i + 1) * len(tasks) // groups] for i in range(groups)]
-    probed = _items_frame(spark, runs).mapInArrow(partial(_sample_splits, read_filter=read_filter),
-                                                  "samples binary").collect()
-    samples = [sample for row in probed for sample in pickle.loads(row.samples)]
+    if len(tasks) <= DRIVER_PROBED_SPLITS:
+        samples = [sample_split(task, number, read_filter) for number, task in numbered]
+    else:
+        groups = min(len(tasks), SAMPLE_TASKS_PER_SLOT * slots)
+        runs = [numbered[i * len(tasks) // groups:(i + 1) * len(tasks) // groups] for i in range(groups)]
+        probed = _items_frame(spark, runs).mapInArrow(partial(_sample_splits, read_filter=read_filter),
+                                                      "samples binary").collect()
+        samples = [sample for row in probed for sample in pickle.loads(row.samples)]
     input_bytes = sum(task.range.end - task.range.start for task in tasks)
     return plan_sort(samples, input_bytes, 2 * slots)
 
@@ -117,10 +126,14 @@ def _sample_splits(batches, read_filter: ReadFilter):
         yield pa.RecordBatch.from_pydict({"samples": samples}, schema=pa.schema([("samples", pa.binary())]))
 
 
-def _items_frame(spark, tasks):
-    """One row per item (its number and pickled self), one item per partition."""
-    items = [(number, pickle.dumps(task)) for number, task in enumerate(tasks)]
-    return spark.createDataFrame(items, ITEMS_SCHEMA).repartitionByRange(max(1, len(items)), "item_index")
+def _items_frame(spark, items):
+    """One row per item (its number and pickled self), one item per partition: each row's
+    slot is a value Spark's hash partitioning sends to the item's own partition, so no
+    range-sampling job runs (a collision would only put two items in one task)."""
+    slots = partition_slots(max(1, len(items))).tolist()
+    rows = [(number, pickle.dumps(item), slots[number]) for number, item in enumerate(items)]
+    frame = spark.createDataFrame(rows, f"{ITEMS_SCHEMA}, slot int")
+    return frame.repartition(max(1, len(rows)), "slot").drop("slot")
 
 
 def _split_blocks(batches, read_filter: ReadFilter, plan: SortPlan):
