@@ -31,8 +31,8 @@ ATTEMPT = 3
 
 
 def _write_reads(path, placed: bool):
-    """4,000 reads (random bases, so they span several BGZF blocks) in random order on few positions (ties on reference, position and strand
-    everywhere), some placed but unmapped, some with no reference at all."""
+    """4,000 reads (random bases, so they span several BGZF blocks) in random order on few
+    positions (ties on reference, position and strand everywhere), some placed but unmapped, some with no reference at all."""
     header = {"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": 5000}, {"SN": "chr2", "LN": 5000}]}
     rng = random.Random(11)
     with pysam.AlignmentFile(str(path), "wb", header=header) as out:
@@ -148,7 +148,8 @@ def test_empty_ranges_write_no_part(ties_bam, tmp_path):
 def test_a_record_out_of_its_range_is_refused(ties_bam, tmp_path):
     splits = _split_records(ties_bam)
     packed = _plan_of(splits, 4)
-    other = SortPlan(packed.bounds + 2, packed.bound_splits, packed.slots)  # the writer's bounds differ from the packer's
+    # The writer's bounds differ from the packer's.
+    other = SortPlan(packed.bounds + 2, packed.bound_splits, packed.slots)
     job = WriteJob.create(str(tmp_path / "out.bam"), header_from_bam(str(ties_bam)), sorted_output=True)
     with pytest.raises(CommitError, match="another range"):
         write_range_parts(job, other, _blocks(splits, packed), ATTEMPT)
