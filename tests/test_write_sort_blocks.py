@@ -32,7 +32,8 @@ ATTEMPT = 3
 
 def _write_reads(path, placed: bool):
     """4,000 reads (random bases, so they span several BGZF blocks) in random order on few
-    positions (ties on reference, position and strand everywhere), some placed but unmapped, some with no reference at all."""
+    positions (ties on reference, position and strand everywhere), some placed but unmapped,
+    some with no reference at all; without ``placed``, none has a reference."""
     header = {"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": 5000}, {"SN": "chr2", "LN": 5000}]}
     rng = random.Random(11)
     with pysam.AlignmentFile(str(path), "wb", header=header) as out:
