@@ -20,15 +20,16 @@ Cases (each repeat runs every case once, in this order, so peers alternate with 
 Our cases run in a fresh Python process each: "seconds" is the job alone (session started
 and warmed), "process" the whole process (imports, session start-up, job, shutdown), and
 "cpu" the CPU seconds of the driver, its JVM and every Python worker (process-tree
-sampling: workers reaped between samples are counted through their parents).  samtools'
-"cpu" is its user + system time.  Output bytes are the BAM's size.
+sampling: workers reaped between samples are counted through their parents), with the
+peak RSS of the driver, the JVM and the largest Python worker (sampled every 50 ms).
+samtools' "cpu" is its user + system time, its peak RSS the kernel's (the larger of sort's
+and index's).  Output bytes are the BAM's size.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -38,6 +39,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from coverage_probes import run_measured  # noqa: E402
 RECORD_SCHEMA = "reference_name string, next_reference_name string, record binary"
 ALL_CASES = ("samtools_view", "view", "write_record", "write", "samtools_sort", "view_sort", "sort_record",
              "sort_decoded")
@@ -55,9 +58,11 @@ reader = spark.read.format("bam")
 reads = (reader.schema(schema) if schema and not view else reader).load(bam)
 spark.range(cores).count()
 sys.path.insert(0, sys.argv[6])
-from bench_coverage import tree_cpu as tree_cpu_of  # the JVM and its Python workers, reaped ones included
+from coverage_probes import SparkRss, tree_cpu as tree_cpu_of  # the JVM and its workers, reaped ones included
 jvm = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
 tree_cpu = lambda: tree_cpu_of(jvm)
+rss = SparkRss(jvm)
+rss.start()
 
 cpu, driver, job_started = tree_cpu(), time.process_time(), time.perf_counter()
 if view:
@@ -66,23 +71,19 @@ else:
     sparkbam_py.write_bam(reads, out, header_from=bam, sort=sort, overwrite=True, check_refs=False)
 seconds = time.perf_counter() - job_started
 cpu = tree_cpu() - cpu + time.process_time() - driver
+peaks = rss.stop()
 spark.stop()
-print(json.dumps({"seconds": seconds, "cpu": cpu, "startup": job_started - started}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "startup": job_started - started, "driver_mib": peaks["driver_mib"],
+                  "jvm_mib": peaks["jvm_mib"], "python_worker_mib": max(peaks["python_workers_mib"], default=0.0)}))
 """
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def samtools_case(commands) -> dict:
-    """One run of the samtools commands in turn: wall and CPU seconds."""
-    cpu, started = children_cpu(), time.perf_counter()
-    for command in commands:
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "process": seconds, "cpu": children_cpu() - cpu}
+    """One run of the samtools commands in turn: wall and CPU seconds, the largest peak RSS."""
+    runs = [run_measured(command) for command in commands]
+    seconds = sum(run["wall"] for run in runs)
+    return {"seconds": seconds, "process": seconds, "cpu": sum(run["cpu"] for run in runs),
+            "peak_rss_mib": round(max(run["peak_rss_mib"] for run in runs), 1)}
 
 
 def spark_case(bam: str, out: str, cores: int, sort: bool, schema: str = "") -> dict:
@@ -127,6 +128,9 @@ def summarise(runs: dict, cases: dict, peers: dict) -> dict:
                    for key in ("seconds", "process", "cpu")}
         report[name] = dict(label=label, **medians, runs=[round(run["seconds"], 2) for run in runs[name]],
                             bytes=os.path.getsize(out) if os.path.exists(out) else None)
+        for key in ("peak_rss_mib", "driver_mib", "jvm_mib", "python_worker_mib"):
+            if key in runs[name][0]:
+                report[name][f"max_{key}"] = max(run[key] for run in runs[name])
     for name, peer in peers.items():
         if name in report and peer in report:
             report[name]["wall_ratio_to_peer"] = round(report[name]["seconds"] / report[peer]["seconds"], 3)

@@ -160,6 +160,18 @@ def test_write_bam_round_trip(spark, bam, tmp_path):
     assert sparkbam_py.write_bam(reads, str(tmp_path / "arrow.bam"), header_from=str(bam), engine="arrow")
 
 
+@needs_samtools
+def test_view_sort_is_samtools_sort(spark, bam, tmp_path):
+    """The sort's blocks go through mapInArrow and repartition only: Spark 3.5 runs it too."""
+    import subprocess
+
+    theirs = tmp_path / "samtools.bam"
+    subprocess.run(["samtools", "sort", "-o", str(theirs), str(bam)], check=True)
+    out = tmp_path / "sorted.bam"
+    assert sparkbam_py.view_bam(spark, str(bam), str(out), sort=True, split_size=SPLIT)["records"] == 2000
+    assert sam_records(out) == sam_records(theirs)
+
+
 def test_data_sources_or_the_version_they_need(spark, bam, tmp_path):
     """``register`` and ``write_bam(engine="datasource")`` need Spark 4: on 3.5 a typed error
     names it; on 4.x they work."""

@@ -4,10 +4,12 @@ Without regions or sorting, each Spark task reads one split and writes the recor
 the FLAG/MAPQ filter straight into its part (:mod:`sparkbam_py.write.split_copy`): the
 records never cross into the JVM as rows, which is what lets the job run at samtools'
 pace; the driver then commits the parts as ``write_bam`` does (one BAM with ``.bai`` and
-``.sbi``, or shards).  With ``sort``, the tasks reading the splits turn the kept records
-straight into the compact sort rows (:mod:`sparkbam_py.write.sort_rows`), so the records
-enter the JVM once, for the shuffle.  With ``regions`` (read through each input's index)
-it goes through the decoded columns and :func:`~sparkbam_py.spark.write_api.write_bam`.  Works on
+``.sbi``, or shards).  With ``sort``, ranges of the coordinate key are planned from short
+probes of each split (:mod:`sparkbam_py.write.sort_plan`), the tasks reading the splits
+bucket the kept records into one block per range, Spark shuffles the blocks, and one task
+per range sorts and writes it (:mod:`sparkbam_py.write.sort_blocks`): no row per record, no
+Spark sort.  With ``regions`` (read through each input's index) it goes through the decoded
+columns and :func:`~sparkbam_py.spark.write_api.write_bam`.  Works on
 classic and Spark Connect sessions alike (:func:`~.tasks.run_on_executors`).
 """
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Optional, Sequence
 from ..write.commit import abort, commit
 from ..write.header import WriteHeader, common_header
 from ..write.job import WriteJob
-from ..write.sort_rows import SORT_ROWS_DDL, sort_rows
+from ..write.errors import CommitError
+from ..write.sort_blocks import BLOCK_SLOT, BLOCKS_DDL, blocks_of_records, write_range_parts
+from ..write.sort_plan import SortPlan, partition_slots, plan_sort, sample_split
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
 from ..bam.options import ReadOptions
 from ..formats.bam import plan_reads
@@ -27,7 +31,12 @@ from ..formats.paths import PathsArgument, expand_paths
 from ..formats.sizing import balanced_split_size_for
 from .slots import task_slots
 from .tasks import ITEMS_SCHEMA, run_on_executors, task_identity
-from .write_api import range_sorted, write_bam, write_sorted_rows
+from .write_api import SUMMARY_SCHEMA, write_bam
+
+# Probing tasks per task slot: the probes are short, a few tasks keep every slot busy.
+SAMPLE_TASKS_PER_SLOT = 2
+# Splits the driver probes itself (8 short probes each, ~5 ms per probe).
+DRIVER_PROBED_SPLITS = 64
 
 
 def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = (), flag_include: int = 0,
@@ -51,9 +60,8 @@ def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = 
         split_size = balanced_split_size_for(files, task_slots(spark))
     tasks = plan_reads(files, ReadOptions.of(split_size))
     if sort:
-        rows = sorted_rows_of_splits(spark, tasks, read_filter)
-        return write_sorted_rows(rows, out, header, sharded=sharded, overwrite=overwrite, index=index,
-                                 level=compression_level, backend="", sbi_granularity=None)
+        return write_sorted_view(spark, tasks, read_filter, out, header, sharded=sharded, overwrite=overwrite,
+                                 index=index, level=compression_level)
     job = WriteJob.create(out, header, overwrite=overwrite, sharded=sharded, index=index, level=compression_level)
     try:
         summaries = run_on_executors(spark, partial(_copy_task, job=job, read_filter=read_filter),
@@ -64,27 +72,81 @@ def view_bam(spark, paths: PathsArgument, out: str, *, regions: Sequence[str] = 
     return commit(job, summaries)
 
 
-def sorted_rows_of_splits(spark, tasks, read_filter: ReadFilter):
-    """The compact sort rows (:mod:`sparkbam_py.write.sort_rows`) of every split's kept
-    records, in coordinate order, one output partition per split (whole waves).
+def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: WriteHeader, *, sharded: bool,
+                      overwrite: bool, index: bool, level: Optional[int]) -> dict:
+    """The splits' kept records coordinate-sorted into ``out``: sampled bounds, records
+    shuffled in blocks (:mod:`sparkbam_py.write.sort_blocks`), each range sorted and
+    written by one task, the parts committed in range order."""
+    plan = sort_plan_of(spark, tasks, read_filter)
+    job = WriteJob.create(out, header.with_sort_order("coordinate"), overwrite=overwrite, sharded=sharded,
+                          index=index, level=level, sorted_output=True)
+    try:
+        blocks = _items_frame(spark, tasks).mapInArrow(
+            partial(_split_blocks, read_filter=read_filter, plan=plan), BLOCKS_DDL)
+        written = blocks.repartition(plan.ranges, BLOCK_SLOT).mapInArrow(
+            partial(_write_ranges, job=job, plan=plan), SUMMARY_SCHEMA).collect()
+        summaries = [summary for row in written for summary in pickle.loads(row.summary)]
+        ranges = [summary.partition for summary in summaries]
+        if len(set(ranges)) != len(ranges):
+            raise CommitError("a range of the sort was written by two tasks: refusing to commit", out)
+    except BaseException:
+        abort(job)
+        raise
+    return commit(job, summaries)
 
-    The tasks reading the splits make the rows, so records enter the JVM once, for the
-    shuffle.  Spark's range sampling adds no second read of the splits here (measured: the
-    same CPU as with bounds sampled from the splits and rows placed by hash), so it is used.
+
+def sort_plan_of(spark, tasks, read_filter: ReadFilter) -> SortPlan:
+    """The sort's ranges, from probes of every split.
+
+    Up to :data:`DRIVER_PROBED_SPLITS` splits are probed on the driver (about a second: a
+    Spark job would cost more in scheduling); more on the executors, a few tasks each probing
+    a run of splits through ``mapInArrow`` (the Python workers the sort's stages then reuse).
     """
-    items = [(number, pickle.dumps(task)) for number, task in enumerate(tasks)]
-    frame = spark.createDataFrame(items, ITEMS_SCHEMA).repartitionByRange(max(1, len(items)), "item_index")
-    rows = frame.mapInArrow(partial(_split_sort_rows, read_filter=read_filter), SORT_ROWS_DDL)
-    return range_sorted(rows, max(1, len(tasks)))
+    # Unknown slots (often under Connect): the splits, which were sized to the slots anyway.
+    slots = task_slots(spark) or len(tasks)
+    numbered = list(enumerate(tasks))
+    if len(tasks) <= DRIVER_PROBED_SPLITS:
+        samples = [sample_split(task, number, read_filter) for number, task in numbered]
+    else:
+        groups = min(len(tasks), SAMPLE_TASKS_PER_SLOT * slots)
+        runs = [numbered[i * len(tasks) // groups:(i + 1) * len(tasks) // groups] for i in range(groups)]
+        probed = _items_frame(spark, runs).mapInArrow(partial(_sample_splits, read_filter=read_filter),
+                                                      "samples binary").collect()
+        samples = [sample for row in probed for sample in pickle.loads(row.samples)]
+    input_bytes = sum(task.range.end - task.range.start for task in tasks)
+    return plan_sort(samples, input_bytes, 2 * slots)
 
 
-def _split_sort_rows(batches, read_filter: ReadFilter):
+def _sample_splits(batches, read_filter: ReadFilter):
+    import pyarrow as pa
+
+    for batch in batches:
+        runs = [pickle.loads(blob) for blob in batch.column("item").to_pylist()]
+        samples = [pickle.dumps([sample_split(task, number, read_filter) for number, task in run]) for run in runs]
+        yield pa.RecordBatch.from_pydict({"samples": samples}, schema=pa.schema([("samples", pa.binary())]))
+
+
+def _items_frame(spark, items):
+    """One row per item (its number and pickled self), one item per partition: each row's
+    slot is a value Spark's hash partitioning sends to the item's own partition, so no
+    range-sampling job runs (a collision would only put two items in one task)."""
+    slots = partition_slots(max(1, len(items))).tolist()
+    rows = [(number, pickle.dumps(item), slots[number]) for number, item in enumerate(items)]
+    frame = spark.createDataFrame(rows, f"{ITEMS_SCHEMA}, slot int")
+    return frame.repartition(max(1, len(rows)), "slot").drop("slot")
+
+
+def _split_blocks(batches, read_filter: ReadFilter, plan: SortPlan):
     for batch in batches:
         for number, blob in zip(batch.column("item_index").to_pylist(), batch.column("item").to_pylist()):
-            row = 0
-            for records in kept_records_of_split(pickle.loads(blob), read_filter):
-                yield sort_rows(records, number, row)
-                row += len(records)
+            yield from blocks_of_records(kept_records_of_split(pickle.loads(blob), read_filter), plan, number)
+
+
+def _write_ranges(batches, job: WriteJob, plan: SortPlan):
+    import pyarrow as pa
+
+    summaries = write_range_parts(job, plan, batches, task_identity()[1])
+    yield pa.RecordBatch.from_pydict({"summary": [pickle.dumps(summaries)]})
 
 
 def _copy_task(item, job: WriteJob, read_filter: ReadFilter):

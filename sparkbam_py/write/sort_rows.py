@@ -71,12 +71,17 @@ def sort_rows(records: EncodedRecords, partition: int, first_row: int) -> pa.Rec
 def records_of_sort_rows(batch: pa.RecordBatch) -> EncodedRecords:
     """The records of sorted compact rows, ready to write (they were checked when encoded)."""
     data, offsets, _ = text_buffers(batch.column(SORT_RECORD))
+    return encoded_records(data, offsets, batch.column(SORT_END).to_numpy(zero_copy_only=False))
+
+
+def encoded_records(data: np.ndarray, offsets: np.ndarray, end: np.ndarray) -> EncodedRecords:
+    """Checked records back to back (``data``, ``offsets``) and their ends, with the fixed
+    fields the part writer and the indexes read."""
     starts = offsets[:-1]
     ref_id = _field(data, starts + OFF_REF_ID, "<i4")
     pos = _field(data, starts + OFF_POS, "<i4").astype(np.int64)
     flag = _field(data, starts + OFF_FLAG, "<u2")
-    end = batch.column(SORT_END).to_numpy(zero_copy_only=False).astype(np.int64)
-    return EncodedRecords(data, offsets, ref_id, pos, end, (flag & FLAG_UNMAPPED) != 0)
+    return EncodedRecords(data, offsets, ref_id, pos, end.astype(np.int64), (flag & FLAG_UNMAPPED) != 0)
 
 
 def _field(data: np.ndarray, positions: np.ndarray, dtype: str) -> np.ndarray:
