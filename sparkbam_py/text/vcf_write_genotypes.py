@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from .fields import MISSING, list_array
 from .vcf_genotypes import CALLS, GLOW_GENOTYPE_NAMES, GT, OTHER_FIELDS, PHASED, SAMPLE_ID
-from ..write.arrow_text import text_buffers
+from ..arrow_buffers import text_buffers
 from .write_fields import (UnwritableRowError, as_array, check_one_field, compiled_write_kernels, join_present,
                            joined_list, plain_text)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..bam.layout import CIGAR_CONSUMES_REF, CIGAR_OP_SHIFT, CIGAR_OPS
-from .arrow_text import text_buffers
+from ..arrow_buffers import text_buffers
 from .errors import encode_error
 
 # SAMv1 §4.2: n_cigar_op is a uint16.

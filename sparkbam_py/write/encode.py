@@ -25,7 +25,7 @@ from ..bam.layout import (
 )
 from ..bam.ragged import Ragged, pick_ragged, take_byte_ranges
 from ..bam.sequence import PHRED_OFFSET
-from .arrow_text import combined, text_buffers
+from ..arrow_buffers import combined, text_buffers
 from .cigar_encode import EncodedCigars, encode_cigars
 from .errors import HeaderMismatchError, encode_error
 from .tag_encode import encode_tags

@@ -26,7 +26,7 @@ from ..bam.layout import BLOCK_SIZE_BYTES, FIXED_FIELDS_SIZE, FLAG_UNMAPPED, OFF
 from ..bam.record_column import RECORD
 from ..bam.schema import COLUMNS
 from ..errors import ConfigError, CorruptRecordError
-from .arrow_text import text_buffers
+from ..arrow_buffers import text_buffers
 from .encode import EncodedRecords, encode_batch, reference_ids
 from .errors import RecordEncodeError, encode_error
 from .sort_rows import SORT_RECORD, records_of_sort_rows

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..bam.ragged import take_byte_ranges
-from .arrow_text import text_buffers
+from ..arrow_buffers import text_buffers
 from .encode import EncodedRecords
 from .errors import CommitError
 from .job import WriteJob

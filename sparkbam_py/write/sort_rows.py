@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..bam.layout import FLAG_UNMAPPED, OFF_FLAG, OFF_POS, OFF_REF_ID
-from .arrow_text import text_buffers
+from ..arrow_buffers import text_buffers
 from .encode import EncodedRecords
 
 SORT_KEY = "_sparkbam_key"

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from ..bam.ragged import Ragged, gather_kernel, take_byte_ranges
 from ..kernels import compiled
-from .arrow_text import combined, text_buffers
+from ..arrow_buffers import combined, text_buffers
 from .errors import encode_error
 
 _COLON = ord(":")

@@ -1,4 +1,4 @@
-"""Raw buffers of Arrow string columns, as numpy, for the vectorised encoders."""
+"""Raw buffers of Arrow string and binary columns, as numpy, for the vectorised encoders and formatters."""
 from __future__ import annotations
 
 from typing import Tuple
