@@ -166,6 +166,32 @@ def test_a_reused_buffer_still_carries_correctly(tmp_path):
         assert b"".join(seen) == b"".join(block.data for block in BgzfReader(channel).iter_blocks())
 
 
+def test_a_run_still_held_is_never_overwritten_and_a_dropped_one_is_recycled(tmp_path):
+    rng = random.Random(12)
+    path = tmp_path / "h.bgzf"
+    path.write_bytes(blocks_of(payloads(rng, 30)) + EOF_MARKER)
+    with open_channel(path) as channel:
+        expected = b"".join(block.data for block in BgzfReader(channel).iter_blocks())
+    with open_channel(path) as channel:
+        runs, carry, held, copies, buffers = NativeRuns(BgzfReader(channel), 0, 40_000), None, [], [], set()
+        while True:
+            run = runs.next_run(carry)
+            buffers.add(run.data.base.ctypes.data)
+            # Every other run is kept (as a consumer holding a chunk would), the rest dropped.
+            cut = max(0, len(run) - 100)  # a short carry: runs of about the same size
+            if len(copies) % 2 == 0:
+                held.append(run.data[:cut])
+            copies.append(bytes(run.raw[:cut]))
+            if run.at_end:
+                copies.append(bytes(run.raw[cut:]))
+                break
+            carry = run.tail(cut)
+            del run
+    assert b"".join(copies) == expected
+    assert [bytes(view) for view in held] == copies[:-1:2]
+    assert len(buffers) < len(copies) - 1  # some buffer served two runs
+
+
 @pytest.mark.parametrize("stop_fraction", [0.0, 0.3, 0.7, 2.0])
 def test_runs_stop_before_a_block_at_stop_at_on_both_paths(tmp_path, stop_fraction):
     rng = random.Random(5)

@@ -17,6 +17,7 @@ make it, with identical results:
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import Iterator, List, Optional
 
 import numpy as np
@@ -35,6 +36,8 @@ from .native import NEEDS_INPUT, NEEDS_PYTHON
 # and the kernel runs many blocks per call.
 COMPRESSED_SPAN = 16 * MAX_BLOCK_SIZE
 _NO_STOP = np.iinfo(np.int64).max
+# Run buffers a walk keeps for reuse: the one the carry still sees, and the one before.
+SPARE_RUN_BUFFERS = 2
 
 
 
@@ -102,6 +105,7 @@ class NativeRuns:
         self.position = start_block  # the compressed offset of the next block to inflate
         self.span, self.span_start = np.empty(0, dtype=np.uint8), start_block
         self.buffer = np.empty(0, dtype=np.uint8)
+        self.spare_buffers: List[np.ndarray] = []
         self.last_block_empty = False
 
     def next_run(self, carry: Optional[InflatedRun], wanted: Optional[int] = None,
@@ -125,11 +129,28 @@ class NativeRuns:
 
     def _output_buffer(self, carried: int, capacity: int) -> np.ndarray:
         if not self.reuse_buffer:
-            return np.empty(carried + capacity, dtype=np.uint8)
+            return self._unshared_buffer(carried + capacity)
         if len(self.buffer) < carried + capacity:
             # The carry still holds the old buffer, and the caller copies it from there.
             self.buffer = np.empty(carried + capacity, dtype=np.uint8)
         return self.buffer
+
+    def _unshared_buffer(self, size: int) -> np.ndarray:
+        """A buffer of at least ``size`` bytes that nothing outside this walk can see: one
+        of the last runs' buffers once every view of it is gone (each numpy view, and so each
+        run, chunk or Arrow buffer over one, holds a reference to it), else a new one.
+
+        A new buffer of a few MB is fresh memory that the kernel zero-fills page by page on
+        first touch; reusing one saves that (~0.1 s of system time per 500 MB inflated)."""
+        spares = self.spare_buffers
+        for k in range(len(spares)):
+            # Unseen: its only references are the list's and getrefcount's argument.
+            if len(spares[k]) >= size and sys.getrefcount(spares[k]) == 2:
+                return spares[k]
+        # Room to spare: the next run's size varies with the bytes it carries over.
+        buffer = np.empty(size + size // 4, dtype=np.uint8)
+        self.spare_buffers = [buffer] + self.spare_buffers[:SPARE_RUN_BUFFERS - 1]
+        return buffer
 
     def _fill(self, out: np.ndarray, produced: int, wanted: int, starts: List, data_starts: List,
               stop_at: int) -> int:
