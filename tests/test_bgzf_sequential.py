@@ -26,10 +26,14 @@ pytestmark = pytest.mark.skipif(not native.available(), reason="libdeflate (the 
 
 def all_runs(path, kind, chunk_bytes, verify=True, carry_every=3):
     """Every run from block 0, each carrying the last ``carry_every``-th of the previous one,
-    as (bytes, block_starts, data_starts, at_end) tuples; or the error type and message."""
+    as (bytes, block_starts, data_starts, at_end) tuples; or the error type and message.
+    ``kind``: "native" (libdeflate), "native-isal" or "blocks"."""
     with open_channel(path) as channel:
         reader = BgzfReader(channel, verify_checksums=verify)
-        runs = NativeRuns(reader, 0, chunk_bytes) if kind == "native" else BlockRuns(reader.iter_blocks(0), chunk_bytes)
+        if kind.startswith("native"):
+            runs = NativeRuns(reader, 0, chunk_bytes, inflater=native.ISAL if kind == "native-isal" else native.LIBDEFLATE)
+        else:
+            runs = BlockRuns(reader.iter_blocks(0), chunk_bytes)
         found, carry = [], None
         try:
             while True:
@@ -43,9 +47,15 @@ def all_runs(path, kind, chunk_bytes, verify=True, carry_every=3):
 
 
 def both_paths(path, chunk_bytes, **options):
+    """The compiled path's runs and the per-block path's; the compiled path gives the same
+    with either inflater."""
+    with warnings.catch_warnings(record=True) as isal_warnings:
+        warnings.simplefilter("always")
+        with_isal = all_runs(path, "native-isal", chunk_bytes, **options)
     with warnings.catch_warnings(record=True) as native_warnings:
         warnings.simplefilter("always")
         fast = all_runs(path, "native", chunk_bytes, **options)
+    assert with_isal == fast and [w.category for w in isal_warnings] == [w.category for w in native_warnings]
     with warnings.catch_warnings(record=True) as block_warnings:
         warnings.simplefilter("always")
         slow = all_runs(path, "blocks", chunk_bytes, **options)
@@ -134,6 +144,11 @@ def test_no_eof_marker_warns_once_on_both_paths(tmp_path):
     with pytest.warns(MissingEofMarkerWarning) as caught:
         all_runs(path, "native", 10_000)
     assert len(caught) == 1
+
+
+def test_isal_passes_its_start_up_check_here():
+    # Where it fails (a future ISA-L with another state layout), text takes libdeflate.
+    assert native.isal_state() is not None
 
 
 def test_the_python_kernel_setting_selects_the_block_path(tmp_path, monkeypatch):

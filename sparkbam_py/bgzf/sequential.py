@@ -36,19 +36,22 @@ from .native import NEEDS_INPUT, NEEDS_PYTHON
 # and the kernel runs many blocks per call.
 COMPRESSED_SPAN = 16 * MAX_BLOCK_SIZE
 _NO_STOP = np.iinfo(np.int64).max
+_NO_ISAL_STATE = np.empty(0, dtype=np.uint64)  # the kernel's libdeflate path
 # Run buffers a walk keeps for reuse: the one the carry still sees, and the one before.
 SPARE_RUN_BUFFERS = 2
 
 
 
 def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False,
-              end_block: Optional[int] = None):
+              end_block: Optional[int] = None, inflater: str = native.LIBDEFLATE):
     """The runs of ``reader``'s data from the block at ``start_block``.
 
     ``reuse_buffer``: each run overwrites the previous one's buffer (for a caller that keeps
     nothing of a run once it asks for the next, such as a count).  ``end_block``: where the
     caller expects to stop (default: the end of the file), declared to :mod:`..kernels`, which
     loads the compiled kernels only for inputs large enough to repay loading them.
+    ``inflater``: the compiled path's inflate, ``native.LIBDEFLATE`` or ``native.ISAL`` (the
+    faster on text; libdeflate wherever ISA-L is missing).  Results are identical.
     """
     # Readers of another kind (block by block through caches) may not know the file's size.
     ends = [end for end in (end_block, getattr(reader, "size", None)) if end is not None]
@@ -56,7 +59,7 @@ def open_runs(reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = F
         kernels.note_input(min(ends) - start_block)
     # Readers of another kind supply their own blocks (e.g. block by block through caches).
     if type(reader) is BgzfReader and native.available():
-        return NativeRuns(reader, start_block, chunk_bytes, reuse_buffer)
+        return NativeRuns(reader, start_block, chunk_bytes, reuse_buffer, inflater)
     return BlockRuns(reader.iter_blocks(start_block), chunk_bytes)
 
 
@@ -99,8 +102,9 @@ class BlockRuns:
 class NativeRuns:
     """Runs inflated by the compiled kernel, many blocks per call (see the module docstring)."""
 
-    def __init__(self, reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False):
-        self.reader, self.chunk_bytes, self.reuse_buffer = reader, chunk_bytes, reuse_buffer
+    def __init__(self, reader, start_block: int, chunk_bytes: int, reuse_buffer: bool = False,
+                 inflater: str = native.LIBDEFLATE):
+        self.reader, self.chunk_bytes, self.reuse_buffer, self.inflater = reader, chunk_bytes, reuse_buffer, inflater
         self.kernel = _compiled_kernel()
         self.position = start_block  # the compressed offset of the next block to inflate
         self.span, self.span_start = np.empty(0, dtype=np.uint8), start_block
@@ -158,13 +162,16 @@ class NativeRuns:
         size = self.reader.size
         # The calling thread's decompressor: a walk may be resumed on another thread.
         decompressor = native.decompressor()
+        isal_state = native.isal_state() if self.inflater == native.ISAL else None
+        if isal_state is None:
+            isal_state = _NO_ISAL_STATE
         while produced < wanted and self.position < min(size, stop_at):
             offset = self._span_offset()
             table = max(2, (len(self.span) - offset) // MIN_BLOCK_SIZE + 1)
             block_starts = np.empty(table, dtype=np.int64)
             block_data = np.empty(table, dtype=np.int64)
             count, offset, produced, status, last_empty = self.kernel(
-                decompressor, self.span, offset, self.span_start, out, produced, wanted, stop_at,
+                decompressor, isal_state, self.span, offset, self.span_start, out, produced, wanted, stop_at,
                 block_starts, block_data, self.reader.verify_checksums)
             if count:
                 self.last_block_empty = bool(last_empty)
