@@ -7,7 +7,7 @@
   exports its C symbols, so no system library is needed.
 * **Inflate for text: ISA-L's** ``isal_inflate_stateless`` from the ``isal`` wheel, which
   inflates bgzipped text ~10% faster than libdeflate here (BAM's mix of packed bases and
-  qualities ~5% slower, so BAM keeps libdeflate).  It takes a ``struct inflate_state``: each
+  qualities ~4% slower, so BAM keeps libdeflate).  It takes a ``struct inflate_state``: each
   thread owns one (:func:`isal_state`), of which the kernel sets only the first fields, laid
   out alike in every ISA-L release (igzip_lib.h): ``next_out`` (pointer), ``avail_out`` and
   ``total_out`` (uint32), ``next_in`` (pointer), ``read_in`` (uint64), ``avail_in`` (uint32).
