@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels import compiled
+from .prefault import populated_empty
 
 # Arrow's `string` type has int32 offsets: one array holds less than 2 GiB of text.
 MAX_STRING_ARRAY_BYTES = 2**31 - 1
@@ -52,7 +53,7 @@ def take_byte_ranges(
         return Ragged(np.zeros(0, dtype=np.uint8), offsets)
     kernel = compiled(gather_kernel)
     if kernel is not None:
-        values = np.empty(int(offsets[-1]), dtype=np.uint8)
+        values = populated_empty(int(offsets[-1]))
         chosen = np.arange(len(starts), dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64)
         source = buffer if isinstance(buffer, np.ndarray) else np.frombuffer(buffer, dtype=np.uint8)
         kernel(source.reshape(-1).view(np.uint8), starts, lengths, chosen, offsets, values)
