@@ -119,7 +119,8 @@ def string_array(ragged: Ragged, valid: Optional[np.ndarray] = None) -> pa.Strin
         raise ValueError(
             f"a column of {size} bytes exceeds Arrow's 2 GiB string limit; decode fewer records at once"
         )
-    offsets32 = ragged.offsets.astype(np.int32)
+    offsets32 = populated_empty(len(ragged.offsets), np.int32)
+    offsets32[:] = ragged.offsets  # below 2 GiB (checked above): the narrowing is exact
     return pa.StringArray.from_buffers(
         len(offsets32) - 1,
         pa.py_buffer(offsets32),

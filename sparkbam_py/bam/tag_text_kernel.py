@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte
 from .numtext import distinct_float_texts
+from .prefault import populated_empty
 from .ragged import Ragged, string_array
 from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TYPE_ARRAY, TagEntries
 
@@ -33,7 +34,7 @@ def compiled_tags_column(kernel, entries: TagEntries, map_offsets: np.ndarray, k
     """The map column of the ``kept`` entries (bool per entry), by the compiled ``kernel``."""
     float_bits, float_text = _float_table(entries, kept)
     n_kept = int(np.count_nonzero(kept))
-    keys = np.empty(2 * n_kept, dtype=np.uint8)
+    keys = populated_empty(2 * n_kept)
     value_offsets = np.empty(n_kept + 1, dtype=np.int64)
     text_bound = _TEXT_BOUND
     if len(float_bits):
