@@ -108,8 +108,10 @@ def bench_read_table(bam: str, repeat: int, baseline: Optional[str] = None) -> d
             ("iter_batches", ITER_BATCHES), ("oxbow_streamed", OXBOW_STREAM)]
     commands = {name: PIN + [PYTHON, "-c", code, bam] for name, code in jobs}
     if baseline is not None:
-        # env(1) execs the interpreter: the child measured is still the interpreter itself.
-        commands["read_table_baseline"] = ["env", f"PYTHONPATH={baseline}"] + PIN + [PYTHON, "-c", READ_TABLE, bam]
+        # env(1) execs the interpreter: the child measured is still the interpreter itself.  -P:
+        # with -c, the working directory (a checkout of this version) would precede PYTHONPATH.
+        commands["read_table_baseline"] = (["env", f"PYTHONPATH={baseline}"] + PIN
+                                           + [PYTHON, "-P", "-c", READ_TABLE, bam])
     figures = paired(commands, repeat)
     figures["held_ratio_oxbow_over_ours"] = round(figures["oxbow_held"]["cpu"] / figures["read_table"]["cpu"], 3)
     figures["streamed_ratio_oxbow_over_ours"] = round(figures["oxbow_streamed"]["cpu"] / figures["iter_batches"]["cpu"], 3)
