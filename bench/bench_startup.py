@@ -1,14 +1,15 @@
 """Start-up and whole-process costs (issue 22, item 5), beside the reference tools, same run.
 
     .venv/bin/python bench/bench_startup.py BAM [--jobs import,index,read_table,threshold,count]
-        [--repeat 5] [--json OUT]
+        [--repeat 5] [--json OUT] [--baseline SOURCE_TREE]
 
 * ``import``: CPU seconds of ``python -c "import sparkbam_py"`` minus a bare interpreter's.
 * ``index``: wall seconds of ``sparkbam index-records`` on a 6-record BAM (made here with
   pysam), beside ``samtools view -c`` on it.
 * ``read_table``: whole processes pinned to core 0, CPU seconds (user + system of the
   child): ``read_table(BAM)`` (every column, the table held) and ``iter_batches`` (streamed)
-  against oxbow ``from_bam(BAM).with_tags()`` batches held in a list and streamed, A B A B.
+  against oxbow ``from_bam(BAM).with_tags()`` batches held in a list and streamed, A B A B;
+  with ``--baseline``, also ``read_table`` of another version's source tree, same rounds.
 * ``threshold``: whole-process CPU of a full decode (``read_table``) and of a count (the split
   walk) on the first 1 to 64 MB of BAM, with ``SPARKBAM_KERNELS=python`` and ``=numba``: where
   loading numba starts to pay (``SPARKBAM_KERNELS_MIN_BYTES``).
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Optional
 
 PYTHON = sys.executable
 SPARKBAM = os.path.join(os.path.dirname(PYTHON), "sparkbam")
@@ -99,12 +101,23 @@ def bench_index(repeat: int, folder: str) -> dict:
                    "samtools_view_c": ["samtools", "view", "-c", bam]}, repeat)
 
 
-def bench_read_table(bam: str, repeat: int) -> dict:
-    figures = paired({name: PIN + [PYTHON, "-c", code, bam] for name, code in
-                      (("read_table", READ_TABLE), ("oxbow_held", OXBOW_HELD),
-                       ("iter_batches", ITER_BATCHES), ("oxbow_streamed", OXBOW_STREAM))}, repeat)
+def bench_read_table(bam: str, repeat: int, baseline: Optional[str] = None) -> dict:
+    """With ``baseline`` (the source tree of another version of the package, e.g. a
+    ``git archive`` of an earlier commit), its ``read_table`` runs in the same rounds too."""
+    jobs = [("read_table", READ_TABLE), ("oxbow_held", OXBOW_HELD),
+            ("iter_batches", ITER_BATCHES), ("oxbow_streamed", OXBOW_STREAM)]
+    commands = {name: PIN + [PYTHON, "-c", code, bam] for name, code in jobs}
+    if baseline is not None:
+        # env(1) execs the interpreter: the child measured is still the interpreter itself.  -P:
+        # with -c, the working directory (a checkout of this version) would precede PYTHONPATH.
+        commands["read_table_baseline"] = (["env", f"PYTHONPATH={baseline}"] + PIN
+                                           + [PYTHON, "-P", "-c", READ_TABLE, bam])
+    figures = paired(commands, repeat)
     figures["held_ratio_oxbow_over_ours"] = round(figures["oxbow_held"]["cpu"] / figures["read_table"]["cpu"], 3)
     figures["streamed_ratio_oxbow_over_ours"] = round(figures["oxbow_streamed"]["cpu"] / figures["iter_batches"]["cpu"], 3)
+    if baseline is not None:
+        held = figures["oxbow_held"]["cpu"]
+        figures["held_ratio_oxbow_over_baseline"] = round(held / figures["read_table_baseline"]["cpu"], 3)
     return figures
 
 
@@ -171,6 +184,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", default="import,index,read_table,threshold,count")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--baseline", default=None,
+                        help="read_table job: also time read_table from this source tree (another version)")
     args = parser.parse_args(argv)
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
@@ -181,7 +196,7 @@ def main(argv=None) -> int:
             elif job == "index":
                 figures = bench_index(args.repeat, folder)
             elif job == "read_table":
-                figures = bench_read_table(args.bam, args.repeat)
+                figures = bench_read_table(args.bam, args.repeat, args.baseline)
             elif job == "threshold":
                 figures = bench_threshold(args.bam, max(1, args.repeat // 2), folder)
             elif job == "count":

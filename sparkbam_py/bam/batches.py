@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from .columns import ColumnPlan
 from .decode import decode_records
+from .ragged import strings_array
 from .splits import SplitReader, SplitTask
 
 
@@ -16,7 +17,7 @@ def read_record_batches(task: SplitTask, plan: ColumnPlan,
     """The task's records as Arrow batches with exactly ``plan.arrow_schema``, one batch per
     walk chunk of at most ``chunk_bytes`` inflated bytes (the walk's default when None)."""
     with SplitReader(task) as split:
-        names = split.header.reference_names
+        names = strings_array(split.header.reference_names)  # once per split, not per chunk
         for chunk in split.iter_chunks(chunk_bytes):
             positions = chunk.virtual_offsets() if plan.with_file_position else None
             decoded = decode_records(chunk.run.data, chunk.offsets, names, plan.record_columns, positions,

@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
+from .arrow_build import primitive_array
 from .layout import (
     CG_TAG,
     CIGAR_CONSUMES_QUERY,
@@ -157,7 +158,7 @@ def reference_end_column(spans: RecordSpans, ops: CigarOps) -> pa.Int32Array:
     # htslib's bam_endpos counts an alignment consuming no reference as covering one base.
     end = spans.fixed["pos"].astype(np.int64) + np.maximum(reference_length, 1)
     valid = ((spans.fixed["flag"] & FLAG_UNMAPPED) == 0) & (np.diff(ops.offsets) > 0)
-    return pa.array(end.astype(np.int32), mask=~valid)
+    return primitive_array(end, np.int32, valid=valid)
 
 
 def consumed_lengths(ops: CigarOps, consumes: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ..errors import ConfigError, CorruptRecordError
 from ..pos import Pos
+from .arrow_build import primitive_array
 from .cigar import (
     CigarOps,
     LongCigars,
@@ -26,7 +27,7 @@ from .cigar import (
     placeholder_records,
     reference_end_column,
 )
-from .ragged import string_array, take_byte_ranges
+from .ragged import string_array, strings_array, take_byte_ranges
 from .schema import FILE_POSITION, bam_schema, resolve_columns
 from .sequence import decode_query_qualities, decode_query_sequence
 from .spans import MalformedRecord, RecordSpans, compute_record_spans
@@ -73,7 +74,7 @@ def decode_records(
     except MalformedRecord as bad:
         raise located_error(bad, offsets, file_positions, path) from None
     if file_positions is not None:
-        arrays.append(pa.array(file_positions, type=pa.int64()))
+        arrays.append(primitive_array(file_positions, np.int64))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
@@ -110,7 +111,7 @@ class BatchDecoder:
         if isinstance(reference_names, pa.Array):
             self.reference_names = reference_names  # callers may convert once per file
         else:
-            self.reference_names = pa.array(list(reference_names), type=pa.string())
+            self.reference_names = strings_array(reference_names)
         self.spans: RecordSpans = compute_record_spans(data, offsets, len(self.reference_names))
 
     @property
@@ -149,12 +150,12 @@ class BatchDecoder:
         return check_query_lengths(self.spans, ops)
 
     def int32_column(self, field: str) -> pa.Int32Array:
-        return pa.array(self.fixed[field].astype(np.int32), type=pa.int32())
+        return primitive_array(self.fixed[field], np.int32)
 
     def reference_name_column(self, field: str) -> pa.StringArray:
         """Reference names by id; null for id -1 (no reference)."""
         ids = self.fixed[field]
-        return self.reference_names.take(pa.array(ids, type=pa.int32(), mask=ids < 0))
+        return self.reference_names.take(primitive_array(ids, np.int32, valid=ids >= 0))
 
     def query_name_column(self) -> pa.StringArray:
         spans = self.spans

@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels import compiled
+from .arrow_build import primitive_array, validity_bitmap
+from .prefault import populated_empty
 
 # Arrow's `string` type has int32 offsets: one array holds less than 2 GiB of text.
 MAX_STRING_ARRAY_BYTES = 2**31 - 1
@@ -52,7 +54,7 @@ def take_byte_ranges(
         return Ragged(np.zeros(0, dtype=np.uint8), offsets)
     kernel = compiled(gather_kernel)
     if kernel is not None:
-        values = np.empty(int(offsets[-1]), dtype=np.uint8)
+        values = populated_empty(int(offsets[-1]))
         chosen = np.arange(len(starts), dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64)
         source = buffer if isinstance(buffer, np.ndarray) else np.frombuffer(buffer, dtype=np.uint8)
         kernel(source.reshape(-1).view(np.uint8), starts, lengths, chosen, offsets, values)
@@ -65,7 +67,7 @@ def take_byte_ranges(
         pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(buffer)]
     )
     items = 2 * (np.arange(len(starts), dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64))
-    wanted = interleaved.take(pa.array(items))
+    wanted = interleaved.take(primitive_array(items, np.int64))
     return Ragged(_values_of(wanted, offsets[-1]), offsets)
 
 
@@ -104,11 +106,15 @@ def _values_of(array: pa.Array, size: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)[offset : offset + int(size)]
 
 
-def validity_bitmap(valid: Optional[np.ndarray]) -> Optional[pa.Buffer]:
-    """Arrow's validity bitmap for a boolean mask (None when every item is valid)."""
-    if valid is None or bool(np.all(valid)):
-        return None
-    return pa.py_buffer(np.packbits(valid, bitorder="little"))
+def strings_array(strings: Sequence[str]) -> pa.StringArray:
+    """Python strings as an Arrow ``string`` array, built from their UTF-8 bytes.
+
+    Not ``pa.array(list)``: on a list pyarrow first asks whether pandas is installed, which
+    imports it (~0.15 CPU s in a process that has no other use for it)."""
+    encoded = [text.encode("utf-8") for text in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(item) for item in encoded], out=offsets[1:])
+    return string_array(Ragged(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets))
 
 
 def string_array(ragged: Ragged, valid: Optional[np.ndarray] = None) -> pa.StringArray:
@@ -118,7 +124,8 @@ def string_array(ragged: Ragged, valid: Optional[np.ndarray] = None) -> pa.Strin
         raise ValueError(
             f"a column of {size} bytes exceeds Arrow's 2 GiB string limit; decode fewer records at once"
         )
-    offsets32 = ragged.offsets.astype(np.int32)
+    offsets32 = populated_empty(len(ragged.offsets), np.int32)
+    offsets32[:] = ragged.offsets  # below 2 GiB (checked above): the narrowing is exact
     return pa.StringArray.from_buffers(
         len(offsets32) - 1,
         pa.py_buffer(offsets32),

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from ..kernels import compiled
 from .layout import MISSING_QUALITY, SEQ_CODES
+from .prefault import populated_empty
 from .ragged import Ragged, string_array, take_byte_ranges
 from .spans import MalformedRecord, RecordSpans
 
@@ -53,7 +54,7 @@ def decode_query_sequence(data: np.ndarray, spans: RecordSpans) -> pa.StringArra
     kernel = compiled(sequence_kernel)
     if kernel is not None:
         offsets = _offsets_of(l_seq)
-        text = np.empty(int(offsets[-1]), dtype=np.uint8)
+        text = populated_empty(int(offsets[-1]))
         kernel(data, spans.seq_start, l_seq, _BASE_PAIRS, offsets, text)
         return string_array(Ragged(text, offsets), valid=l_seq > 0)
     packed = take_byte_ranges(data, spans.seq_start, (l_seq + 1) // 2)
@@ -87,7 +88,7 @@ def decode_query_qualities(data: np.ndarray, spans: RecordSpans) -> pa.StringArr
     kernel = compiled(qualities_kernel)
     if kernel is not None:
         offsets = _offsets_of(lengths)
-        text = np.empty(int(offsets[-1]), dtype=np.uint8)
+        text = populated_empty(int(offsets[-1]))
         highest = kernel(data, spans.qual_start, offsets, text)
         if highest > MAX_PRINTABLE_QUALITY:
             _refuse_unprintable(np.diff(offsets), text - np.uint8(PHRED_OFFSET))

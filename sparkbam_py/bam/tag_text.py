@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels import compiled
+from .arrow_build import primitive_array
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte, read_float32, read_integers, read_unsigned
 from .numtext import format_floats, format_integers, integer_rows
 from .ragged import Ragged, pick_ragged, string_array, take_byte_ranges
@@ -69,7 +70,7 @@ def build_tags_column(entries: TagEntries, n_records: int, dropped: Optional[np.
     buffer, start = compact.values, compact.offsets[:-1]
     keys = _key_column(buffer, start)
     values = string_array(_value_texts(buffer, start, value_type, size))
-    return pa.MapArray.from_arrays(pa.array(map_offsets), keys, values, type=_TAGS_TYPE)
+    return pa.MapArray.from_arrays(primitive_array(map_offsets, np.int32), keys, values, type=_TAGS_TYPE)
 
 
 def _key_column(buffer: np.ndarray, start: np.ndarray) -> pa.StringArray:

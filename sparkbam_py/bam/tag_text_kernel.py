@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .arrow_build import primitive_array
 from .littleendian import FLOAT_TYPE, INTEGER_TYPES, at_every_byte
 from .numtext import distinct_float_texts
+from .prefault import populated_empty
 from .ragged import Ragged, string_array
 from .tags import ARRAY_ELEMENT_BYTES, ARRAY_HEADER_BYTES, TYPE_ARRAY, TagEntries
 
@@ -33,7 +35,7 @@ def compiled_tags_column(kernel, entries: TagEntries, map_offsets: np.ndarray, k
     """The map column of the ``kept`` entries (bool per entry), by the compiled ``kernel``."""
     float_bits, float_text = _float_table(entries, kept)
     n_kept = int(np.count_nonzero(kept))
-    keys = np.empty(2 * n_kept, dtype=np.uint8)
+    keys = populated_empty(2 * n_kept)
     value_offsets = np.empty(n_kept + 1, dtype=np.int64)
     text_bound = _TEXT_BOUND
     if len(float_bits):
@@ -43,7 +45,7 @@ def compiled_tags_column(kernel, entries: TagEntries, map_offsets: np.ndarray, k
                   float_bits, float_text.offsets, float_text.values, keys, value_offsets)
     key_column = string_array(Ragged(keys, 2 * np.arange(n_kept + 1, dtype=np.int64)))
     value_column = string_array(Ragged(text, value_offsets))
-    return pa.MapArray.from_arrays(pa.array(map_offsets), key_column, value_column, type=map_type)
+    return pa.MapArray.from_arrays(primitive_array(map_offsets, np.int32), key_column, value_column, type=map_type)
 
 
 def _float_table(entries: TagEntries, kept: np.ndarray):

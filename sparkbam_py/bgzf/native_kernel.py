@@ -24,7 +24,17 @@ from .constants import (
     TRAILER_SIZE,
     XLEN_OFFSET,
 )
-from .native import CRC32_SYMBOL, INFLATE_SYMBOL, LIBDEFLATE_SUCCESS, NEEDS_INPUT, NEEDS_PYTHON, TABLE_FULL, WANTED
+from .native import (
+    CRC32_SYMBOL,
+    INFLATE_SYMBOL,
+    ISAL_DECOMP_OK,
+    ISAL_INFLATE_SYMBOL,
+    LIBDEFLATE_SUCCESS,
+    NEEDS_INPUT,
+    NEEDS_PYTHON,
+    TABLE_FULL,
+    WANTED,
+)
 from .native import _libraries
 
 _libraries()  # register the symbols before numba links this module's cached code
@@ -34,6 +44,13 @@ _libraries()  # register the symbols before numba links this module's cached cod
 _inflate = types.ExternalFunction(
     INFLATE_SYMBOL,
     types.int32(types.voidptr, types.voidptr, types.uintp, types.voidptr, types.uintp, types.voidptr, types.voidptr))
+# igzip_lib.h: isal_inflate_stateless(struct inflate_state *) -> ISAL_DECOMP_OK or an error.
+_isal_inflate_stateless = types.ExternalFunction(ISAL_INFLATE_SYMBOL, types.int32(types.voidptr))
+# struct inflate_state as uint64 words (igzip_lib.h, little-endian): word 0 next_out; word 1
+# avail_out (low half) and total_out (high half); word 2 next_in; word 4 avail_in (low half)
+# and read_in_length (high half).
+_NEXT_OUT, _OUT_COUNTS, _NEXT_IN, _IN_COUNTS = 0, 1, 2, 4
+_LOW_HALF = 0xFFFFFFFF
 # crc32(initial, buffer, length) -> CRC32 (zlib's convention; ISA-L's crc32_gzip_refl or libdeflate's).
 _crc32 = types.ExternalFunction(CRC32_SYMBOL, types.uint32(types.uint32, types.voidptr, types.uintp))
 
@@ -41,9 +58,11 @@ _EMPTY_PAYLOAD_SIZE = len(EMPTY_DEFLATE_PAYLOAD)
 
 
 @njit(cache=True, nogil=True)
-def inflate_blocks_kernel(decompressor, span, offset, span_start, out, produced, wanted, stop_at,
+def inflate_blocks_kernel(decompressor, isal_state, span, offset, span_start, out, produced, wanted, stop_at,
                           block_starts, block_data, verify_checksums):
-    """Inflate the standard BGZF blocks at ``span[offset:]`` into ``out[produced:]``.
+    """Inflate the standard BGZF blocks at ``span[offset:]`` into ``out[produced:]``, with
+    ISA-L through ``isal_state`` (:func:`.native.isal_state`) or, when it is empty, with
+    libdeflate's ``decompressor``.
 
     Stops once ``produced >= wanted`` or at a block starting at or past compressed offset
     ``stop_at``, when no whole block is left in ``span``, when the
@@ -82,9 +101,15 @@ def inflate_blocks_kernel(decompressor, span, offset, span_start, out, produced,
         if isize > MAX_INFLATED_SIZE:
             status = NEEDS_PYTHON
             break
-        result = _inflate(decompressor, span[offset + STANDARD_HEADER_SIZE:].ctypes.data, payload,
-                          out[produced:].ctypes.data, isize, actual_in.ctypes.data, actual_out.ctypes.data)
-        if result != LIBDEFLATE_SUCCESS or actual_out[0] != isize or actual_in[0] != payload:
+        deflated = span[offset + STANDARD_HEADER_SIZE:offset + STANDARD_HEADER_SIZE + payload]
+        if len(isal_state):
+            inflated, consumed_all, ok = isal_inflate(isal_state, deflated, out[produced:])
+            exact = ok and consumed_all and inflated == isize
+        else:
+            result = _inflate(decompressor, deflated.ctypes.data, payload, out[produced:].ctypes.data, isize,
+                              actual_in.ctypes.data, actual_out.ctypes.data)
+            exact = result == LIBDEFLATE_SUCCESS and actual_out[0] == isize and actual_in[0] == payload
+        if not exact:
             status = NEEDS_PYTHON
             break
         if verify_checksums and _crc32(np.uint32(0), out[produced:].ctypes.data, isize) != _uint32_at(span, trailer):
@@ -97,6 +122,18 @@ def inflate_blocks_kernel(decompressor, span, offset, span_start, out, produced,
         produced += isize
         offset += block_size
     return count, offset, produced, status, last_empty
+
+
+@njit(cache=True, nogil=True)
+def isal_inflate(state, deflated, out):
+    """Inflate the raw deflate stream ``deflated`` into ``out`` with ISA-L (``out`` may be
+    longer than the data).  Returns ``(bytes written, all input consumed, ISA-L said OK)``."""
+    state[_NEXT_OUT] = out.ctypes.data
+    state[_OUT_COUNTS] = min(len(out), _LOW_HALF)
+    state[_NEXT_IN] = deflated.ctypes.data
+    state[_IN_COUNTS] = len(deflated)
+    result = _isal_inflate_stateless(state.ctypes.data)
+    return np.int64(state[_OUT_COUNTS] >> 32), (state[_IN_COUNTS] & _LOW_HALF) == 0, result == ISAL_DECOMP_OK
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -46,6 +46,14 @@ class ByteSource(ABC):
     def read_at(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes starting at ``offset``; empty at or after the end."""
 
+    def read_into_at(self, offset: int, buffer: memoryview) -> int:
+        """Up to ``len(buffer)`` bytes from ``offset`` written into ``buffer`` (writable,
+        bytes); returns how many.  Sources that can read into memory directly override this
+        copy of :meth:`read_at`."""
+        data = self.read_at(offset, len(buffer))[: len(buffer)]
+        buffer[: len(data)] = data
+        return len(data)
+
     def close(self) -> None:
         """Drop open handles; a later read reopens them."""
 
@@ -112,6 +120,13 @@ class LocalFileSource(ByteSource):
             return os.pread(self._fd(), n, offset)
         except OSError as error:
             raise InputIOError(f"read of {n} bytes failed: {error}", self.path, offset) from error
+
+    def read_into_at(self, offset: int, buffer: memoryview) -> int:
+        _check_range(offset, len(buffer))
+        try:
+            return os.preadv(self._fd(), [buffer], offset)
+        except OSError as error:
+            raise InputIOError(f"read of {len(buffer)} bytes failed: {error}", self.path, offset) from error
 
     def close(self) -> None:
         if self._file is not None:

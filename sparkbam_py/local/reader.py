@@ -24,6 +24,7 @@ import pyarrow as pa
 from ..errors import ConfigError, WorkerLostError
 from ..formats import FORMAT_NAMES, FormatRead, open_read
 from ..formats.paths import PathsArgument
+from .collector import collector_paused
 from .worker import scratch_directory, take_ipc_batches, write_task_ipc
 
 # Splits queued per worker beyond the one it is reading: keeps every worker busy while the
@@ -82,7 +83,8 @@ def read_table(path: PathsArgument, columns: Optional[Sequence[str]] = None, spl
         A ``pyarrow.Table`` with exactly ``spark.read.format(<format>)``'s schema and rows.
     """
     read = _open(path, columns, split_size, options)
-    return pa.Table.from_batches(list(_batches(read, workers)), schema=read.arrow_schema)
+    with collector_paused():
+        return pa.Table.from_batches(list(_batches(read, workers)), schema=read.arrow_schema)
 
 
 def _open(path: PathsArgument, columns, split_size, keywords: dict) -> FormatRead:

@@ -11,6 +11,7 @@ from typing import Callable, NamedTuple, Optional, Tuple
 import numpy as np
 import pyarrow as pa
 
+from ..bgzf.pool import arrow_buffer, pool_array
 from ..errors import CorruptDataError
 from ..kernels import use_compiled
 from ..pos import Pos
@@ -52,7 +53,7 @@ class LineChunk(NamedTuple):
     def to_arrow(self) -> pa.StringArray:
         """The lines as an Arrow string array (terminators dropped), UTF-8 checked."""
         offsets, body = packed_lines(self.data, self.starts, self.ends)
-        array = pa.StringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(body))
+        array = pa.StringArray.from_buffers(len(self.starts), arrow_buffer(offsets), arrow_buffer(body))
         try:
             array.validate(full=True)
         except pa.ArrowInvalid:
@@ -77,8 +78,8 @@ def packed_lines(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Tupl
     lengths = ends - starts
     kernels = compiled_line_kernels()
     if kernels is not None and len(starts):
-        offsets = np.empty(len(starts) + 1, dtype=np.int32)
-        body = np.empty(int(lengths.sum()), dtype=np.uint8)
+        offsets = pool_array(len(starts) + 1, np.int32)
+        body = pool_array(int(lengths.sum()), np.uint8)
         kernels.pack_lines_kernel(data, starts, ends, body, offsets)
         return offsets, body
     offsets = np.zeros(len(lengths) + 1, dtype=np.int32)

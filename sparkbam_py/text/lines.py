@@ -22,6 +22,7 @@ from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
+from ..bgzf.native import ISAL
 from ..bgzf.reader import BgzfReader
 from ..bgzf.run import InflatedRun
 from ..bgzf.sequential import open_runs
@@ -170,7 +171,7 @@ def iter_line_chunks(reader: BgzfReader, start: Pos, range_end: Optional[int],
     its neighbour.
     """
     last_block = range_end if range_end is not None else stop.block_pos + 1
-    runs = open_runs(reader, start.block_pos, chunk_bytes, end_block=last_block)
+    runs = open_runs(reader, start.block_pos, chunk_bytes, end_block=last_block, inflater=ISAL)
     carry: Optional[InflatedRun] = None
     index = start.offset
     wanted = chunk_bytes
