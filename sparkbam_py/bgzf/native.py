@@ -8,10 +8,10 @@
 * **Inflate for text: ISA-L's** ``isal_inflate_stateless`` from the ``isal`` wheel, which
   inflates bgzipped text ~10% faster than libdeflate here (BAM's mix of packed bases and
   qualities ~4% slower, so BAM keeps libdeflate).  It takes a ``struct inflate_state``: each
-  thread owns one (:func:`isal_state`), of which the kernel sets only the first fields, laid
+  thread owns one (:func:`.isal_state.isal_state`), of which the kernel sets only the first fields, laid
   out alike in every ISA-L release (igzip_lib.h): ``next_out`` (pointer), ``avail_out`` and
   ``total_out`` (uint32), ``next_in`` (pointer), ``read_in`` (uint64), ``avail_in`` (uint32).
-  A state that fails a known block at start-up (:func:`_checked_isal_state`) turns the ISA-L
+  A state that fails a known block at start-up (:mod:`.isal_state`) turns the ISA-L
   path off.
 * **CRC32: ISA-L's** ``crc32_gzip_refl`` from the ``isal`` wheel (carry-less multiply,
   ~40x the table-driven CRC the ``deflate`` wheel's libdeflate was built with here);
@@ -123,44 +123,6 @@ def decompressor() -> int:
     if state is None:
         state = _thread_state.decompressor = _Decompressor(_libraries())
     return state.handle
-
-
-def isal_state() -> Optional["np.ndarray"]:
-    """This thread's ISA-L ``struct inflate_state`` (a uint64 array the kernels fill), or
-    None where ISA-L is missing or fails the start-up check."""
-    state = getattr(_thread_state, "isal_state", False)
-    if state is False:
-        state = _thread_state.isal_state = _checked_isal_state()
-    return state
-
-
-def _checked_isal_state():
-    import numpy as np  # noqa: PLC0415
-
-    isal = _isal_library()
-    if isal is None or _libraries() is None:
-        return None
-    state = np.zeros(ISAL_STATE_BYTES // 8, dtype=np.uint64)
-    isal.isal_inflate_init(ctypes.c_void_p(state.ctypes.data))
-    return state if _inflates_known_block(state) else None
-
-
-def _inflates_known_block(state) -> bool:
-    """ISA-L, through the kernels' field layout, inflates a known deflate stream exactly,
-    and leaves the state's last bytes untouched."""
-    import zlib  # noqa: PLC0415
-
-    import numpy as np  # noqa: PLC0415
-
-    from .native_kernel import isal_inflate  # noqa: PLC0415
-
-    text = b"".join(b"chr%d\t%d\tA\tC\t50\tPASS\n" % (k % 23, k * 37) for k in range(3000))
-    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
-    payload = np.frombuffer(packer.compress(text) + packer.flush(), dtype=np.uint8)
-    out = np.zeros(len(text) + 64, dtype=np.uint8)
-    produced, consumed_all, ok = isal_inflate(state, payload, out)
-    spare = state.view(np.uint8)[-ISAL_STATE_SPARE_BYTES:]
-    return bool(ok and consumed_all and produced == len(text) and out[:produced].tobytes() == text and not spare.any())
 
 
 # Why the inflate kernel stopped (see native_kernel.inflate_blocks_kernel).

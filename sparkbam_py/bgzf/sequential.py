@@ -165,7 +165,7 @@ class NativeRuns:
         size = self.reader.size
         # The calling thread's decompressor: a walk may be resumed on another thread.
         decompressor = native.decompressor()
-        isal_state = native.isal_state() if self.inflater == native.ISAL else None
+        isal_state = _isal_state() if self.inflater == native.ISAL else None
         if isal_state is None:
             isal_state = _NO_ISAL_STATE
         while produced < wanted and self.position < min(size, stop_at):
@@ -235,3 +235,9 @@ def _compiled_kernel():
     from .native_kernel import inflate_blocks_kernel  # imports numba: only on this path
 
     return inflate_blocks_kernel
+
+
+def _isal_state():
+    from .isal_state import isal_state  # its check runs the compiled kernel: only on this path
+
+    return isal_state()
