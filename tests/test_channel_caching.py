@@ -252,27 +252,3 @@ def test_bad_config_is_refused(config):
 def test_negative_offsets_are_refused():
     with pytest.raises(ValueError):
         CachingChannel(MemorySource(DATA)).read_at(-1, 1)
-
-
-@pytest.mark.parametrize("offset, room", [(0, 3 * PAGE), (PAGE + 7, 10), (len(DATA) - 10, 100), (len(DATA), 5)])
-def test_read_through_into_fills_the_buffer_on_every_backend(channel, offset, room):
-    buffer = bytearray(b"\xee" * room)
-    written = channel.read_through_into(offset, buffer)
-    assert bytes(buffer[:written]) == DATA[offset:offset + room]
-    assert buffer[written:] == b"\xee" * (room - written)  # past the end of file: untouched
-
-
-def test_read_through_into_retries_short_reads_and_bypasses_the_cache():
-    source = MemorySource(DATA, chunk_limits=[300, 0])  # then the rest in one go
-    opened = CachingChannel(source, page_size=PAGE, max_attempts=3)
-    buffer = bytearray(2 * PAGE)
-    assert opened.read_through_into(10, buffer) == 2 * PAGE and bytes(buffer) == DATA[10:10 + 2 * PAGE]
-    assert opened.stats.requests == 3 and opened.stats.bytes_fetched == 2 * PAGE and opened.cached_pages == 0
-
-
-def test_read_through_into_beyond_max_attempts_raises_with_path_and_offset():
-    source = MemorySource(DATA, chunk_limits=[100, 100, 100, 100], path="mem:stingy")
-    opened = CachingChannel(source, page_size=PAGE, max_attempts=3)
-    with pytest.raises(InputIOError, match="read 300 of 1000 bytes in 3 attempts") as caught:
-        opened.read_through_into(PAGE, bytearray(PAGE))
-    assert (caught.value.path, caught.value.where) == ("mem:stingy", PAGE)

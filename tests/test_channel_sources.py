@@ -82,14 +82,6 @@ def test_read_at_is_exact_and_short_only_at_the_end(source, offset, n):
     assert source.read_at(offset, n) == DATA[offset:offset + n]
 
 
-@pytest.mark.parametrize("offset, room", [(0, 100), (9_990, 100), (10_000, 5), (20_000, 5), (0, 0)])
-def test_read_into_at_writes_what_read_at_returns(source, offset, room):
-    buffer = bytearray(b"\xee" * room)
-    written = source.read_into_at(offset, memoryview(buffer))
-    assert written == len(DATA[offset:offset + room])
-    assert bytes(buffer[:written]) == DATA[offset:offset + room] and buffer[written:] == b"\xee" * (room - written)
-
-
 def test_negative_ranges_are_refused(source):
     with pytest.raises(ValueError):
         source.read_at(-1, 5)

@@ -108,9 +108,6 @@ class NativeRuns:
         self.kernel = _compiled_kernel()
         self.position = start_block  # the compressed offset of the next block to inflate
         self.span, self.span_start = np.empty(0, dtype=np.uint8), start_block
-        # Compressed spans are read into this one buffer (where the channel can): a fresh
-        # ``bytes`` per span would fault in 1 MiB of new memory each time.
-        self.span_buffer: Optional[np.ndarray] = None
         self.buffer = np.empty(0, dtype=np.uint8)
         self.spare_buffers: List[np.ndarray] = []
         self.last_block_empty = False
@@ -191,19 +188,10 @@ class NativeRuns:
         a maximal block's bytes are left in it (so the kernel can always take one)."""
         offset = self.position - self.span_start
         if offset < 0 or len(self.span) - offset < MAX_BLOCK_SIZE and not self._span_reaches_end():
-            self.span, self.span_start, offset = self._read_span(), self.position, 0
+            channel = self.reader.channel
+            data = getattr(channel, "read_through", channel.read_at)(self.position, COMPRESSED_SPAN)
+            self.span, self.span_start, offset = np.frombuffer(data, dtype=np.uint8), self.position, 0
         return offset
-
-    def _read_span(self) -> np.ndarray:
-        """The compressed bytes from ``position`` on, up to a span's worth."""
-        channel = self.reader.channel
-        if hasattr(channel, "read_through_into"):
-            if self.span_buffer is None:
-                self.span_buffer = np.empty(COMPRESSED_SPAN, dtype=np.uint8)
-            # The kernel only reads the span during _fill; nothing keeps a view of it after.
-            return self.span_buffer[:channel.read_through_into(self.position, self.span_buffer)]
-        data = getattr(channel, "read_through", channel.read_at)(self.position, COMPRESSED_SPAN)
-        return np.frombuffer(data, dtype=np.uint8)
 
     def _span_reaches_end(self) -> bool:
         return self.span_start + len(self.span) >= self.reader.size

@@ -9,7 +9,7 @@ spark-bam's CachingChannel does the same (spark-bam reference §4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Union
+from typing import List, Optional, Union
 
 from cachetools import LRUCache
 
@@ -127,20 +127,6 @@ class CachingChannel:
         self.stats.misses += (end - 1) // self.page_size - offset // self.page_size + 1
         return self._fetch(offset, end - offset)
 
-    def read_through_into(self, offset: int, buffer) -> int:
-        """:meth:`read_through` into ``buffer`` (a writable bytes-like object, reused by the
-        caller across reads, so a scan faults in no fresh memory per span): fills it, or up to
-        the end of the file; returns the bytes written."""
-        view = memoryview(buffer).cast("B")
-        if offset < 0:
-            raise ValueError(f"offset must be non-negative, got offset={offset}")
-        end = min(offset + len(view), self.size)
-        if offset >= end:
-            return 0
-        self.stats.misses += (end - 1) // self.page_size - offset // self.page_size + 1
-        self._retrying(offset, end - offset, lambda at, got, want: self._source.read_into_at(at, view[got:want]))
-        return end - offset
-
     def read_fully(self, offset: int, n: int, what: str = "bytes") -> bytes:
         """Exactly ``n`` bytes, or :class:`TruncatedError` saying what was cut short."""
         data = self.read_at(offset, n)
@@ -180,17 +166,6 @@ class CachingChannel:
         """``want`` bytes from the source: short reads are continued from where they stopped,
         failed or empty ones retried after a backoff; never fewer bytes than ``want``."""
         parts: List[bytes] = []
-
-        def read_piece(at: int, got: int, wanted: int) -> int:
-            parts.append(self._source.read_at(at, wanted - got)[: wanted - got])
-            return len(parts[-1])
-
-        self._retrying(offset, want, read_piece)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    def _retrying(self, offset: int, want: int, read_piece: Callable[[int, int, int], int]) -> None:
-        """Calls ``read_piece(offset + got, got, want)`` (which reads from the source and says
-        how many bytes it got) until ``want`` bytes are in, with :meth:`_fetch`'s retries."""
         got = attempts = setbacks = 0
         last_error: Optional[InputIOError] = None
         while got < want and attempts < self.max_attempts:
@@ -198,7 +173,7 @@ class CachingChannel:
                 self.backoff.sleep(setbacks - 1)
             attempts += 1
             try:
-                size = read_piece(offset + got, got, want)
+                chunk = self._source.read_at(offset + got, want - got)[: want - got]
             except MissingInputError:
                 raise
             except InputIOError as error:
@@ -206,13 +181,15 @@ class CachingChannel:
                 last_error, setbacks = error, setbacks + 1
                 continue
             self.stats.requests += 1
-            self.stats.bytes_fetched += size
-            got += size
-            setbacks = setbacks + 1 if not size else 0  # progress is retried at once
+            self.stats.bytes_fetched += len(chunk)
+            parts.append(chunk)
+            got += len(chunk)
+            setbacks = setbacks + 1 if not chunk else 0  # progress is retried at once
         if got < want:
             detail = f"; last error: {last_error.detail}" if last_error is not None else ""
             message = f"bytes {offset}-{offset + want - 1}: read {got} of {want} bytes in {attempts} attempts{detail}"
             raise InputIOError(message, self.path, offset) from last_error
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     # -- bookkeeping -----------------------------------------------------------------------
 

@@ -46,14 +46,6 @@ class ByteSource(ABC):
     def read_at(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes starting at ``offset``; empty at or after the end."""
 
-    def read_into_at(self, offset: int, buffer: memoryview) -> int:
-        """Up to ``len(buffer)`` bytes from ``offset`` written into ``buffer`` (writable,
-        bytes); returns how many.  Sources that can read into memory directly override this
-        copy of :meth:`read_at`."""
-        data = self.read_at(offset, len(buffer))[: len(buffer)]
-        buffer[: len(data)] = data
-        return len(data)
-
     def close(self) -> None:
         """Drop open handles; a later read reopens them."""
 
@@ -120,13 +112,6 @@ class LocalFileSource(ByteSource):
             return os.pread(self._fd(), n, offset)
         except OSError as error:
             raise InputIOError(f"read of {n} bytes failed: {error}", self.path, offset) from error
-
-    def read_into_at(self, offset: int, buffer: memoryview) -> int:
-        _check_range(offset, len(buffer))
-        try:
-            return os.preadv(self._fd(), [buffer], offset)
-        except OSError as error:
-            raise InputIOError(f"read of {len(buffer)} bytes failed: {error}", self.path, offset) from error
 
     def close(self) -> None:
         if self._file is not None:
@@ -198,6 +183,8 @@ class HttpSource(ByteSource):
         raise InputIOError(f"{what} failed: {last_error!r}", self.path, offset) from last_error
 
     def _status_error(self, status: int, offset: Optional[int], byte_range: str = "") -> Exception:
+        # A failed request leaves no connection open behind the error (a retry reconnects).
+        self.close()
         if status == 404:
             return MissingInputError("HTTP 404 Not Found", self.path, offset)
         asked = f" for {byte_range}" if byte_range else ""
