@@ -49,26 +49,34 @@ def int_lists_text(values, element_valid, offsets, separator, missing):
     text = np.empty(total, dtype=np.uint8)
     at = 0
     for i in range(lists):
-        for k in range(offsets[i], offsets[i + 1]):
-            if k > offsets[i]:
-                text[at] = separator
-                at += 1
-            if not element_valid[k]:
-                text[at] = missing
-                at += 1
-                continue
-            value = values[k]
-            width = _digits(value)
-            if value < 0:
-                text[at] = MINUS
-                value = -value
-            end = at + width
-            position = end - 1
-            while True:
-                text[position] = ZERO + value % 10
-                value //= 10
-                position -= 1
-                if value == 0:
-                    break
-            at = end
+        at = write_int_list(text, at, values, element_valid, offsets[i], offsets[i + 1], separator, missing)
     return text, out_offsets
+
+
+@njit(cache=True, nogil=True)
+def write_int_list(text, at, values, element_valid, begin, end, separator, missing):
+    """``values[begin:end]`` written into ``text`` from ``at`` as decimal text joined by
+    ``separator`` (invalid elements as ``missing``); where the text ends."""
+    for k in range(begin, end):
+        if k > begin:
+            text[at] = separator
+            at += 1
+        if not element_valid[k]:
+            text[at] = missing
+            at += 1
+            continue
+        value = values[k]
+        width = _digits(value)
+        if value < 0:
+            text[at] = MINUS
+            value = -value
+        end_of_value = at + width
+        position = end_of_value - 1
+        while True:
+            text[position] = ZERO + value % 10
+            value //= 10
+            position -= 1
+            if value == 0:
+                break
+        at = end_of_value
+    return at
