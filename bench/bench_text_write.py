@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/bench_text_write.py BIG.vcf.gz [--cores 2] [--repeats 3] [--work DIR] [--json]
+    python bench/bench_text_write.py BIG.vcf.gz [--cores 2] [--repeats 3] [--work DIR] [--baseline SRC] [--json]
 
 ``BIG.vcf.gz`` is the bench VCF (``python bench/make_vcf.py big.vcf.gz --size-mb 200
 --samples 100``: 208.8 MB, 185,043 lines).  Prepared once, untimed, in ``--work``: its text
@@ -17,6 +17,11 @@ is shared):
   then caches the same rows in memory (untimed) and times ``write``: ``write_vcf`` of the
   cached rows alone (formatting, deflate, index pieces, commit: what writing a job's
   result costs).
+
+``--baseline SRC`` (a checkout's folder holding ``sparkbam_py/``, e.g. ``git worktree add SRC
+main``) also runs the Spark process with that code in each repeat, after this code's in odd
+repeats and before it in even ones (figures ``baseline ...``): before and after, paired in
+the same run.
 
 Each figure also comes as CPU seconds (``... cpu``: the peer's processes; the Spark
 process with its JVM and Python workers, from ``/proc``), compared with the peer's: on a
@@ -45,6 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]  # the checkout this bench belongs to
 SPARK_CASE = """
 import time, sparkbam_py
 from sparkbam_py.spark.session import get_spark
@@ -96,11 +102,18 @@ def timed_shell(command: str) -> tuple:
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
-def spark_case(source: str, read_out: Path, write_out: Path, cores: int) -> dict:
+def spark_case(source: str, read_out: Path, write_out: Path, cores: int, code_from: str = "") -> dict:
+    """The Spark process's figures; ``code_from``: a folder whose ``sparkbam_py`` to run (this
+    checkout's by default)."""
     code = TREE_CPU + SPARK_CASE.format(cores=cores, source=source, read_out=str(read_out), write_out=str(write_out))
+    # The code first on the path of the driver and of every Python worker it starts, and a
+    # working folder without a checkout in it (Python puts the working folder first).
+    code_from = Path(code_from or REPO).resolve()
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(code_from), os.environ.get("PYTHONPATH")])))
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=read_out.parent)
     if done.returncode:
         raise RuntimeError(f"the Spark case failed:\n{done.stderr[-4000:]}")
     timings = {line.split()[0]: [float(value) for value in line.split()[1:]]
@@ -169,7 +182,7 @@ def check(out: Path, expected_lines: int, reference: Path) -> None:
     assert listed[0] == listed[1], f"{out}: tabix -l differs from tabix's index"
 
 
-def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = False) -> dict:
+def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = False, baseline: str = "") -> dict:
     text = work / "big.vcf"
     if not text.exists():
         subprocess.run(["bash", "-c", f"bgzip -dc -@{cores} {source} > {text}"], check=True)
@@ -181,7 +194,8 @@ def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = Fal
     if task_only:
         results = {"bgzip+tabix": [], "format": [], "part": [], "format+part": [], "bgzip+tabix cpu": []}
     load = [open("/proc/loadavg").read().split()[0]]
-    for _ in range(repeats):
+    sizes = {}
+    for repeat in range(repeats):
         wall, cpu = timed_shell(f"bgzip -@{cores} -c {text} > {peer} && tabix -f -p vcf {peer}")
         results["bgzip+tabix"].append(wall)
         results["bgzip+tabix cpu"].append(cpu)
@@ -192,23 +206,36 @@ def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = Fal
                 results[name].append(value)
             assert int(subprocess.run(["bash", "-c", f"bgzip -dc {write_out} | wc -l"], capture_output=True,
                                       text=True, check=True).stdout) == records, "the task lost lines"
+            sizes.update(_sizes("", peer, write_out))
             continue
-        for name, value in spark_case(source, read_out, write_out, cores).items():
-            results[name].append(value)
-        for out in (read_out, write_out):
-            check(out, records, peer)
+        cases = [("", "")] + ([("baseline ", baseline)] if baseline else [])
+        for prefix, code_from in cases if repeat % 2 == 0 else cases[::-1]:
+            for name, value in spark_case(source, read_out, write_out, cores, code_from).items():
+                results.setdefault(prefix + name, []).append(value)
+            for out in (read_out, write_out):
+                check(out, records, peer)
+            sizes.update(_sizes("", peer))
+            sizes.update(_sizes(prefix, write_out))
     load.append(open("/proc/loadavg").read().split()[0])
     medians = {name: statistics.median(values) for name, values in results.items()}
-    sizes = {path.name: path.stat().st_size for path in (peer, write_out, Path(str(peer) + ".tbi"),
-                                                         Path(str(write_out) + ".tbi")) if path.exists()}
     return {"records": records, "text_bytes": text.stat().st_size, "cores": cores, "loadavg": load,
             "medians_s": medians, "runs_s": results, "output_bytes": sizes,
             "ratios_to_bgzip_tabix": {name: medians[name] / medians[_peer_of(name)] for name in medians}}
 
 
+def _sizes(prefix: str, *outputs: Path) -> dict:
+    """The bytes of each output and its index, named ``prefix`` + file name."""
+    paths = [path for out in outputs for path in (out, Path(str(out) + ".tbi"))]
+    return {prefix + path.name: path.stat().st_size for path in paths if path.exists()}
+
+
 def _peer_of(name: str) -> str:
     """What a figure is compared with: CPU seconds with the peer's CPU seconds."""
     return "bgzip+tabix cpu" if name.endswith(" cpu") else "bgzip+tabix"
+
+
+def _shown(values) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
 
 
 def main(argv=None) -> int:
@@ -219,13 +246,14 @@ def main(argv=None) -> int:
     parser.add_argument("--work", default=None, help="where the text and outputs go (the text is kept for re-runs)")
     parser.add_argument("--task-only", action="store_true",
                         help="time one task's formatting and part writing without Spark (see above)")
+    parser.add_argument("--baseline", default="", help="a folder holding another sparkbam_py to time in each repeat")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     temporary = args.work is None
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-text-write-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        summary = run(args.vcf, work, args.cores, args.repeats, args.task_only)
+        summary = run(args.vcf, work, args.cores, args.repeats, args.task_only, args.baseline)
     finally:
         for name in ("peer.vcf.gz", "read-write.vcf.gz", "write.vcf.gz"):
             for suffix in ("", ".tbi", ".csi"):
@@ -240,7 +268,7 @@ def main(argv=None) -> int:
           f"load {summary['loadavg'][0]} -> {summary['loadavg'][1]}")
     for name, value in medians.items():
         print(f"{name:16s} median {value:7.2f} s  ({value / medians[_peer_of(name)]:.2f}x {_peer_of(name)})  "
-              f"runs {', '.join(f'{v:.1f}' for v in summary['runs_s'][name])}")
+              f"runs {_shown(summary['runs_s'][name])}")
     print("output bytes: " + ", ".join(f"{name} {value:,}" for name, value in summary["output_bytes"].items()))
     return 0
 

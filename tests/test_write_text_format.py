@@ -190,10 +190,11 @@ def test_pysam_vcf_round_trip_many_parts(tmp_path):
 
 
 def test_vcf_sample_columns_same_from_the_compiled_and_arrow_paths(monkeypatch):
-    """Samples out of order or absent, null and empty values, a line with no value at all,
-    extra keys in otherFields: the compiled layout of sample columns gives the Arrow path's bytes."""
+    """Samples out of order or absent, null and empty values, null and negative numbers, a
+    line with no value at all, extra keys in otherFields: the compiled
+    layout of sample columns (integers printed into it) gives the Arrow path's bytes."""
     genotype = pa.struct([("sampleId", pa.string()), ("phased", pa.bool_()), ("calls", pa.list_(pa.int32())),
-                          ("alleleDepths", pa.list_(pa.int32())), ("depth", pa.int32()),
+                          ("alleleDepths", pa.list_(pa.int32())), ("depth", pa.int64()),
                           ("otherFields", pa.map_(pa.string(), pa.string()))])
 
     def call(sample, calls=None, depths=None, depth=None, other=None, phased=False):
@@ -203,8 +204,9 @@ def test_vcf_sample_columns_same_from_the_compiled_and_arrow_paths(monkeypatch):
     rows = [[call("a", [0, 1], [3, 4], 7), call("b", [1, 1], [], None, [("FT", "PASS")], True), call("c", [2, 10])],
             [call("c"), call("a")],
             [call("b", [-1], None, 5), call("c", [0, 1, 2], [1, 2, 3], None, [("FT", "q10")]), call("a", [0, 0])],
-            [call("a", None, None, 3), call("b", [0, 1]), call("c", [1, 0], None, None, None, True)]]
-    plain = variants(["1"] * 4, [10, 20, 30, 40])
+            [call("a", None, [None, -4], 3), call("b", [0, 1]), call("c", [1, 0], None, None, None, True)],
+            [call("a", [0, 1], [1, 2], 4), call("b", [0, 0], [None, None], -7), call("c", [1, 1], [0, 5], 12345678901)]]
+    plain = variants(["1"] * 5, [10, 20, 30, 40, 50])
     batch = plain.append_column("genotypes", pa.array(rows, pa.list_(genotype)))
     header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\tc"
     writer = format_named("vcf").open_write({"path": "unused.vcf.gz", "header": header}, True, batch.schema)
@@ -217,5 +219,6 @@ def test_vcf_sample_columns_same_from_the_compiled_and_arrow_paths(monkeypatch):
         "GT:AD:DP:FT\t0/1:3,4:7:.\t1|1::.:PASS\t2/10:.:.:.",
         "GT\t.\t.\t.",
         "GT:AD:DP:FT\t0/0:.:.:.\t.:.:5:.\t0/1/2:1,2,3:.:q10",
-        "GT:DP\t.:3\t0/1:.\t1|0:.",
+        "GT:AD:DP\t.:.,-4:3\t0/1:.:.\t1|0:.:.",
+        "GT:AD:DP\t0/1:1,2:4\t0/0:.,.:-7\t1/1:0,5:12345678901",
     ]

@@ -11,7 +11,7 @@ alleles joined by ``|`` when phased, ``/`` otherwise, ``-1`` as ``.``.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -20,9 +20,10 @@ import pyarrow.compute as pc
 from .fields import MISSING, list_array
 from .vcf_genotypes import CALLS, GLOW_GENOTYPE_NAMES, GT, OTHER_FIELDS, PHASED, SAMPLE_ID
 from ..arrow_buffers import text_buffers
-from .write_fields import (UnwritableRowError, as_array, check_one_field, compiled_write_kernels, join_present,
-                           joined_list, plain_text)
+from .write_fields import (IntLists, UnwritableRowError, as_array, check_one_field, compiled_write_kernels,
+                           int_lists, join_present, joined_list, plain_text)
 
+FormatValues = Union[pa.Array, IntLists]  # a FORMAT key's values: text, or integers to print
 _SKIPPED = (SAMPLE_ID.name, PHASED.name, CALLS.name, OTHER_FIELDS.name)
 _ALLELE_CHARACTER = np.frombuffer(b".0123456789", dtype=np.uint8)  # index: allele + 1
 
@@ -126,21 +127,27 @@ def _diploid_single_digit(calls, phased, missing) -> Optional[pa.Array]:
     return pa.StringArray.from_buffers(len(calls), string_offsets, pa.py_buffer(text.tobytes()))
 
 
-def format_columns(genotypes: pa.StructArray) -> List[Tuple[str, pa.Array]]:
-    """``(FORMAT key, text per genotype)`` for every key the struct can hold, in order."""
+def format_columns(genotypes: pa.StructArray, numbers: bool = False) -> List[Tuple[str, "FormatValues"]]:
+    """``(FORMAT key, text per genotype)`` for every key the struct can hold, in order; with
+    ``numbers``, integer keys as :class:`~.write_fields.IntLists` (for the compiled layout)."""
     names = [f.name for f in genotypes.type]
     columns = [(GT, gt_text(genotypes))] if CALLS.name in names else []
+    present = np.asarray(genotypes.is_valid(), dtype=bool) if genotypes.null_count else None
     for field in genotypes.type:
         if field.name in _SKIPPED:
             continue
+        key = {name: key for key, name in GLOW_GENOTYPE_NAMES.items()}.get(field.name, field.name)
         values = genotypes.field(field.name)
+        lists = int_lists(values) if numbers else None
+        if lists is not None:
+            columns.append((key, lists if present is None else lists.where_valid(present)))
+            continue
         if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
             text = joined_list(values, ",")
         else:
             text = plain_text(values)
         if pa.types.is_string(field.type) or pa.types.is_list(field.type) and pa.types.is_string(field.type.value_type):
             check_one_field(text, f"FORMAT {field.name}", ":")
-        key = {name: key for key, name in GLOW_GENOTYPE_NAMES.items()}.get(field.name, field.name)
         columns.append((key, pc.if_else(genotypes.is_null(), pa.scalar(None, pa.string()), text)))
     if OTHER_FIELDS.name in names:
         columns += _other_field_columns(genotypes.field(OTHER_FIELDS.name), len(genotypes))
@@ -173,40 +180,57 @@ def format_and_samples(genotypes: pa.StructArray, rows: int, samples: int) -> Tu
     """The FORMAT column and the tab-joined sample columns of ``rows`` lines."""
     if samples == 0 or rows == 0:
         return pa.array([MISSING] * rows, pa.string()), pa.array([""] * rows, pa.string())
-    columns = format_columns(genotypes)
+    compiled = compiled_write_kernels() is not None
+    columns = format_columns(genotypes, numbers=compiled)
     if not columns:
         return (pa.array([MISSING] * rows, pa.string()),
                 _tab_joined(pa.array([MISSING] * rows * samples, pa.string()), rows, samples))
     row_of = np.repeat(np.arange(rows), samples)
     included = []
-    for _, text in columns:
-        present = np.asarray(text.is_valid(), dtype=bool)
+    for _, values in columns:
+        present = values.valid if isinstance(values, IntLists) else np.asarray(values.is_valid(), dtype=bool)
         included.append(np.bincount(row_of[present], minlength=rows) > 0)
     # a line with no value at all still needs one key: the first (GT when there is one)
     included[0] = included[0] | ~np.any(included, axis=0)
-    keys = [pa.array(np.where(line_has, key, None), pa.string()) for (key, _), line_has in zip(columns, included)]
-    texts = [text for _, text in columns]
-    kernels = compiled_write_kernels()
-    if kernels is not None:
-        values = _compiled_sample_text(texts, np.array(included), samples)
-        if values is not None:
-            return join_present(keys, ":"), values
+    keys = join_present([pa.array(np.where(line_has, key, None), pa.string())
+                         for (key, _), line_has in zip(columns, included)], ":")
+    if compiled:
+        text = _compiled_sample_text([values for _, values in columns], np.array(included), samples)
+        if text is not None:
+            return keys, text
+        columns = format_columns(genotypes)  # past 2 GiB: the Arrow path, from text
     values = [pc.if_else(pa.array(line_has[row_of]), pc.fill_null(text, MISSING), pa.scalar(None, pa.string()))
-              for text, line_has in zip(texts, included)]
-    return join_present(keys, ":"), _tab_joined(join_present(values, ":"), rows, samples)
+              for (_, text), line_has in zip(columns, included)]
+    return keys, _tab_joined(join_present(values, ":"), rows, samples)
 
 
-def _compiled_sample_text(texts: List[pa.Array], line_has: np.ndarray, samples: int) -> Optional[pa.Array]:
+def _compiled_sample_text(columns: List["FormatValues"], line_has: np.ndarray, samples: int) -> Optional[pa.Array]:
     """The lines' sample columns by :func:`.vcf_write_kernels.sample_lines_text`; None past
     2 GiB of text (a 32-bit string array's limit: the Arrow path answers)."""
-    from .vcf_write_kernels import sample_lines_text  # noqa: PLC0415 (numba: compiled path only)
+    from .vcf_write_kernels import INTEGERS, TEXT, sample_lines_text, text_bound  # noqa: PLC0415 (numba)
 
-    buffers = [text_buffers(text) for text in texts]
-    bases = np.cumsum([0] + [len(data) for data, _, _ in buffers])
-    data = np.concatenate([data for data, _, _ in buffers])
-    offsets = np.stack([item_offsets + base for (_, item_offsets, _), base in zip(buffers, bases)])
-    valid = np.stack([item_valid for _, _, item_valid in buffers])
-    text, line_offsets = sample_lines_text(data, offsets, valid, line_has, samples)
+    texts = [text_buffers(values) for values in columns if not isinstance(values, IntLists)]
+    numbers = [values for values in columns if isinstance(values, IntLists)]
+    text_base = np.cumsum([0] + [len(data) for data, _, _ in texts])
+    number_base = np.cumsum([0] + [len(lists.values) for lists in numbers])
+    offsets, valid, kinds, t, n = [], [], [], 0, 0
+    for values in columns:
+        if isinstance(values, IntLists):
+            offsets.append(values.offsets + number_base[n])
+            valid.append(values.valid)
+            kinds.append(INTEGERS)
+            n += 1
+        else:
+            offsets.append(texts[t][1] + text_base[t])
+            valid.append(texts[t][2])
+            kinds.append(TEXT)
+            t += 1
+    data = np.concatenate([data for data, _, _ in texts]) if texts else np.zeros(0, np.uint8)
+    number_values = np.concatenate([lists.values for lists in numbers]) if numbers else np.zeros(0, np.int64)
+    number_valid = np.concatenate([lists.element_valid for lists in numbers]) if numbers else np.zeros(0, bool)
+    bound = text_bound(len(data), len(number_values), len(valid[0]), len(columns))
+    text, line_offsets = sample_lines_text(np.array(kinds, np.int8), data, number_values, number_valid,
+                                           np.stack(offsets), np.stack(valid), line_has, samples, bound)
     if line_offsets[-1] >= 2**31:
         return None
     return pa.StringArray.from_buffers(len(line_offsets) - 1, pa.py_buffer(line_offsets.astype(np.int32)),

