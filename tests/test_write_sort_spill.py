@@ -1,0 +1,90 @@
+"""The sort's blocks through files (a local master's exchange), without Spark.
+
+Each split's records go into its own block file (named by split and attempt), the places
+come back, and each range is written from the blocks read back: the committed BAM must be
+samtools sort's record for record, whichever attempt's file a stale copy sits beside; a
+block cut short on disk is refused; the folder goes away, failed or not.
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from collections import defaultdict
+
+import pytest
+
+from test_write_sort_blocks import ATTEMPT, _plan_of, _split_records, _write_reads
+from write_helpers import quickcheck, sam_records
+
+from sparkbam_py.write.commit import commit
+from sparkbam_py.write.errors import CommitError
+from sparkbam_py.write.header import header_from_bam
+from sparkbam_py.write.job import WriteJob
+from sparkbam_py.write.sort_blocks import write_range
+from sparkbam_py.write.sort_spill import read_spilled, spill_folder, spill_split
+
+
+@pytest.fixture(scope="module")
+def ties_bam(tmp_path_factory):
+    return _write_reads(tmp_path_factory.mktemp("sort-spill") / "ties.bam", placed=True)
+
+
+def _spill(splits, plan, folder, attempt=ATTEMPT):
+    places = []
+    for number, chunks in enumerate(splits):
+        places.extend(spill_split(chunks, plan, number, str(folder), attempt, flush_bytes=8 << 10))
+    return places
+
+
+def test_spilled_blocks_give_samtools_sort(ties_bam, tmp_path):
+    splits = _split_records(ties_bam)
+    plan = _plan_of(splits, 5)
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    _spill(splits[:2], plan, folder, attempt=ATTEMPT + 1)  # a failed attempt's files, never referenced
+    places = _spill(splits, plan, folder)
+    assert len({place.path for place in places}) == len(splits)
+    assert sum(place.count for place in places) == 4000
+    by_range = defaultdict(list)
+    for place in places:
+        by_range[place.target].append(place)
+    job = WriteJob.create(str(tmp_path / "out.bam"), header_from_bam(str(ties_bam)).with_sort_order("coordinate"),
+                          sorted_output=True)
+    targets = sorted(by_range)
+    random.Random(4).shuffle(targets)
+    summaries = []
+    for target in targets:  # any order of ranges, any order of their blocks
+        blocks = [read_spilled(place) for place in by_range[target]]
+        random.Random(target).shuffle(blocks)
+        summaries.append(write_range(job, plan, target, blocks, ATTEMPT))
+    assert sum(s.records for s in summaries) == 4000
+    commit(job, summaries)
+    assert quickcheck(tmp_path / "out.bam")
+    expected = tmp_path / "samtools.bam"
+    subprocess.run(["samtools", "sort", "-o", str(expected), str(ties_bam)], check=True)
+    assert sam_records(tmp_path / "out.bam") == sam_records(expected)
+
+
+def test_a_block_cut_short_is_refused(ties_bam, tmp_path):
+    splits = _split_records(ties_bam)
+    places = _spill(splits[:1], _plan_of(splits, 3), tmp_path)
+    last = max(places, key=lambda place: place.offset)
+    assert len(read_spilled(last).keys) == last.count
+    os.truncate(last.path, last.offset + last.size - 1)
+    with pytest.raises(CommitError, match="cut short") as caught:
+        read_spilled(last)
+    assert last.path in str(caught.value) and str(last.offset) in str(caught.value)
+
+
+def test_the_folder_goes_away_failed_or_not(tmp_path):
+    root = tmp_path / "scratch"
+    with spill_folder(str(root)) as folder:
+        (open(os.path.join(folder, "a.blocks"), "wb")).close()
+    with pytest.raises(RuntimeError):
+        with spill_folder(str(root)) as folder:
+            (open(os.path.join(folder, "b.blocks"), "wb")).close()
+            raise RuntimeError("a task failed")
+    assert os.listdir(root) == []
+    shutil.rmtree(root)
