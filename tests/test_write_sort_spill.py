@@ -23,7 +23,7 @@ from sparkbam_py.write.errors import CommitError
 from sparkbam_py.write.header import header_from_bam
 from sparkbam_py.write.job import WriteJob
 from sparkbam_py.write.sort_blocks import write_range
-from sparkbam_py.write.sort_spill import read_spilled, spill_folder, spill_split
+from sparkbam_py.write.sort_spill import read_spilled, room_to_spill, spill_folder, spill_split
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,10 @@ def test_the_folder_goes_away_failed_or_not(tmp_path):
             raise RuntimeError("a task failed")
     assert os.listdir(root) == []
     shutil.rmtree(root)
+
+
+def test_room_to_spill_is_the_disk_s_free_space(tmp_path):
+    free = shutil.disk_usage(tmp_path).free
+    assert room_to_spill(str(tmp_path), 1 << 20)
+    assert not room_to_spill(str(tmp_path), free)  # the margin on top of all of it
+    assert room_to_spill(str(tmp_path / "not-yet"), 1 << 20)  # created on first use: its parent's disk

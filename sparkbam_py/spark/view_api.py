@@ -25,7 +25,7 @@ from ..write.job import WriteJob
 from ..write.errors import CommitError
 from ..write.sort_blocks import BLOCK_SLOT, BLOCKS_DDL, blocks_of_records, write_range, write_range_parts
 from ..write.sort_plan import SortPlan, partition_slots, plan_sort, sample_split
-from ..write.sort_spill import read_spilled, spill_folder, spill_split
+from ..write.sort_spill import read_spilled, room_to_spill, spill_folder, spill_split
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
 from ..bam.options import ReadOptions
 from ..formats.bam import plan_reads
@@ -84,7 +84,7 @@ def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: W
     job = WriteJob.create(out, header.with_sort_order("coordinate"), overwrite=overwrite, sharded=sharded,
                           index=index, level=level, sorted_output=True)
     try:
-        if runs_on_this_machine(spark):
+        if runs_on_this_machine(spark) and room_to_spill(local_scratch_root(spark), plan.record_bytes):
             summaries = _sort_through_files(spark, tasks, read_filter, plan, job)
         else:
             summaries = _sort_through_shuffle(spark, tasks, read_filter, plan, job)
@@ -108,7 +108,8 @@ def _sort_through_shuffle(spark, tasks, read_filter: ReadFilter, plan: SortPlan,
 
 def _sort_through_files(spark, tasks, read_filter: ReadFilter, plan: SortPlan, job: WriteJob) -> list:
     """The blocks through block files on this machine's disk (:mod:`sparkbam_py.write.sort_spill`):
-    a local master's tasks all share it, and the records never pass through the JVM."""
+    a local master's tasks all share it, and the records never pass through the JVM.  (When
+    the disk lacks room for the records uncompressed, Spark's shuffle takes them compressed.)"""
     with spill_folder(local_scratch_root(spark)) as folder:
         placed = run_on_executors(spark, partial(_spill_task, folder=folder, read_filter=read_filter, plan=plan),
                                   list(enumerate(tasks)))

@@ -31,6 +31,8 @@ from .sort_plan import SortPlan
 
 # Bytes per key, reference end and record size in a block (int64, int64, int32).
 _COLUMN_BYTES = (8, 8, 4)
+# Free space a spill needs beyond its estimated size: the probes' estimate is a sample's.
+SPACE_MARGIN = 1.25
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,15 @@ def read_spilled(place: SpilledBlock) -> RangeBlock:
         raise CommitError(f"a block of the sort's range {place.target} at byte {place.offset} does not hold "
                           "the records its sizes say", place.path)
     return RangeBlock(place.source, keys, ends, sizes, stored)
+
+
+def room_to_spill(root: str, record_bytes: int) -> bool:
+    """Whether ``root``'s disk has room for ``record_bytes`` of records (and their keys) to spare."""
+    try:
+        free = shutil.disk_usage(root if os.path.isdir(root) else os.path.dirname(os.path.abspath(root))).free
+    except OSError:
+        return False
+    return free >= SPACE_MARGIN * record_bytes
 
 
 @contextmanager
