@@ -1,9 +1,10 @@
 """The sort's blocks through files (a local master's exchange), without Spark.
 
-Each split's records go into its own block file (named by split and attempt), the places
-come back, and each range is written from the blocks read back: the committed BAM must be
-samtools sort's record for record, whichever attempt's file a stale copy sits beside; a
-block cut short on disk is refused; the folder goes away, failed or not.
+Each split's records go into its own file (named by split and attempt) with their keys,
+ends, sizes and ranges; each range is written from the blocks gathered out of every file
+holding some of it: the committed BAM must be samtools sort's record for record, whatever
+stale attempt's file sits beside; a file cut short or a range miscounted is refused; the
+folder goes away, failed or not.
 """
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import os
 import random
 import shutil
 import subprocess
-from collections import defaultdict
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from test_write_sort_blocks import ATTEMPT, _plan_of, _split_records, _write_reads
@@ -23,7 +25,7 @@ from sparkbam_py.write.errors import CommitError
 from sparkbam_py.write.header import header_from_bam
 from sparkbam_py.write.job import WriteJob
 from sparkbam_py.write.sort_blocks import write_range
-from sparkbam_py.write.sort_spill import read_spilled, room_to_spill, spill_folder, spill_split
+from sparkbam_py.write.sort_spill import range_block_of, room_to_spill, spill_folder, spill_split
 
 
 @pytest.fixture(scope="module")
@@ -32,33 +34,29 @@ def ties_bam(tmp_path_factory):
 
 
 def _spill(splits, plan, folder, attempt=ATTEMPT):
-    places = []
-    for number, chunks in enumerate(splits):
-        places.extend(spill_split(chunks, plan, number, str(folder), attempt, flush_bytes=8 << 10))
-    return places
+    return [spill_split(chunks, plan, number, str(folder), attempt) for number, chunks in enumerate(splits)]
 
 
-def test_spilled_blocks_give_samtools_sort(ties_bam, tmp_path):
+def test_spilled_splits_give_samtools_sort(ties_bam, tmp_path):
     splits = _split_records(ties_bam)
     plan = _plan_of(splits, 5)
     folder = tmp_path / "spill"
     folder.mkdir()
-    _spill(splits[:2], plan, folder, attempt=ATTEMPT + 1)  # a failed attempt's files, never referenced
-    places = _spill(splits, plan, folder)
-    assert len({place.path for place in places}) == len(splits)
-    assert sum(place.count for place in places) == 4000
-    by_range = defaultdict(list)
-    for place in places:
-        by_range[place.target].append(place)
+    _spill(splits[:2], plan, folder, attempt=ATTEMPT + 1)  # a failed attempt's files, never described
+    spilled = _spill(splits, plan, folder)
+    assert len({split.path for split in spilled}) == len(splits)
+    assert sum(split.count for split in spilled) == 4000
+    assert int(sum(split.range_counts for split in spilled).sum()) == 4000
     job = WriteJob.create(str(tmp_path / "out.bam"), header_from_bam(str(ties_bam)).with_sort_order("coordinate"),
                           sorted_output=True)
-    targets = sorted(by_range)
+    targets = list(range(plan.ranges))
     random.Random(4).shuffle(targets)
     summaries = []
     for target in targets:  # any order of ranges, any order of their blocks
-        blocks = [read_spilled(place) for place in by_range[target]]
+        blocks = [range_block_of(split, target) for split in spilled if split.range_counts[target]]
         random.Random(target).shuffle(blocks)
-        summaries.append(write_range(job, plan, target, blocks, ATTEMPT))
+        if blocks:
+            summaries.append(write_range(job, plan, target, blocks, ATTEMPT))
     assert sum(s.records for s in summaries) == 4000
     commit(job, summaries)
     assert quickcheck(tmp_path / "out.bam")
@@ -67,15 +65,20 @@ def test_spilled_blocks_give_samtools_sort(ties_bam, tmp_path):
     assert sam_records(tmp_path / "out.bam") == sam_records(expected)
 
 
-def test_a_block_cut_short_is_refused(ties_bam, tmp_path):
+def test_a_file_cut_short_or_a_range_miscounted_is_refused(ties_bam, tmp_path):
     splits = _split_records(ties_bam)
-    places = _spill(splits[:1], _plan_of(splits, 3), tmp_path)
-    last = max(places, key=lambda place: place.offset)
-    assert len(read_spilled(last).keys) == last.count
-    os.truncate(last.path, last.offset + last.size - 1)
-    with pytest.raises(CommitError, match="cut short") as caught:
-        read_spilled(last)
-    assert last.path in str(caught.value) and str(last.offset) in str(caught.value)
+    plan = _plan_of(splits, 3)
+    [spilled] = _spill(splits[:1], plan, tmp_path)
+    target = int(np.argmax(spilled.range_counts))
+    block = range_block_of(spilled, target)
+    assert len(block.keys) == spilled.range_counts[target] and len(block.records()) == block.sizes.sum()
+    miscounted = replace(spilled, range_counts=spilled.range_counts + 1)
+    with pytest.raises(CommitError, match="its task counted"):
+        range_block_of(miscounted, target)
+    os.truncate(spilled.path, spilled.size - 1)
+    with pytest.raises(CommitError, match="not the") as caught:
+        range_block_of(spilled, target)
+    assert spilled.path in str(caught.value) and str(spilled.size) in str(caught.value)
 
 
 def test_the_folder_goes_away_failed_or_not(tmp_path):

@@ -15,7 +15,6 @@ classic and Spark Connect sessions alike (:func:`~.tasks.run_on_executors`).
 from __future__ import annotations
 
 import pickle
-from collections import defaultdict
 from functools import partial
 from typing import Optional, Sequence
 
@@ -25,7 +24,7 @@ from ..write.job import WriteJob
 from ..write.errors import CommitError
 from ..write.sort_blocks import BLOCK_SLOT, BLOCKS_DDL, blocks_of_records, write_range, write_range_parts
 from ..write.sort_plan import SortPlan, partition_slots, plan_sort, sample_split
-from ..write.sort_spill import read_spilled, room_to_spill, spill_folder, spill_split
+from ..write.sort_spill import range_block_of, room_to_spill, spill_folder, spill_split
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
 from ..bam.options import ReadOptions
 from ..formats.bam import plan_reads
@@ -111,17 +110,16 @@ def _sort_through_files(spark, tasks, read_filter: ReadFilter, plan: SortPlan, j
     a local master's tasks all share it, and the records never pass through the JVM.  (When
     the disk lacks room for the records uncompressed, Spark's shuffle takes them compressed.)"""
     with spill_folder(local_scratch_root(spark)) as folder:
-        placed = run_on_executors(spark, partial(_spill_task, folder=folder, read_filter=read_filter, plan=plan),
-                                  list(enumerate(tasks)))
-        by_range = defaultdict(list)
-        for place in (place for places in placed for place in places):
-            by_range[place.target].append(place)
+        spilled = run_on_executors(spark, partial(_spill_task, folder=folder, read_filter=read_filter, plan=plan),
+                                   list(enumerate(tasks)))
+        holding = [(target, [split for split in spilled if split.range_counts[target]])
+                   for target in range(plan.ranges)]
         summaries = run_on_executors(spark, partial(_write_spilled_range, job=job, plan=plan),
-                                     sorted(by_range.items()))
-    spilled = sum(place.count for places in placed for place in places)
-    if sum(summary.records for summary in summaries) != spilled:
+                                     [(target, splits) for target, splits in holding if splits])
+    kept = sum(split.count for split in spilled)
+    if sum(summary.records for summary in summaries) != kept:
         raise CommitError(f"the sort's ranges hold {sum(s.records for s in summaries)} records, "
-                          f"the splits gave {spilled}: refusing to commit", job.path)
+                          f"the splits gave {kept}: refusing to commit", job.path)
     return summaries
 
 
@@ -185,8 +183,8 @@ def _spill_task(item, folder: str, read_filter: ReadFilter, plan: SortPlan):
 
 
 def _write_spilled_range(item, job: WriteJob, plan: SortPlan):
-    target, places = item
-    return write_range(job, plan, target, [read_spilled(place) for place in places], task_identity()[1])
+    target, splits = item
+    return write_range(job, plan, target, [range_block_of(split, target) for split in splits], task_identity()[1])
 
 
 def _copy_task(item, job: WriteJob, read_filter: ReadFilter):

@@ -59,6 +59,11 @@ SHUFFLE_CODEC = pa.Codec("zstd", compression_level=1)
 WRITE_RECORDS = 1 << 16
 
 
+def block_source(split_number: int, flush: int) -> int:
+    """A block's place in the input: its split, then its flush within the split."""
+    return (split_number << _FLUSH_BITS) + flush
+
+
 @dataclass(frozen=True)
 class RangeBlock:
     """Records of one range from one flush of one split: keys, ends, sizes, and their bytes as stored."""
@@ -104,7 +109,7 @@ class RangeBuckets:
 
     def take(self) -> List[Tuple[int, RangeBlock]]:
         """(range, block) for every range holding records since the last take, ranges ascending."""
-        source = (self.split_number << _FLUSH_BITS) + self.flushes
+        source = block_source(self.split_number, self.flushes)
         blocks = [(target, RangeBlock(source, *(np.concatenate([piece[field] for piece in self._pieces[target]])
                                                 for field in range(4))))
                   for target in sorted(self._pieces)]

@@ -3,86 +3,108 @@
 Spark's shuffle moves the sort's blocks (:mod:`.sort_blocks`) through the JVM: Arrow to
 rows, serialised, lz4-framed, written, read back and turned into Arrow again, which is why
 they travel zstd-compressed.  On a local master every task runs on the driver's machine, so
-the reading task can instead write its blocks, records uncompressed, into one file of its
-own in a job-scoped folder, and return only where each block lies (:class:`SpilledBlock`);
-the task writing a range reads its blocks back with ``pread``.  Nothing of the records
-passes through the JVM, and nothing is compressed twice.
+the task reading a split instead writes its kept records, uncompressed and in input order,
+into one file of its own in a job-scoped folder, followed by four columns: each record's
+key, reference end, size and output range (:class:`SpilledSplit` says what the file holds).
+The task writing a range maps every file holding some of its records and gathers them in
+one copy (:func:`range_block_of`); the records never pass through the JVM, are never
+compressed, and are never bucketed by the reading task.
 
-A block file is named by its split and the task attempt that wrote it, so a failed or
-speculative attempt never overwrites the places another attempt returned; the driver uses
-only the places of attempts Spark reports as successful, and removes the folder at the end.
-A block shorter on disk than its place says is a :class:`~.errors.CommitError`.
+A file is named by its split and the task attempt that wrote it, so a failed or speculative
+attempt never overwrites the file another attempt described; the driver uses only what
+attempts Spark reports as successful returned, and removes the folder at the end.  A file
+of another length than its description, or a range holding another number of records than
+the reading task counted, is a :class:`~.errors.CommitError`.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator, List
+from typing import Iterable, Iterator
 
 import numpy as np
 
+from ..bam.ragged import take_byte_ranges
 from .encode import EncodedRecords
 from .errors import CommitError
-from .sort_blocks import FLUSH_BYTES, RangeBlock, range_blocks
+from .sort_blocks import RangeBlock, block_source
 from .sort_plan import SortPlan
+from .sort_rows import record_keys
 
-# Bytes per key, reference end and record size in a block (int64, int64, int32).
-_COLUMN_BYTES = (8, 8, 4)
+# The columns after the records: key, reference end, size, output range per record.
+_COLUMNS = (("keys", "<i8"), ("ends", "<i8"), ("sizes", "<i4"), ("ranges", "<i4"))
+_BYTES_PER_RECORD = sum(np.dtype(dtype).itemsize for _, dtype in _COLUMNS)
 # Free space a spill needs beyond its estimated size: the probes' estimate is a sample's.
 SPACE_MARGIN = 1.25
 
 
 @dataclass(frozen=True)
-class SpilledBlock:
-    """Where one block of a range lies in a block file."""
+class SpilledSplit:
+    """What one reading task's file holds: its records, then their columns."""
 
-    target: int  # the output range
-    source: int  # (split number << 32) + flush number: input order
+    split: int  # the split's number, in input order
     path: str
-    offset: int
     count: int  # records
     record_bytes: int
+    range_counts: np.ndarray  # int64: records per output range
 
     @property
     def size(self) -> int:
-        return self.count * sum(_COLUMN_BYTES) + self.record_bytes
+        return self.record_bytes + self.count * _BYTES_PER_RECORD
 
 
-def spill_split(chunks: Iterable[EncodedRecords], plan: SortPlan, split_number: int, folder: str, attempt: int,
-                flush_bytes: int = FLUSH_BYTES) -> List[SpilledBlock]:
-    """A reading task: its records bucketed by range into its own block file; where each block lies."""
-    path = os.path.join(folder, f"split-{split_number:06d}-attempt-{attempt}.blocks")
-    places: List[SpilledBlock] = []
-    offset = 0
+def spill_split(chunks: Iterable[EncodedRecords], plan: SortPlan, split_number: int, folder: str,
+                attempt: int) -> SpilledSplit:
+    """A reading task: its records, in input order, and their columns into a file of its own."""
+    path = os.path.join(folder, f"split-{split_number:06d}-attempt-{attempt}.records")
+    columns = {name: [] for name, _ in _COLUMNS}
+    record_bytes = 0
     with open(path, "wb") as out:
-        for blocks in range_blocks(chunks, plan, split_number, flush_bytes):
-            for target, block in blocks:
-                for column in (block.keys, block.ends, block.sizes, block.stored):
-                    out.write(np.ascontiguousarray(column).data)
-                place = SpilledBlock(target, block.source, path, offset, len(block.keys), len(block.stored))
-                places.append(place)
-                offset += place.size
-    return places
+        for records in chunks:
+            if not len(records):
+                continue
+            out.write(records.data[records.offsets[0]:records.offsets[-1]].data)
+            record_bytes += int(records.offsets[-1] - records.offsets[0])
+            keys = record_keys(records)
+            columns["keys"].append(keys)
+            columns["ends"].append(records.end)
+            columns["sizes"].append(np.diff(records.offsets))
+            columns["ranges"].append(plan.range_of(keys, split_number))
+        stacked = {name: np.concatenate(columns[name] + [np.zeros(0, dtype)]).astype(dtype)
+                   for name, dtype in _COLUMNS}
+        for name, _ in _COLUMNS:
+            out.write(stacked[name].data)
+    range_counts = np.bincount(stacked["ranges"], minlength=plan.ranges).astype(np.int64)
+    return SpilledSplit(split_number, path, len(stacked["keys"]), record_bytes, range_counts)
 
 
-def read_spilled(place: SpilledBlock) -> RangeBlock:
-    """The block at ``place``, records uncompressed."""
-    with open(place.path, "rb") as source:
-        data = os.pread(source.fileno(), place.size, place.offset)
-    if len(data) != place.size:
-        raise CommitError(f"a block of the sort's range {place.target} is cut short at byte {place.offset} "
-                          f"(expected {place.size} bytes, read {len(data)})", place.path)
-    raw = np.frombuffer(data, dtype=np.uint8)
-    cuts = np.cumsum([0] + [place.count * width for width in _COLUMN_BYTES])
-    keys, ends, sizes = (raw[cuts[i]:cuts[i + 1]].view(dtype) for i, dtype in enumerate(("<i8", "<i8", "<i4")))
-    stored = raw[cuts[-1]:]
-    if int(sizes.sum(dtype=np.int64)) != len(stored):
-        raise CommitError(f"a block of the sort's range {place.target} at byte {place.offset} does not hold "
-                          "the records its sizes say", place.path)
-    return RangeBlock(place.source, keys, ends, sizes, stored)
+def range_block_of(spilled: SpilledSplit, target: int) -> RangeBlock:
+    """The records of range ``target`` in ``spilled``'s file, in input order, as one block."""
+    with open(spilled.path, "rb") as source:
+        length = os.fstat(source.fileno()).st_size
+        if length != spilled.size:
+            raise CommitError(f"the sort's file of split {spilled.split} holds {length} bytes, not the "
+                              f"{spilled.size} its task wrote: refusing to write range {target} from it", spilled.path)
+        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) if length else b""
+    raw = np.frombuffer(mapped, dtype=np.uint8)
+    column, offset = {}, spilled.record_bytes
+    for name, dtype in _COLUMNS:
+        width = np.dtype(dtype).itemsize * spilled.count
+        column[name] = raw[offset:offset + width].view(dtype)
+        offset += width
+    chosen = np.flatnonzero(column["ranges"] == target)
+    if len(chosen) != spilled.range_counts[target]:
+        raise CommitError(f"the sort's file of split {spilled.split} holds {len(chosen)} records of range "
+                          f"{target}, its task counted {spilled.range_counts[target]}", spilled.path)
+    sizes = column["sizes"].astype(np.int64)
+    starts = np.cumsum(sizes) - sizes
+    records = take_byte_ranges(raw[:spilled.record_bytes], starts, sizes, chosen).values
+    return RangeBlock(block_source(spilled.split, 0), column["keys"][chosen], column["ends"][chosen],
+                      column["sizes"][chosen], records)
 
 
 def room_to_spill(root: str, record_bytes: int) -> bool:
