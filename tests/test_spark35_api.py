@@ -161,10 +161,16 @@ def test_write_bam_round_trip(spark, bam, tmp_path):
 
 
 @needs_samtools
-def test_view_sort_is_samtools_sort(spark, bam, tmp_path):
-    """The sort's blocks go through mapInArrow and repartition only: Spark 3.5 runs it too."""
+@pytest.mark.parametrize("exchange", ["files", "shuffle"])
+def test_view_sort_is_samtools_sort(spark, bam, tmp_path, monkeypatch, exchange):
+    """The sort's blocks go through block files (a local master) or through mapInArrow and
+    repartition only (anywhere else, forced here): Spark 3.5 runs both."""
     import subprocess
 
+    import sparkbam_py.spark.view_api as view_api
+
+    if exchange == "shuffle":
+        monkeypatch.setattr(view_api, "runs_on_this_machine", lambda session: False)
     theirs = tmp_path / "samtools.bam"
     subprocess.run(["samtools", "sort", "-o", str(theirs), str(bam)], check=True)
     out = tmp_path / "sorted.bam"

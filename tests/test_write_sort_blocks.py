@@ -169,6 +169,7 @@ def test_plan_never_splits_a_key_and_bounds_range_bytes():
     # 10 GB of compressed input inflating 3x, 1 GB per range: at least 30 ranges.
     many = plan_sort([SplitSample(0, np.arange(1000, dtype=np.int64), 3000, 1000)], 10 << 30, 2, range_bytes=1 << 30)
     assert many.ranges >= 30
+    assert many.record_bytes == 30 << 30  # what a local master's spill needs room for
 
 
 def test_slots_reach_every_partition_once():

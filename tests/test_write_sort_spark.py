@@ -1,9 +1,10 @@
-"""``view_bam(sort=True)`` through real Spark: blocks shuffled by slot, on classic and Connect.
+"""``view_bam(sort=True)`` through real Spark: blocks through files on a local master, shuffled
+by slot otherwise (forced here on local too, and on Connect).
 
 The input is name-sorted (ties on reference, position and strand land in different splits
 and flushes), and the output must be samtools sort's record for record, with an index
-samtools agrees with; when every range's slot is the same (all collide in one partition),
-the output is still the same.
+samtools agrees with; the block files are gone afterwards; when every range's slot is the
+same (all collide in one partition), the shuffled output is still the same.
 """
 from __future__ import annotations
 
@@ -43,14 +44,18 @@ def expected(by_name) -> list:
 
 def test_local_blocks_sort_and_a_total_collision(by_name, expected, tmp_path, monkeypatch):
     spark = activate("local").spark
+    scratch = tmp_path / "scratch"
+    monkeypatch.setattr(view_api, "local_scratch_root", lambda session: str(scratch))
     out = tmp_path / "sorted.bam"
     summary = view_bam(spark, str(by_name), str(out), sort=True, split_size="30k")
     assert summary["records"] == 3000
     assert sam_records(out) == expected
+    assert list(scratch.iterdir()) == []  # the block files went with their folder
     reference = samtools_index(out, tmp_path / "samtools.bai")
     assert index_disagreements(out, str(out) + ".bai", reference, queries=20) == []
-    # Every range on one slot: one task writes every part, still one per range, in order
-    # (and the splits probed on the executors, as for inputs of many splits).
+    # Through Spark's shuffle, every range on one slot: one task writes every part, still one
+    # per range, in order (and the splits probed on the executors, as for inputs of many splits).
+    monkeypatch.setattr(view_api, "runs_on_this_machine", lambda session: False)
     monkeypatch.setattr(sort_plan, "partition_slots", lambda partitions: np.zeros(partitions, dtype=np.int32))
     monkeypatch.setattr(view_api, "partition_slots", lambda partitions: np.zeros(partitions, dtype=np.int32))
     monkeypatch.setattr(view_api, "DRIVER_PROBED_SPLITS", 0)

@@ -81,6 +81,21 @@ def is_connect(spark) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
+def runs_on_this_machine(spark) -> bool:
+    """True when every task runs on this (the driver's) machine: a classic session on a local
+    master (``local[N]``, ``local-cluster[...]``), whose tasks can share files on local disk."""
+    return not is_connect(spark) and spark.sparkContext.master.startswith("local")
+
+
+def local_scratch_root(spark) -> str:
+    """Where this machine's tasks keep scratch files: Spark's own ``spark.local.dir`` (its
+    first folder), else the system's temporary folder."""
+    import tempfile
+
+    folders = spark.sparkContext.getConf().get("spark.local.dir", "")
+    return folders.split(",")[0].strip() or tempfile.gettempdir()
+
+
 def make_active_for_writes(spark) -> None:
     """Make ``spark`` the active session of the JVM thread this Python thread calls through.
 

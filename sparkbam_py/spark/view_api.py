@@ -22,13 +22,15 @@ from ..write.commit import abort, commit
 from ..write.header import WriteHeader, common_header
 from ..write.job import WriteJob
 from ..write.errors import CommitError
-from ..write.sort_blocks import BLOCK_SLOT, BLOCKS_DDL, blocks_of_records, write_range_parts
+from ..write.sort_blocks import BLOCK_SLOT, BLOCKS_DDL, blocks_of_records, write_range, write_range_parts
 from ..write.sort_plan import SortPlan, partition_slots, plan_sort, sample_split
+from ..write.sort_spill import range_block_of, room_to_spill, spill_folder, spill_split
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
 from ..bam.options import ReadOptions
 from ..formats.bam import plan_reads
 from ..formats.paths import PathsArgument, expand_paths
 from ..formats.sizing import balanced_split_size_for
+from .session import local_scratch_root, runs_on_this_machine
 from .slots import task_slots
 from .tasks import ITEMS_SCHEMA, run_on_executors, task_identity
 from .write_api import SUMMARY_SCHEMA, write_bam
@@ -81,11 +83,10 @@ def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: W
     job = WriteJob.create(out, header.with_sort_order("coordinate"), overwrite=overwrite, sharded=sharded,
                           index=index, level=level, sorted_output=True)
     try:
-        blocks = _items_frame(spark, tasks).mapInArrow(
-            partial(_split_blocks, read_filter=read_filter, plan=plan), BLOCKS_DDL)
-        written = blocks.repartition(plan.ranges, BLOCK_SLOT).mapInArrow(
-            partial(_write_ranges, job=job, plan=plan), SUMMARY_SCHEMA).collect()
-        summaries = [summary for row in written for summary in pickle.loads(row.summary)]
+        if runs_on_this_machine(spark) and room_to_spill(local_scratch_root(spark), plan.record_bytes):
+            summaries = _sort_through_files(spark, tasks, read_filter, plan, job)
+        else:
+            summaries = _sort_through_shuffle(spark, tasks, read_filter, plan, job)
         ranges = [summary.partition for summary in summaries]
         if len(set(ranges)) != len(ranges):
             raise CommitError("a range of the sort was written by two tasks: refusing to commit", out)
@@ -93,6 +94,33 @@ def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: W
         abort(job)
         raise
     return commit(job, summaries)
+
+
+def _sort_through_shuffle(spark, tasks, read_filter: ReadFilter, plan: SortPlan, job: WriteJob) -> list:
+    """The blocks through Spark's shuffle, one partition per range (any cluster, Connect too)."""
+    blocks = _items_frame(spark, tasks).mapInArrow(partial(_split_blocks, read_filter=read_filter, plan=plan),
+                                                   BLOCKS_DDL)
+    written = blocks.repartition(plan.ranges, BLOCK_SLOT).mapInArrow(
+        partial(_write_ranges, job=job, plan=plan), SUMMARY_SCHEMA).collect()
+    return [summary for row in written for summary in pickle.loads(row.summary)]
+
+
+def _sort_through_files(spark, tasks, read_filter: ReadFilter, plan: SortPlan, job: WriteJob) -> list:
+    """The blocks through block files on this machine's disk (:mod:`sparkbam_py.write.sort_spill`):
+    a local master's tasks all share it, and the records never pass through the JVM.  (When
+    the disk lacks room for the records uncompressed, Spark's shuffle takes them compressed.)"""
+    with spill_folder(local_scratch_root(spark)) as folder:
+        spilled = run_on_executors(spark, partial(_spill_task, folder=folder, read_filter=read_filter, plan=plan),
+                                   list(enumerate(tasks)))
+        holding = [(target, [split for split in spilled if split.range_counts[target]])
+                   for target in range(plan.ranges)]
+        summaries = run_on_executors(spark, partial(_write_spilled_range, job=job, plan=plan),
+                                     [(target, splits) for target, splits in holding if splits])
+    kept = sum(split.count for split in spilled)
+    if sum(summary.records for summary in summaries) != kept:
+        raise CommitError(f"the sort's ranges hold {sum(s.records for s in summaries)} records, "
+                          f"the splits gave {kept}: refusing to commit", job.path)
+    return summaries
 
 
 def sort_plan_of(spark, tasks, read_filter: ReadFilter) -> SortPlan:
@@ -147,6 +175,16 @@ def _write_ranges(batches, job: WriteJob, plan: SortPlan):
 
     summaries = write_range_parts(job, plan, batches, task_identity()[1])
     yield pa.RecordBatch.from_pydict({"summary": [pickle.dumps(summaries)]})
+
+
+def _spill_task(item, folder: str, read_filter: ReadFilter, plan: SortPlan):
+    number, task = item
+    return spill_split(kept_records_of_split(task, read_filter), plan, number, folder, task_identity()[1])
+
+
+def _write_spilled_range(item, job: WriteJob, plan: SortPlan):
+    target, splits = item
+    return write_range(job, plan, target, [range_block_of(split, target) for split in splits], task_identity()[1])
 
 
 def _copy_task(item, job: WriteJob, read_filter: ReadFilter):

@@ -1,14 +1,16 @@
-"""A coordinate sort's shuffle in blocks of records: packed by the reading tasks, sorted by the writing ones.
+"""A coordinate sort's exchange in blocks of records: packed by the reading tasks, sorted by the writing ones.
 
 ``view_bam(sort=True)`` does not make one Spark row per read.  The task reading a split
-buckets its kept records by output range (:class:`~.sort_plan.SortPlan`) and sends, per
-range, one row holding all of them: the range, its slot (the shuffle key), where the block
-comes from in the input, and four binary values (the 64-bit keys, the reference ends, the
-record sizes, the records' bytes back to back, zstd-compressed).  Spark shuffles a few thousand large values
-instead of millions of rows, and never sorts: the task writing a range puts its blocks in
-input order, orders their records by key with a stable sort (ties keep input order, as
-samtools sort keeps them), gathers the records in that order and writes the range's part
-exactly as any sorted write does (index pieces, ``.sbi`` offsets).
+buckets its kept records by output range (:class:`~.sort_plan.SortPlan`) and makes, per
+range and flush, one :class:`RangeBlock`: where it comes from in the input, the 64-bit
+keys, the reference ends, the record sizes and the records' bytes back to back.  Through
+Spark's shuffle a block travels as one row (:data:`BLOCKS_SCHEMA`: the range, its slot as
+the shuffle key, and four binary values, the records zstd-compressed), so Spark moves a
+few thousand large values instead of millions of rows, and never sorts; on a local master
+blocks go through files instead (:mod:`.sort_spill`).  The task writing a range puts its
+blocks in input order, orders their records by key with a stable sort (ties keep input
+order, as samtools sort keeps them), gathers the records in that order and writes the
+range's part exactly as any sorted write does (index pieces, ``.sbi`` offsets).
 
 A record that reaches a range it does not belong to is refused (:class:`CommitError`),
 never written: the parts would no longer concatenate into a sorted BAM.
@@ -16,7 +18,8 @@ never written: the parts would no longer concatenate into a sorted BAM.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Dict, Iterable, Iterator, List
+from dataclasses import dataclass
+from typing import Dict, Iterable, Iterator, List, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -56,8 +59,31 @@ SHUFFLE_CODEC = pa.Codec("zstd", compression_level=1)
 WRITE_RECORDS = 1 << 16
 
 
+def block_source(split_number: int, flush: int) -> int:
+    """A block's place in the input: its split, then its flush within the split."""
+    return (split_number << _FLUSH_BITS) + flush
+
+
+@dataclass(frozen=True)
+class RangeBlock:
+    """Records of one range from one flush of one split: keys, ends, sizes, and their bytes as stored."""
+
+    source: int  # (split number << 32) + flush number: input order
+    keys: np.ndarray  # int64 coordinate keys
+    ends: np.ndarray  # int64 reference ends
+    sizes: np.ndarray  # int32 record sizes
+    stored: np.ndarray  # uint8: the records back to back, zstd-compressed when ``compressed``
+    compressed: bool = False
+
+    def records(self) -> np.ndarray:
+        """The records' bytes back to back."""
+        if not self.compressed:
+            return self.stored
+        return _unpacked(self.stored, int(self.sizes.sum(dtype=np.int64)))
+
+
 class RangeBuckets:
-    """A reading task's kept records, bucketed by output range until :meth:`flush`."""
+    """A reading task's kept records, bucketed by output range until :meth:`take`."""
 
     def __init__(self, plan: SortPlan, split_number: int):
         self.plan = plan
@@ -81,32 +107,45 @@ class RangeBuckets:
             self._pieces[target].append((keys[first:last], ends[first:last], sizes[first:last], data))
         self.buffered += len(records.data)
 
-    def flush(self) -> pa.RecordBatch:
-        """One row per range holding records since the last flush."""
-        targets = sorted(self._pieces)
-        source = (np.int64(self.split_number) << _FLUSH_BITS) + self.flushes
-        columns = [pa.array(targets, pa.int32()), pa.array(self.plan.slots[targets], pa.int32()),
-                   pa.array(np.full(len(targets), source, dtype=np.int64))]
-        for field in range(3):
-            columns.append(_binary([np.concatenate([piece[field] for piece in self._pieces[t]]) for t in targets]))
-        columns.append(_binary([_packed(np.concatenate([piece[3] for piece in self._pieces[t]])) for t in targets]))
+    def take(self) -> List[Tuple[int, RangeBlock]]:
+        """(range, block) for every range holding records since the last take, ranges ascending."""
+        source = block_source(self.split_number, self.flushes)
+        blocks = [(target, RangeBlock(source, *(np.concatenate([piece[field] for piece in self._pieces[target]])
+                                                for field in range(4))))
+                  for target in sorted(self._pieces)]
         self._pieces.clear()
         self.buffered = 0
         self.flushes += 1
-        return pa.RecordBatch.from_arrays(columns, schema=BLOCKS_SCHEMA)
+        return blocks
 
 
-def blocks_of_records(chunks: Iterable[EncodedRecords], plan: SortPlan, split_number: int,
-                      flush_bytes: int = FLUSH_BYTES) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` output of a reading task: its records in blocks, one per range and flush."""
+def range_blocks(chunks: Iterable[EncodedRecords], plan: SortPlan, split_number: int,
+                 flush_bytes: int = FLUSH_BYTES) -> Iterator[List[Tuple[int, RangeBlock]]]:
+    """A reading task's records as blocks, one per range and flush (every ``flush_bytes``)."""
     buckets = RangeBuckets(plan, split_number)
     for records in chunks:
         if len(records):
             buckets.add(records)
             if buckets.buffered >= flush_bytes:
-                yield buckets.flush()
+                yield buckets.take()
     if buckets.buffered:
-        yield buckets.flush()
+        yield buckets.take()
+
+
+def blocks_of_records(chunks: Iterable[EncodedRecords], plan: SortPlan, split_number: int,
+                      flush_bytes: int = FLUSH_BYTES) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` output of a reading task: its records in blocks, one row per range and flush."""
+    for blocks in range_blocks(chunks, plan, split_number, flush_bytes):
+        yield _batch_of(blocks, plan)
+
+
+def _batch_of(blocks: List[Tuple[int, RangeBlock]], plan: SortPlan) -> pa.RecordBatch:
+    targets = [target for target, _ in blocks]
+    columns = [pa.array(targets, pa.int32()), pa.array(plan.slots[targets], pa.int32()),
+               pa.array([block.source for _, block in blocks], pa.int64()),
+               _binary([block.keys for _, block in blocks]), _binary([block.ends for _, block in blocks]),
+               _binary([block.sizes for _, block in blocks]), _binary([_packed(block.records()) for _, block in blocks])]
+    return pa.RecordBatch.from_arrays(columns, schema=BLOCKS_SCHEMA)
 
 
 def _binary(values: List[np.ndarray]) -> pa.Array:
@@ -121,11 +160,12 @@ def _binary(values: List[np.ndarray]) -> pa.Array:
                                                                pa.py_buffer(data)])
 
 
-def _check_in_range(job: WriteJob, plan: SortPlan, target: int, blocks: List[tuple]) -> None:
+def _check_in_range(job: WriteJob, plan: SortPlan, target: int, blocks: List[RangeBlock]) -> None:
     """Every block's lowest and highest key in range ``target`` for its split, or a refusal."""
-    for source, keys, *_ in blocks:
-        keys = keys.view(np.int64)
-        if len(keys) and (plan.range_of(np.array([keys.min(), keys.max()]), source >> _FLUSH_BITS) != target).any():
+    for block in blocks:
+        keys = block.keys
+        if len(keys) and (plan.range_of(np.array([keys.min(), keys.max()]), block.source >> _FLUSH_BITS)
+                          != target).any():
             raise CommitError(f"records of another range reached the sort's range {target}: refusing to write "
                               "them out of order", job.path)
 
@@ -145,8 +185,8 @@ def write_range_parts(job: WriteJob, plan: SortPlan, batches: Iterable[pa.Record
     return [write_range(job, plan, target, blocks[target], attempt) for target in sorted(blocks)]
 
 
-def _blocks_by_range(batches: Iterable[pa.RecordBatch]) -> Dict[int, List[tuple]]:
-    blocks: Dict[int, List[tuple]] = defaultdict(list)
+def _blocks_by_range(batches: Iterable[pa.RecordBatch]) -> Dict[int, List[RangeBlock]]:
+    blocks: Dict[int, List[RangeBlock]] = defaultdict(list)
     for batch in batches:
         if not batch.num_rows:
             continue
@@ -154,19 +194,20 @@ def _blocks_by_range(batches: Iterable[pa.RecordBatch]) -> Dict[int, List[tuple]
         sources = batch.column(BLOCK_SOURCE).to_numpy().tolist()
         binaries = [text_buffers(batch.column(name))[:2] for name in _BINARY_COLUMNS]
         for row, (target, source) in enumerate(zip(targets, sources)):
-            values = [data[offsets[row]:offsets[row + 1]] for data, offsets in binaries]
-            blocks[target].append((source, *values))
+            keys, ends, sizes, stored = (data[offsets[row]:offsets[row + 1]] for data, offsets in binaries)
+            blocks[target].append(RangeBlock(source, keys.view(np.int64), ends.view(np.int64), sizes.view(np.int32),
+                                             stored, compressed=True))
     return blocks
 
 
-def write_range(job: WriteJob, plan: SortPlan, target: int, blocks: List[tuple], attempt: int) -> PartSummary:
+def write_range(job: WriteJob, plan: SortPlan, target: int, blocks: List[RangeBlock], attempt: int) -> PartSummary:
     """Range ``target``'s blocks, in input order, sorted by key (stable) into its part."""
-    blocks = sorted(blocks, key=lambda block: block[0])
-    keys = np.concatenate([block[1].view(np.int64) for block in blocks])
-    ends = np.concatenate([block[2].view(np.int64) for block in blocks])
-    sizes = np.concatenate([block[3].view(np.int32) for block in blocks]).astype(np.int64)
-    data = np.concatenate([_unpacked(block[4], int(block[3].view(np.int32).sum(dtype=np.int64))) for block in blocks])
+    blocks = sorted(blocks, key=lambda block: block.source)
     _check_in_range(job, plan, target, blocks)
+    keys = np.concatenate([block.keys for block in blocks])
+    ends = np.concatenate([block.ends for block in blocks])
+    sizes = np.concatenate([block.sizes for block in blocks]).astype(np.int64)
+    data = np.concatenate([block.records() for block in blocks])
     order = np.argsort(keys, kind="stable")
     starts = np.zeros(len(sizes), dtype=np.int64)
     np.cumsum(sizes[:-1], out=starts[1:])

@@ -87,6 +87,7 @@ class SortPlan:
     bounds: np.ndarray  # int64 keys of the bounds, ascending
     bound_splits: np.ndarray  # int64 split numbers of the bounds, ascending among equal keys
     slots: np.ndarray  # int32, one per range
+    record_bytes: int = 0  # the records' bytes all ranges hold together, as the probes estimate them
 
     @property
     def ranges(self) -> int:
@@ -114,7 +115,7 @@ def plan_sort(samples: Sequence[SplitSample], input_bytes: int, min_ranges: int,
     picked = order[(np.arange(1, count) * len(keys)) // count] if len(keys) else np.zeros(0, dtype=np.int64)
     # Repeated pairs would make empty ranges: each bound once.
     pairs = np.unique(np.stack([keys[picked], splits[picked]], axis=1), axis=0)
-    return SortPlan(pairs[:, 0].copy(), pairs[:, 1].copy(), partition_slots(len(pairs) + 1))
+    return SortPlan(pairs[:, 0].copy(), pairs[:, 1].copy(), partition_slots(len(pairs) + 1), int(inflated))
 
 
 def spark_int_hash(values: np.ndarray, seed: int = SPARK_HASH_SEED) -> np.ndarray:
