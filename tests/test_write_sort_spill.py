@@ -1,10 +1,10 @@
 """The sort's blocks through files (a local master's exchange), without Spark.
 
 Each split's records go into its own file (named by split and attempt) with their keys,
-ends, sizes and ranges; each range is written from the blocks gathered out of every file
-holding some of it: the committed BAM must be samtools sort's record for record, whatever
-stale attempt's file sits beside; a file cut short or a range miscounted is refused; the
-folder goes away, failed or not.
+ends, sizes and places grouped by range; each range is written from its shares of the
+files: the committed BAM must be samtools sort's record for record, whatever stale
+attempt's file sits beside; a file cut short, rows outside it or record places outside its
+records are refused; the folder goes away, failed or not.
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from sparkbam_py.write.errors import CommitError
 from sparkbam_py.write.header import header_from_bam
 from sparkbam_py.write.job import WriteJob
 from sparkbam_py.write.sort_blocks import write_range
-from sparkbam_py.write.sort_spill import range_block_of, room_to_spill, spill_folder, spill_split
+from sparkbam_py.write.sort_spill import (range_block_of, range_blocks_of, range_shares, room_to_spill, spill_folder,
+                                          spill_split)
 
 
 @pytest.fixture(scope="module")
@@ -44,19 +45,21 @@ def test_spilled_splits_give_samtools_sort(ties_bam, tmp_path):
     folder.mkdir()
     _spill(splits[:2], plan, folder, attempt=ATTEMPT + 1)  # a failed attempt's files, never described
     spilled = _spill(splits, plan, folder)
-    assert len({split.path for split in spilled}) == len(splits)
-    assert sum(split.count for split in spilled) == 4000
-    assert int(sum(split.range_counts for split in spilled).sum()) == 4000
+    files = [split.file for split in spilled]
+    assert len({file.path for file in files}) == len(splits)
+    assert sum(file.count for file in files) == 4000 == int(sum(split.range_counts for split in spilled).sum())
+    shares = range_shares(spilled, plan.ranges)
+    assert sorted(share.target for share in shares) == [t for t in range(plan.ranges)
+                                                          if any(s.range_counts[t] for s in spilled)]
     job = WriteJob.create(str(tmp_path / "out.bam"), header_from_bam(str(ties_bam)).with_sort_order("coordinate"),
                           sorted_output=True)
-    targets = list(range(plan.ranges))
-    random.Random(4).shuffle(targets)
+    random.Random(4).shuffle(shares)
     summaries = []
-    for target in targets:  # any order of ranges, any order of their blocks
-        blocks = [range_block_of(split, target) for split in spilled if split.range_counts[target]]
-        random.Random(target).shuffle(blocks)
-        if blocks:
-            summaries.append(write_range(job, plan, target, blocks, ATTEMPT))
+    for share in shares:  # any order of ranges, any order of their blocks
+        blocks = range_blocks_of(files, share)
+        assert [len(block.keys) for block in blocks] == share.records.tolist()
+        random.Random(share.target).shuffle(blocks)
+        summaries.append(write_range(job, plan, share.target, blocks, ATTEMPT))
     assert sum(s.records for s in summaries) == 4000
     commit(job, summaries)
     assert quickcheck(tmp_path / "out.bam")
@@ -65,20 +68,35 @@ def test_spilled_splits_give_samtools_sort(ties_bam, tmp_path):
     assert sam_records(tmp_path / "out.bam") == sam_records(expected)
 
 
-def test_a_file_cut_short_or_a_range_miscounted_is_refused(ties_bam, tmp_path):
+def test_a_file_cut_short_or_asked_outside_itself_is_refused(ties_bam, tmp_path):
     splits = _split_records(ties_bam)
     plan = _plan_of(splits, 3)
     [spilled] = _spill(splits[:1], plan, tmp_path)
-    target = int(np.argmax(spilled.range_counts))
-    block = range_block_of(spilled, target)
-    assert len(block.keys) == spilled.range_counts[target] and len(block.records()) == block.sizes.sum()
-    miscounted = replace(spilled, range_counts=spilled.range_counts + 1)
-    with pytest.raises(CommitError, match="its task counted"):
-        range_block_of(miscounted, target)
-    os.truncate(spilled.path, spilled.size - 1)
+    file = spilled.file
+    share = max(range_shares([spilled], plan.ranges), key=lambda share: share.records[0])
+    first, records = int(share.firsts[0]), int(share.records[0])
+    block = range_block_of(file, first, records)
+    assert len(block.keys) == records and len(block.records()) == block.sizes.sum()
+    assert (plan.range_of(block.keys, 0) == share.target).all()
+    with pytest.raises(CommitError, match="which holds"):
+        range_block_of(file, first + 1, file.count)
+    # The same bytes described as one record more and 28 bytes of records fewer: the columns misread.
+    with pytest.raises(CommitError, match="outside its"):
+        range_block_of(replace(file, record_bytes=file.record_bytes - 28, count=file.count + 1), first, records)
+    os.truncate(file.path, file.size - 1)
     with pytest.raises(CommitError, match="not the") as caught:
-        range_block_of(spilled, target)
-    assert spilled.path in str(caught.value) and str(spilled.size) in str(caught.value)
+        range_block_of(file, 0, 1)
+    assert file.path in str(caught.value) and str(file.size) in str(caught.value)
+
+
+def test_shares_are_each_range_s_rows_of_each_file():
+    from sparkbam_py.write.sort_spill import SpilledFile, SpilledSplit
+
+    spilled = [SpilledSplit(SpilledFile(n, f"f{n}", sum(c), 0), np.array(c, dtype=np.int64))
+               for n, c in enumerate([[2, 0, 3], [0, 0, 4], [1, 0, 0]])]
+    shares = range_shares(spilled, 3)
+    assert [(s.target, s.files.tolist(), s.firsts.tolist(), s.records.tolist()) for s in shares] == [
+        (0, [0, 2], [0, 0], [2, 1]), (2, [0, 1], [2, 0], [3, 4])]
 
 
 def test_the_folder_goes_away_failed_or_not(tmp_path):

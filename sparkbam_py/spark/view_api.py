@@ -24,7 +24,7 @@ from ..write.job import WriteJob
 from ..write.errors import CommitError
 from ..write.sort_blocks import BLOCK_SLOT, BLOCKS_DDL, blocks_of_records, write_range, write_range_parts
 from ..write.sort_plan import SortPlan, partition_slots, plan_sort, sample_split
-from ..write.sort_spill import range_block_of, room_to_spill, spill_folder, spill_split
+from ..write.sort_spill import RangeShares, range_blocks_of, range_shares, room_to_spill, spill_folder, spill_split
 from ..write.split_copy import ReadFilter, copy_split, kept_records_of_split
 from ..bam.options import ReadOptions
 from ..formats.bam import plan_reads
@@ -112,11 +112,10 @@ def _sort_through_files(spark, tasks, read_filter: ReadFilter, plan: SortPlan, j
     with spill_folder(local_scratch_root(spark)) as folder:
         spilled = run_on_executors(spark, partial(_spill_task, folder=folder, read_filter=read_filter, plan=plan),
                                    list(enumerate(tasks)))
-        holding = [(target, [split for split in spilled if split.range_counts[target]])
-                   for target in range(plan.ranges)]
-        summaries = run_on_executors(spark, partial(_write_spilled_range, job=job, plan=plan),
-                                     [(target, splits) for target, splits in holding if splits])
-    kept = sum(split.count for split in spilled)
+        files = [split.file for split in spilled]
+        summaries = run_on_executors(spark, partial(_write_spilled_range, files=files, job=job, plan=plan),
+                                     range_shares(spilled, plan.ranges))
+    kept = sum(file.count for file in files)
     if sum(summary.records for summary in summaries) != kept:
         raise CommitError(f"the sort's ranges hold {sum(s.records for s in summaries)} records, "
                           f"the splits gave {kept}: refusing to commit", job.path)
@@ -182,9 +181,8 @@ def _spill_task(item, folder: str, read_filter: ReadFilter, plan: SortPlan):
     return spill_split(kept_records_of_split(task, read_filter), plan, number, folder, task_identity()[1])
 
 
-def _write_spilled_range(item, job: WriteJob, plan: SortPlan):
-    target, splits = item
-    return write_range(job, plan, target, [range_block_of(split, target) for split in splits], task_identity()[1])
+def _write_spilled_range(shares: RangeShares, files, job: WriteJob, plan: SortPlan):
+    return write_range(job, plan, shares.target, range_blocks_of(files, shares), task_identity()[1])
 
 
 def _copy_task(item, job: WriteJob, read_filter: ReadFilter):
