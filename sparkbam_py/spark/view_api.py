@@ -83,8 +83,9 @@ def write_sorted_view(spark, tasks, read_filter: ReadFilter, out: str, header: W
     job = WriteJob.create(out, header.with_sort_order("coordinate"), overwrite=overwrite, sharded=sharded,
                           index=index, level=level, sorted_output=True)
     try:
-        if runs_on_this_machine(spark) and room_to_spill(local_scratch_root(spark), plan.record_bytes):
-            summaries = _sort_through_files(spark, tasks, read_filter, plan, job)
+        scratch = local_scratch_root(spark) if runs_on_this_machine(spark) else None
+        if scratch and room_to_spill(scratch, plan.record_bytes):
+            summaries = _sort_through_files(spark, tasks, read_filter, plan, job, scratch)
         else:
             summaries = _sort_through_shuffle(spark, tasks, read_filter, plan, job)
         ranges = [summary.partition for summary in summaries]
@@ -105,11 +106,12 @@ def _sort_through_shuffle(spark, tasks, read_filter: ReadFilter, plan: SortPlan,
     return [summary for row in written for summary in pickle.loads(row.summary)]
 
 
-def _sort_through_files(spark, tasks, read_filter: ReadFilter, plan: SortPlan, job: WriteJob) -> list:
-    """The blocks through block files on this machine's disk (:mod:`sparkbam_py.write.sort_spill`):
-    a local master's tasks all share it, and the records never pass through the JVM.  (When
-    the disk lacks room for the records uncompressed, Spark's shuffle takes them compressed.)"""
-    with spill_folder(local_scratch_root(spark)) as folder:
+def _sort_through_files(spark, tasks, read_filter: ReadFilter, plan: SortPlan, job: WriteJob, scratch: str) -> list:
+    """The records through files under ``scratch``, on this machine's disk
+    (:mod:`sparkbam_py.write.sort_spill`): a local master's tasks all share it, and the
+    records never pass through the JVM.  (When the disk lacks room for the records
+    uncompressed, Spark's shuffle takes them compressed.)"""
+    with spill_folder(scratch) as folder:
         spilled = run_on_executors(spark, partial(_spill_task, folder=folder, read_filter=read_filter, plan=plan),
                                    list(enumerate(tasks)))
         files = [split.file for split in spilled]

@@ -26,6 +26,7 @@ GLOW_GENOTYPE_NAMES: Dict[str, str] = {
     "GP": "posteriorProbabilities", "GQ": "conditionalQuality", "HQ": "haplotypeQualities",
     "EC": "expectedAlleleCounts", "MQ": "mappingQuality", "AD": "alleleDepths",
 }
+VCF_KEY_OF_GLOW_NAME: Dict[str, str] = {name: key for key, name in GLOW_GENOTYPE_NAMES.items()}
 SAMPLE_ID = pa.field("sampleId", pa.string())
 PHASED = pa.field("phased", pa.bool_())
 CALLS = pa.field("calls", pa.list_(pa.int32()))
@@ -136,10 +137,7 @@ def genotypes_column(fields: TabFields, header: VcfHeader, sample_columns: Seque
 
 
 def _format_key(field_name: str) -> str:
-    for key, name in GLOW_GENOTYPE_NAMES.items():
-        if name == field_name:
-            return key
-    return field_name
+    return VCF_KEY_OF_GLOW_NAME.get(field_name, field_name)
 
 
 def _calls_and_phasing(gt: pa.Array, row_of: np.ndarray, problems: RowProblems):

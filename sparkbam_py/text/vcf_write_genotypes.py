@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .fields import MISSING, list_array
-from .vcf_genotypes import CALLS, GLOW_GENOTYPE_NAMES, GT, OTHER_FIELDS, PHASED, SAMPLE_ID
+from .vcf_genotypes import CALLS, GT, OTHER_FIELDS, PHASED, SAMPLE_ID, VCF_KEY_OF_GLOW_NAME
 from ..arrow_buffers import text_buffers
 from .write_fields import (IntLists, UnwritableRowError, as_array, check_one_field, compiled_write_kernels,
                            int_lists, join_present, joined_list, plain_text)
@@ -136,7 +136,7 @@ def format_columns(genotypes: pa.StructArray, numbers: bool = False) -> List[Tup
     for field in genotypes.type:
         if field.name in _SKIPPED:
             continue
-        key = {name: key for key, name in GLOW_GENOTYPE_NAMES.items()}.get(field.name, field.name)
+        key = VCF_KEY_OF_GLOW_NAME.get(field.name, field.name)
         values = genotypes.field(field.name)
         lists = int_lists(values) if numbers else None
         if lists is not None:

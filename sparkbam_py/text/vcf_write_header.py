@@ -19,7 +19,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pyarrow as pa
 
-from .vcf_genotypes import CALLS, GLOW_GENOTYPE_NAMES, GT, OTHER_FIELDS, PHASED, SAMPLE_ID
+from .vcf_genotypes import CALLS, GT, OTHER_FIELDS, PHASED, SAMPLE_ID, VCF_KEY_OF_GLOW_NAME
 from .vcf_header import FIXED_COLUMNS, parse_vcf_header
 from .vcf_info import INFO_PREFIX
 from .write_fields import UnwritableRowError
@@ -48,7 +48,6 @@ RESERVED_FORMAT = {
     "HQ": ("2", "Integer", "Haplotype quality"), "MQ": ("1", "Integer", "RMS mapping quality"),
     "PL": ("G", "Integer", "Phred-scaled genotype likelihoods"), "PS": ("1", "Integer", "Phase set"),
 }
-_VCF_KEY_OF_GLOW_NAME = {name: key for key, name in GLOW_GENOTYPE_NAMES.items()}
 _NOT_FORMAT_FIELDS = (SAMPLE_ID.name, PHASED.name, CALLS.name, OTHER_FIELDS.name)
 
 
@@ -99,7 +98,7 @@ def _format_fields(schema: pa.Schema) -> List[Tuple[str, Optional[pa.Field]]]:
     fields = [genotype.value_type.field(i) for i in range(genotype.value_type.num_fields)]
     names = [field.name for field in fields]
     found: List[Tuple[str, Optional[pa.Field]]] = [(GT, None)] if CALLS.name in names else []
-    return found + [(_VCF_KEY_OF_GLOW_NAME.get(field.name, field.name), field) for field in fields
+    return found + [(VCF_KEY_OF_GLOW_NAME.get(field.name, field.name), field) for field in fields
                     if field.name not in _NOT_FORMAT_FIELDS]
 
 

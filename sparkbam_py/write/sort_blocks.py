@@ -66,7 +66,8 @@ def block_source(split_number: int, flush: int) -> int:
 
 @dataclass(frozen=True)
 class RangeBlock:
-    """Records of one range from one flush of one split: keys, ends, sizes, and their bytes as stored."""
+    """Records of one range from one split (one flush of it, when bucketed): keys, ends, sizes,
+    and their bytes as stored."""
 
     source: int  # (split number << 32) + flush number: input order
     keys: np.ndarray  # int64 coordinate keys

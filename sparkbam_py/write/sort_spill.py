@@ -83,7 +83,7 @@ def spill_split(chunks: Iterable[EncodedRecords], plan: SortPlan, split_number: 
     """A reading task: its records, in input order, and their columns by range into a file of its own."""
     path = os.path.join(folder, f"split-{split_number:06d}-attempt-{attempt}.records")
     columns = {name: [] for name, _ in _COLUMNS}
-    ranges = []
+    chunk_ranges = []
     record_bytes = 0
     with open(path, "wb") as out:
         for records in chunks:
@@ -96,9 +96,9 @@ def spill_split(chunks: Iterable[EncodedRecords], plan: SortPlan, split_number: 
             columns["ends"].append(records.end)
             columns["sizes"].append(np.diff(records.offsets))
             columns["starts"].append(records.offsets[:-1] - first + record_bytes)
-            ranges.append(plan.range_of(keys, split_number))
+            chunk_ranges.append(plan.range_of(keys, split_number))
             record_bytes += last - first
-        ranges = np.concatenate(ranges + [np.zeros(0, dtype=np.int32)])
+        ranges = np.concatenate(chunk_ranges + [np.zeros(0, dtype=np.int32)])
         by_range = np.argsort(ranges, kind="stable")  # input order within each range
         for name, dtype in _COLUMNS:
             out.write(np.concatenate(columns[name] + [np.zeros(0, dtype)]).astype(dtype)[by_range].data)
