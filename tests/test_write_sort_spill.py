@@ -12,6 +12,7 @@ import os
 import random
 import shutil
 import subprocess
+import tempfile
 from dataclasses import replace
 
 import numpy as np
@@ -116,3 +117,20 @@ def test_room_to_spill_is_the_disk_s_free_space(tmp_path):
     assert room_to_spill(str(tmp_path), 1 << 20)
     assert not room_to_spill(str(tmp_path), free)  # the margin on top of all of it
     assert room_to_spill(str(tmp_path / "not-yet"), 1 << 20)  # created on first use: its parent's disk
+
+
+def test_scratch_is_where_spark_keeps_its_own(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from sparkbam_py.spark.session import local_scratch_root
+
+    def session(conf):
+        return SimpleNamespace(sparkContext=SimpleNamespace(getConf=lambda: SimpleNamespace(
+            get=lambda key, default: conf.get(key, default))))
+
+    monkeypatch.delenv("SPARK_LOCAL_DIRS", raising=False)
+    assert local_scratch_root(session({"spark.local.dir": f"{tmp_path}/a, {tmp_path}/b"})) == f"{tmp_path}/a"
+    monkeypatch.setenv("SPARK_LOCAL_DIRS", f"{tmp_path}/env,{tmp_path}/other")  # overrides the conf, as in Spark
+    assert local_scratch_root(session({"spark.local.dir": f"{tmp_path}/a"})) == f"{tmp_path}/env"
+    monkeypatch.delenv("SPARK_LOCAL_DIRS")
+    assert local_scratch_root(session({})) == tempfile.gettempdir()

@@ -88,11 +88,12 @@ def runs_on_this_machine(spark) -> bool:
 
 
 def local_scratch_root(spark) -> str:
-    """Where this machine's tasks keep scratch files: Spark's own ``spark.local.dir`` (its
-    first folder), else the system's temporary folder."""
+    """Where this machine's tasks keep scratch files: where Spark keeps its own (the first
+    folder of ``SPARK_LOCAL_DIRS``, which overrides ``spark.local.dir`` as in Spark's
+    ``Utils.getConfiguredLocalDirs``), else the system's temporary folder."""
     import tempfile
 
-    folders = spark.sparkContext.getConf().get("spark.local.dir", "")
+    folders = os.environ.get("SPARK_LOCAL_DIRS") or spark.sparkContext.getConf().get("spark.local.dir", "")
     return folders.split(",")[0].strip() or tempfile.gettempdir()
 
 
