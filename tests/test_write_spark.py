@@ -19,6 +19,7 @@ from write_helpers import index_disagreements, quickcheck, sam_records, samtools
 
 import sparkbam_py
 from sparkbam_py.spark.view_api import view_bam
+from sparkbam_py.spark.write_api import chosen_engine
 from sparkbam_py.write.errors import HeaderMismatchError
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -156,6 +157,12 @@ def _kill_first_attempt(marker_dir):
     return body
 
 
+def test_local_auto_engine_commits_in_this_process():
+    """``engine="auto"`` on a classic session: ``mapInArrow``, the commit here (the driver is
+    this process), not the data source's planning and commit processes."""
+    assert chosen_engine(activate("local").spark, "auto") == "arrow"
+
+
 def test_standalone_killed_tasks_leave_one_copy_of_every_read(source, tmp_path):
     spark = activate("standalone").spark
     reads = load(spark, source, split_size="20k")
@@ -183,6 +190,11 @@ def test_connect_datasource_write(source, tmp_path):
     viewed = tmp_path / "connect-view.bam"
     assert view_bam(spark, str(source), str(viewed), split_size="40k")["records"] == 3000
     assert_same_reads(viewed, source)
+
+
+def test_connect_auto_engine_commits_on_the_server():
+    """``engine="auto"`` under Connect: the data source, whose commit runs on the server."""
+    assert chosen_engine(activate("connect").spark, "auto") == "datasource"
 
 
 def test_local_view_command_filters_like_samtools(source, tmp_path):

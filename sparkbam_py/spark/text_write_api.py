@@ -2,9 +2,9 @@
 tabix-indexed file (or shards), written in parallel.
 
 Each runs the format's write (:mod:`sparkbam_py.formats.text_write`): a part per task, one
-commit.  ``engine="auto"`` goes through the Python data source on Spark >= 4 (the commit runs
-on the driver, the server's under Spark Connect) and through ``mapInArrow`` on Spark 3.5
-(the commit runs here, reading the parts through fsspec); ``"datasource"`` and ``"arrow"``
+commit.  ``engine="auto"`` goes through ``mapInArrow`` in a classic session (the commit runs
+here, reading the parts through fsspec) and through the Python data source under Spark
+Connect on Spark >= 4 (the commit runs on the server); ``"datasource"`` and ``"arrow"``
 choose.  Rows reach the writers in Arrow batches cut by rows alone
 (:mod:`.arrow_handoff`: Spark 4's byte cap costs more than the writing).  ``sort=True`` range-partitions and sorts the rows first (contigs in the header's
 order, or ``contigs``; others after them by name; then start and end), so the file is
