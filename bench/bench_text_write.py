@@ -16,7 +16,13 @@ is shared):
   (the VCF parsed into Glow's columns, then formatted back, deflated, indexed, committed),
   then caches the same rows in memory (untimed) and times ``write``: ``write_vcf`` of the
   cached rows alone (formatting, deflate, index pieces, commit: what writing a job's
-  result costs).
+  result costs);
+  ``handoff``: the same cached rows handed to Python in the writer's Arrow batches and
+  dropped there, unformatted (a floor under ``write``: what Spark's hand-off of the rows
+  costs before anything is written).  ``deflate cpu``: the text deflated into BGZF blocks at
+  bgzip's level in this process, one core, nothing else (what bgzip and the write both must
+  do).  ``floor``: the hand-off's CPU plus that deflate's, spread over N cores: no write of
+  these rows through Spark's hand-off can take less wall time, before any formatting.
 
 ``--baseline SRC`` (a checkout's folder holding ``sparkbam_py/``, e.g. ``git worktree add SRC
 main``) also runs the Spark process with that code in each repeat, after this code's in odd
@@ -50,7 +56,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]  # the checkout this bench belongs to
+REPO = Path(__file__).resolve().parents[1]
+BGZF_PAYLOAD = 0xFF00  # bgzip's uncompressed bytes per block (htslib bgzf.c, BGZF_BLOCK_SIZE)  # the checkout this bench belongs to
 SPARK_CASE = """
 import time, sparkbam_py
 from sparkbam_py.spark.session import get_spark
@@ -67,6 +74,14 @@ cached.count()
 started, cpu = time.perf_counter(), tree_cpu()
 sparkbam_py.write_vcf(cached, {write_out!r}, header_from={source!r}, overwrite=True)
 print("write", time.perf_counter() - started, tree_cpu() - cpu)
+from sparkbam_py.spark.arrow_handoff import rows_only_batches
+def discard(batches):
+    import pyarrow as pa
+    yield pa.RecordBatch.from_pydict({{"rows": [sum(batch.num_rows for batch in batches)]}})
+with rows_only_batches(spark, len(cached.first()["genotypes"])):  # the writer's batch sizes
+    started, cpu = time.perf_counter(), tree_cpu()
+    cached.mapInArrow(discard, "rows long").collect()
+    print("handoff", time.perf_counter() - started, tree_cpu() - cpu)
 """
 
 
@@ -117,10 +132,11 @@ def spark_case(source: str, read_out: Path, write_out: Path, cores: int, code_fr
     if done.returncode:
         raise RuntimeError(f"the Spark case failed:\n{done.stderr[-4000:]}")
     timings = {line.split()[0]: [float(value) for value in line.split()[1:]]
-               for line in done.stdout.splitlines() if line.startswith(("read+write", "write"))}
-    return {"read+write": timings["read+write"][0], "write": timings["write"][0],
-            "process": time.perf_counter() - started,
-            "read+write cpu": timings["read+write"][1], "write cpu": timings["write"][1]}
+               for line in done.stdout.splitlines() if line.startswith(("read+write", "write", "handoff"))}
+    figures = {name: values[0] for name, values in timings.items()}
+    figures["process"] = time.perf_counter() - started
+    figures.update({name + " cpu": values[1] for name, values in timings.items()})
+    return figures
 
 
 class _TimedLines:
@@ -173,6 +189,21 @@ def task_case(text: Path, out: Path, batch_rows: int = 10_000) -> dict:
     return {"format": timed.seconds, "part": seconds - timed.seconds}
 
 
+def deflate_only_cpu(text: Path) -> float:
+    """CPU seconds to deflate ``text`` into BGZF blocks at bgzip's default level, one core."""
+    from sparkbam_py.bgzf.writer import DEFAULT_BLOCK_DATA_SIZE, DEFAULT_LEVEL, compress_block, default_backend
+
+    backend = default_backend()  # the writers' default: libdeflate where installed, as bgzip
+    started = time.process_time()
+    with open(text, "rb") as handle:
+        while True:
+            data = handle.read(DEFAULT_BLOCK_DATA_SIZE)
+            if not data:
+                break
+            compress_block(data, DEFAULT_LEVEL, backend=backend)
+    return time.process_time() - started
+
+
 def check(out: Path, expected_lines: int, reference: Path) -> None:
     lines = int(subprocess.run(["bash", "-c", f"bgzip -dc {out} | grep -vc '^#'"], capture_output=True, text=True,
                                check=True).stdout)
@@ -189,16 +220,18 @@ def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = Fal
     records = int(subprocess.run(["bash", "-c", f"grep -vc '^#' {text}"], capture_output=True, text=True,
                                  check=True).stdout)
     peer, read_out, write_out = work / "peer.vcf.gz", work / "read-write.vcf.gz", work / "write.vcf.gz"
-    results = {"bgzip+tabix": [], "read+write": [], "write": [], "process": [], "bgzip+tabix cpu": [],
-               "read+write cpu": [], "write cpu": []}
+    results = {"bgzip+tabix": [], "read+write": [], "write": [], "handoff": [], "process": [],
+               "bgzip+tabix cpu": [], "read+write cpu": [], "write cpu": [], "handoff cpu": []}
     if task_only:
         results = {"bgzip+tabix": [], "format": [], "part": [], "format+part": [], "bgzip+tabix cpu": []}
     load = [open("/proc/loadavg").read().split()[0]]
     sizes = {}
     for repeat in range(repeats):
-        wall, cpu = timed_shell(f"bgzip -@{cores} -c {text} > {peer} && tabix -f -p vcf {peer}")
-        results["bgzip+tabix"].append(wall)
-        results["bgzip+tabix cpu"].append(cpu)
+        deflate_wall, deflate_cpu = timed_shell(f"bgzip -@{cores} -c {text} > {peer}")
+        index_wall, index_cpu = timed_shell(f"tabix -f -p vcf {peer}")
+        results["bgzip+tabix"].append(deflate_wall + index_wall)
+        results["bgzip+tabix cpu"].append(deflate_cpu + index_cpu)
+        results.setdefault("deflate cpu", []).append(deflate_only_cpu(text))
         if task_only:
             task = task_case(text, write_out)
             task["format+part"] = task["format"] + task["part"]
@@ -218,6 +251,10 @@ def run(source: str, work: Path, cores: int, repeats: int, task_only: bool = Fal
             sizes.update(_sizes(prefix, write_out))
     load.append(open("/proc/loadavg").read().split()[0])
     medians = {name: statistics.median(values) for name, values in results.items()}
+    if "handoff cpu" in medians:
+        # No write of these rows can beat this on N cores: Spark's hand-off, and the deflate
+        # of their text at bgzip's level, with every core busy and nothing else done.
+        medians["floor"] = (medians["handoff cpu"] + medians["deflate cpu"]) / cores
     return {"records": records, "text_bytes": text.stat().st_size, "cores": cores, "loadavg": load,
             "medians_s": medians, "runs_s": results, "output_bytes": sizes,
             "ratios_to_bgzip_tabix": {name: medians[name] / medians[_peer_of(name)] for name in medians}}
@@ -268,7 +305,7 @@ def main(argv=None) -> int:
           f"load {summary['loadavg'][0]} -> {summary['loadavg'][1]}")
     for name, value in medians.items():
         print(f"{name:16s} median {value:7.2f} s  ({value / medians[_peer_of(name)]:.2f}x {_peer_of(name)})  "
-              f"runs {_shown(summary['runs_s'][name])}")
+              f"runs {_shown(summary['runs_s'].get(name, []))}")
     print("output bytes: " + ", ".join(f"{name} {value:,}" for name, value in summary["output_bytes"].items()))
     return 0
 
