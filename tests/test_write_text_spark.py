@@ -61,6 +61,21 @@ def test_local_both_engines_sort_and_refusal(source, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.name.startswith("refused")]
 
 
+def test_local_default_write_reads_the_header_once(source, tmp_path, monkeypatch):
+    """``engine="auto"`` on a classic session commits here (``mapInArrow``), and ``headerFrom``
+    is read once on the driver: the line writer built for the batch sizes is the job's."""
+    from sparkbam_py.formats import text_write
+
+    reads = []
+    read_file_header = text_write.read_file_header
+    monkeypatch.setattr(text_write, "read_file_header", lambda *a, **k: reads.append(a) or read_file_header(*a, **k))
+    variants = load(activate("local").spark, source)
+    out = tmp_path / "auto.vcf.gz"
+    sparkbam_py.write_vcf(variants, str(out), header_from=str(source))
+    assert len(reads) == 1
+    assert_same_variants(out, source, tmp_path)
+
+
 def test_local_writes_cut_arrow_batches_by_rows_and_restore_the_setting(source, tmp_path):
     from pyspark.sql import functions as F
 

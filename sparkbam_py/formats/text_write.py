@@ -94,10 +94,11 @@ def contig_order(writer: LineWriter, options: Mapping[str, str]) -> List[str]:
 
 
 def open_text_write(name: str, options: Mapping[str, str], overwrite: bool, schema: Optional[pa.Schema],
-                    append: Optional[bool] = None) -> "TextWrite":
+                    append: Optional[bool] = None, writer: Optional[LineWriter] = None) -> "TextWrite":
     """A write job of format ``name``; options and header checked here, on the driver.
     ``append`` (default: not ``overwrite``, as Spark's data sources see mode "append") adds
-    shards to an existing sharded output."""
+    shards to an existing sharded output.  ``writer``: the line writer the caller already
+    built from the same options (else built here: ``headerFrom`` is read once either way)."""
     given = {key.lower(): value for key, value in options.items()}
     known = {option.lower() for option in SHARED_WRITE_OPTIONS + FORMAT_WRITE_OPTIONS.get(name, ())}
     unknown = sorted(set(given) - known)
@@ -108,7 +109,7 @@ def open_text_write(name: str, options: Mapping[str, str], overwrite: bool, sche
         raise ConfigError(f"df.write.format({name!r}) needs a path: .save(path)")
     if schema is None:
         raise ConfigError(f"writing {name} needs the rows' schema")
-    writer = line_writer_for(name, given, schema)
+    writer = writer if writer is not None else line_writer_for(name, given, schema)
     sort = parse_bool("sort", given.get("sort", "false"))
     job = TextWriteJob.create(given["path"], writer, overwrite=overwrite,
                               append=(not overwrite) if append is None else append,

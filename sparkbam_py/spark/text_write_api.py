@@ -105,7 +105,7 @@ def write_text(format_name: str, df, path: str, format_options: Dict[str, object
     with rows_only_batches(df.sparkSession, writer.nested_per_row):
         if engine == "datasource":
             return _through_datasource(format_name, df, path, options, overwrite)
-        job = open_text_write(format_name, options, overwrite, schema, append=append)
+        job = open_text_write(format_name, options, overwrite, schema, append=append, writer=writer)
         try:
             rows = df.mapInArrow(arrow_write_task(job.job), SUMMARY_SCHEMA).collect()
         except BaseException:
