@@ -11,7 +11,8 @@ then a few ms per kernel), which a small input never repays.  So in the default 
 mode, readers declare the compressed bytes they are about to read (:func:`note_input`), and
 until a process has declared ``SPARKBAM_KERNELS_MIN_BYTES`` (default 24 MiB) in total it takes
 the numpy paths and never imports numba: a command on a tiny BAM is done before numba would
-have loaded.  Once loaded, the compiled kernels serve every later input of the process.  A
+have loaded.  Reads that open a range but stop early (a file's header) declare nothing
+(:func:`short_read`).  Once loaded, the compiled kernels serve every later input of the process.  A
 process that declares nothing (a direct call of a decode function) compiles, as before.
 
 Where the cache lives: see :mod:`.kernel_cache` (beside the modules when that folder is
@@ -26,7 +27,8 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from typing import Callable, Optional
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
 
 from .errors import ConfigError
 
@@ -40,6 +42,7 @@ DEFAULT_MIN_INPUT_BYTES = 24 << 20
 
 _lock = threading.Lock()
 _declared: Optional[int] = None  # compressed bytes readers declared in this process; None: none yet
+_short_reads = threading.local()  # .active: this thread is within short_read
 
 
 def kernel_choice() -> str:
@@ -66,8 +69,24 @@ def min_input_bytes() -> int:
 def note_input(compressed_bytes: int) -> None:
     """A reader is about to read ``compressed_bytes`` of input in this process."""
     global _declared
+    if getattr(_short_reads, "active", False):
+        return  # see short_read: the range opened is not what will be read
     with _lock:
         _declared = (_declared or 0) + max(0, int(compressed_bytes))
+
+
+
+@contextmanager
+def short_read() -> Iterator[None]:
+    """Reads on this thread within the block stop early, whatever range they open (a file's
+    header: the first split opened, the reader gone at the first data line).  They declare
+    nothing and do not load numba (~0.5 s of a process's start); if it is loaded already,
+    it serves them.  The process's later choices are as if they had not happened."""
+    _short_reads.active = True
+    try:
+        yield
+    finally:
+        _short_reads.active = False
 
 
 def use_compiled() -> bool:
@@ -75,8 +94,8 @@ def use_compiled() -> bool:
     choice = kernel_choice()
     if choice == "python":
         return False
-    if choice == "auto" and not _numba_njit.cache_info().currsize and _declared is not None \
-            and _declared < min_input_bytes():
+    if choice == "auto" and not _numba_njit.cache_info().currsize and (
+            getattr(_short_reads, "active", False) or _declared is not None and _declared < min_input_bytes()):
         return False  # numba not loaded, and too little input so far to repay loading it
     njit = _numba_njit()
     if njit is None and choice == "numba":

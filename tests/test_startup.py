@@ -68,6 +68,32 @@ def test_a_small_input_is_read_without_loading_numba(tiny_bam):
     assert small["rows"] == forced["rows"] and small["digest"] == forced["digest"]
 
 
+HEADER_THEN_LINES = (
+    "import sys, json\n"
+    "from sparkbam_py.text.read import iter_unit_lines, plan_units, read_file_header\n"
+    "header = read_file_header({path!r})\n"
+    "from sparkbam_py import kernels\n"
+    "after_header, declared = 'numba' in sys.modules, kernels._declared\n"
+    "lines = sum(len(lines) for unit in plan_units([{path!r}]) for _, lines in iter_unit_lines(unit, header))\n"
+    "print(json.dumps({{'after_header': after_header, 'declared': declared, 'after_lines': 'numba' in sys.modules,"
+    " 'header': len(header.lines), 'lines': lines}}))"
+)
+
+
+def test_a_header_read_declares_no_input(tmp_path):
+    """Reading a header opens the file's first split but stops at its first data line: it
+    must not load numba (the driver of a write, a data source's schema), nor count as input
+    declared (a process that then formats lines without reading any still compiles), while
+    reading the lines, past the threshold, does load it."""
+    from write_text_support import make_vcf
+
+    path = make_vcf(tmp_path / "in.vcf.gz", 2000)
+    assert os.path.getsize(path) > 1024
+    seen = run_python(HEADER_THEN_LINES.format(path=str(path)), SPARKBAM_KERNELS_MIN_BYTES="1k")
+    assert not seen["after_header"] and seen["declared"] is None and seen["after_lines"]
+    assert seen["header"] > 0 and seen["lines"] == 2000
+
+
 def test_the_threshold_counts_every_input_of_the_process(monkeypatch):
     monkeypatch.delenv(kernels.KERNELS_ENV, raising=False)
     monkeypatch.setenv(kernels.MIN_BYTES_ENV, "1k")

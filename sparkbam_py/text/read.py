@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from ..config import DEFAULT_SPLIT_SIZE
 from ..index.tabix import TabixConfig, find_tabix_path, read_tabix
+from ..kernels import short_read
 from .chunk import LineChunk
 from .plan import TextTask, iter_task_chunks, plan_text_file
 from .regions import RegionPartition, iter_region_lines, plan_region_partitions
@@ -67,9 +68,14 @@ def read_file_header(path: str, prefixes: Sequence[str] = DEFAULT_HEADER_PREFIXE
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # planning the read proper warns once
         tasks = plan_text_file(path, MAX_HEADER_BYTES)
+    with short_read():  # a header is a few blocks, not the split it opens
+        return _leading_lines(tasks[0], prefixes, skip)
+
+
+def _leading_lines(task, prefixes: Sequence[str], skip: int) -> FileHeader:
     found: List[str] = []
     skip_end, seen = None, 0
-    for chunk in iter_task_chunks(tasks[0]):
+    for chunk in iter_task_chunks(task):
         lines = chunk.to_arrow()
         texts = lines.to_pylist()
         positions = chunk.positions()
