@@ -12,8 +12,8 @@ mode, readers declare the compressed bytes they are about to read (:func:`note_i
 until a process has declared ``SPARKBAM_KERNELS_MIN_BYTES`` (default 24 MiB) in total it takes
 the numpy paths and never imports numba: a command on a tiny BAM is done before numba would
 have loaded.  Reads that open a range but stop early (a file's header) declare nothing
-(:func:`short_read`).  Once loaded, the compiled kernels serve every later input of the process.  A
-process that declares nothing (a direct call of a decode function) compiles, as before.
+(:func:`short_read`).  Once loaded, the compiled kernels serve every later input of the
+process.  A process that declares nothing (a direct call of a decode function) compiles, as before.
 
 Where the cache lives: see :mod:`.kernel_cache` (beside the modules when that folder is
 writable, else a per-user folder seeded from any cache shipped with the install).
@@ -73,7 +73,6 @@ def note_input(compressed_bytes: int) -> None:
         return  # see short_read: the range opened is not what will be read
     with _lock:
         _declared = (_declared or 0) + max(0, int(compressed_bytes))
-
 
 
 @contextmanager
