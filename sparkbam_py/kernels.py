@@ -81,11 +81,12 @@ def short_read() -> Iterator[None]:
     header: the first split opened, the reader gone at the first data line).  They declare
     nothing and do not load numba (~0.5 s of a process's start); if it is loaded already,
     it serves them.  The process's later choices are as if they had not happened."""
+    outer = getattr(_short_reads, "active", False)  # nested blocks leave the outer one's setting
     _short_reads.active = True
     try:
         yield
     finally:
-        _short_reads.active = False
+        _short_reads.active = outer
 
 
 def use_compiled() -> bool:
